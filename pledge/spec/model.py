@@ -1,0 +1,386 @@
+"""The ServiceLevelAgreement resource (pledge.dev/v1alpha1): the single source of truth.
+
+The CRD schema is generated from these models (pledge.spec.crd), so every constraint written here
+holds for YAML files, for the operator and for the API alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from pledge.spec.duration import Duration
+from pledge.spec.errors import validate
+from pledge.spec.percent import Percent
+from pledge.spec.promql import check_selector, check_window_template
+
+API_VERSION = "pledge.dev/v1alpha1"
+KIND = "ServiceLevelAgreement"
+
+NAME_REGEX = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+LABEL_NAME_REGEX = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+METRIC_NAME_REGEX = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+RESERVED_LABELS = frozenset({"sla", "sla_namespace", "objective", "le", "severity", "__name__"})
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+class Model(BaseModel):
+    """camelCase in YAML, snake_case in Python; unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f'unknown time zone "{name}" (use an IANA name such as "Europe/Berlin")') from exc
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+Name = Annotated[str, Field(pattern=NAME_REGEX, max_length=63)]
+LabelName = Annotated[str, Field(pattern=LABEL_NAME_REGEX)]
+
+
+class Window(Model):
+    """Compliance period: rolling (last N days) or calendar (resets at each boundary)."""
+
+    rolling: Duration | None = None
+    calendar: Literal["week", "month", "quarter"] | None = None
+    timezone: TimeZoneName = "UTC"
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Window:
+        if (self.rolling is None) == (self.calendar is None):
+            raise ValueError('set exactly one of "rolling" (e.g. 30d) or "calendar" (week, month or quarter)')
+        if self.rolling is not None and self.rolling < 3600:
+            raise ValueError(f'rolling: must be at least 1h, got "{self.rolling}"')
+        return self
+
+    def describe(self) -> str:
+        return f"{self.rolling} rolling" if self.rolling is not None else f"calendar {self.calendar}"
+
+
+class RatioSLI(Model):
+    """Event counters: errors/total or good/total, each a metric selector of a counter."""
+
+    errors: str | None = None
+    good: str | None = None
+    total: str
+
+    _check_selectors = field_validator("errors", "good", "total")(check_selector)
+
+    @model_validator(mode="after")
+    def _one_numerator(self) -> RatioSLI:
+        if (self.errors is None) == (self.good is None):
+            raise ValueError('set exactly one of "errors" or "good" (with "total")')
+        return self
+
+
+class LatencySLI(Model):
+    """Share of requests faster than ``threshold`` seconds, read from a classic histogram."""
+
+    histogram: Annotated[str, Field(pattern=METRIC_NAME_REGEX)]
+    selector: str = ""
+    threshold: Annotated[float, Field(gt=0)]
+    buckets: list[Annotated[float, Field(gt=0)]] | None = None
+
+    @field_validator("histogram")
+    @classmethod
+    def _strip_suffix(cls, value: str) -> str:
+        for suffix in ("_bucket", "_count", "_sum"):
+            if value.endswith(suffix):
+                return value[: -len(suffix)]
+        return value
+
+    @field_validator("selector")
+    @classmethod
+    def _check_matchers(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (value.startswith("{") and value.endswith("}")):
+            raise ValueError(f'must be label matchers in braces such as {{service="checkout"}}, got "{value}"')
+        if value:
+            check_selector("x" + value)
+        return value
+
+    @model_validator(mode="after")
+    def _threshold_is_a_bucket(self) -> LatencySLI:
+        if self.buckets is not None and not any(abs(b - self.threshold) < 1e-12 for b in self.buckets):
+            listed = ", ".join(f"{b:g}" for b in sorted(self.buckets))
+            raise ValueError(
+                f"threshold: {self.threshold:g} is not a bucket boundary of {self.histogram} "
+                f"(buckets: {listed}); a histogram can only count requests at a boundary"
+            )
+        return self
+
+
+class BoolGaugeSLI(Model):
+    """A 0/1 gauge such as ``probe_success``: the SLI is the share of time it was 1."""
+
+    metric: str
+
+    _check_metric = field_validator("metric")(check_selector)
+
+
+class RawSLI(Model):
+    """Any PromQL error ratio (0..1), with ``{{window}}`` where the range goes."""
+
+    error_ratio: str
+
+    _check_template = field_validator("error_ratio")(check_window_template)
+
+
+class SLI(Model):
+    ratio: RatioSLI | None = None
+    latency: LatencySLI | None = None
+    bool_gauge: BoolGaugeSLI | None = None
+    raw: RawSLI | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> SLI:
+        kinds = [k for k in ("ratio", "latency", "bool_gauge", "raw") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"set exactly one SLI kind of ratio, latency, boolGauge or raw, got {kinds or 'none'}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("ratio", "latency", "bool_gauge", "raw") if getattr(self, k) is not None)
+
+
+class Objective(Model):
+    name: Name
+    target: Percent
+    warning: Percent | None = None
+    sli: SLI
+    description: str = ""
+
+    @field_validator("target", "warning")
+    @classmethod
+    def _open_interval(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and not Decimal(0) < value < Decimal(100):
+            raise ValueError(f'must be between 0 and 100 exclusive, got "{value}"')
+        return value
+
+    @model_validator(mode="after")
+    def _warning_above_target(self) -> Objective:
+        if self.warning is not None and self.warning <= self.target:
+            raise ValueError(
+                f'warning: must be above target ({self.target}), got "{self.warning}"; '
+                "the band between them is the tolerance zone (AtRisk)"
+            )
+        return self
+
+
+Severity = Literal["page", "ticket"]
+
+
+class BurnTier(Model):
+    """One multiwindow alert: fires when both windows burn faster than the budget allows."""
+
+    name: Name
+    enabled: bool = True
+    severity: Severity | None = None
+    long_window: Duration | None = None
+    short_window: Duration | None = None
+    budget_consumed: Percent | None = None
+
+
+class Alerting(Model):
+    policy: Literal["sre-workbook", "none"] = "sre-workbook"
+    tiers: list[BurnTier] = []
+    labels: dict[LabelName, str] = {}
+    annotations: dict[str, str] = {}
+    runbook: str | None = None
+    absent: bool = True
+    absent_for: Duration = Duration(600)
+
+    @field_validator("labels")
+    @classmethod
+    def _no_reserved(cls, value: dict[str, str]) -> dict[str, str]:
+        clash = sorted(RESERVED_LABELS & value.keys())
+        if clash:
+            raise ValueError(f"{', '.join(clash)}: reserved label name(s), set by pledge itself")
+        return value
+
+
+class CreditTier(Model):
+    below: Percent
+    percent: Percent
+
+    @field_validator("percent")
+    @classmethod
+    def _at_most_100(cls, value: Decimal) -> Decimal:
+        if value > 100:
+            raise ValueError(f'must be at most 100, got "{value}"')
+        return value
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError(f'must include a time zone, e.g. "2026-11-01T02:00:00Z", got "{value.isoformat()}"')
+    return value.astimezone(dt.timezone.utc)
+
+
+AwareDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class Exclusion(Model):
+    """Planned maintenance: an absolute interval, or a daily/weekly recurring window."""
+
+    reason: str = ""
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    schedule: Literal["daily", "weekly"] | None = None
+    day: Weekday | None = None
+    at: str | None = None
+    duration: Duration | None = None
+    timezone: TimeZoneName = "UTC"
+
+    @field_validator("at")
+    @classmethod
+    def _hhmm(cls, value: str | None) -> str | None:
+        if value is not None and not _HHMM.match(value):
+            raise ValueError(f'must be a time of day "HH:MM" (24 h), got "{value}"')
+        return value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Exclusion:
+        if self.schedule is None:
+            return self._check_interval()
+        return self._check_schedule()
+
+    def _check_interval(self) -> Exclusion:
+        if self.start is None or self.end is None:
+            raise ValueError('set "start" and "end", or a recurring "schedule" with "at" and "duration"')
+        if self.end <= self.start:
+            raise ValueError(f"end: must be after start ({self.start.isoformat()}), got {self.end.isoformat()}")
+        return self
+
+    def _check_schedule(self) -> Exclusion:
+        if self.start is not None or self.end is not None:
+            raise ValueError('a recurring "schedule" takes "at" and "duration", not "start"/"end"')
+        if self.at is None or self.duration is None:
+            raise ValueError(f'schedule "{self.schedule}" needs "at" (HH:MM) and "duration" (e.g. 2h)')
+        if (self.schedule == "weekly") != (self.day is not None):
+            raise ValueError('"day" is required for a weekly schedule and not allowed for a daily one')
+        limit = 86_400 if self.schedule == "daily" else 604_800
+        if self.duration >= limit:
+            raise ValueError(f'duration: must be shorter than the {self.schedule} period, got "{self.duration}"')
+        return self
+
+
+class SLASpec(Model):
+    service: Name
+    customer: str | None = None
+    tier: str | None = None
+    owner: str | None = None
+    description: str = ""
+    window: Window = Window(rolling=Duration(30 * 86_400))
+    grouping: list[LabelName] = []
+    objectives: Annotated[list[Objective], Field(min_length=1)]
+    alerting: Alerting = Alerting()
+    credits: list[CreditTier] = []
+    credit_cap: Percent | None = None
+    exclusions: list[Exclusion] = []
+
+    @field_validator("grouping")
+    @classmethod
+    def _grouping_labels(cls, value: list[str]) -> list[str]:
+        clash = sorted(RESERVED_LABELS & set(value))
+        if clash:
+            raise ValueError(f"{', '.join(clash)}: reserved label name(s), cannot group by them")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a label more than once")
+        return value
+
+    @field_validator("objectives")
+    @classmethod
+    def _unique_objectives(cls, value: list[Objective]) -> list[Objective]:
+        names = [o.name for o in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"objective names must be unique, repeated: {', '.join(duplicates)}")
+        return value
+
+    @field_validator("credits")
+    @classmethod
+    def _credit_order(cls, value: list[CreditTier]) -> list[CreditTier]:
+        belows = [c.below for c in value]
+        if len(set(belows)) != len(belows):
+            raise ValueError("two credit tiers share the same 'below' threshold")
+        ordered = sorted(value, key=lambda c: c.below, reverse=True)
+        if [c.percent for c in ordered] != sorted(c.percent for c in ordered):
+            raise ValueError("credit percent must grow as 'below' falls (a worse SLI never earns less credit)")
+        return ordered
+
+
+class Metadata(Model):
+    name: Name
+    namespace: Name = "default"
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Condition(Model):
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str
+    message: str = ""
+    last_transition_time: str | None = None
+    observed_generation: int | None = None
+
+
+class RulesStatus(Model):
+    name: str
+    groups: int
+    rules: int
+
+
+class ObjectiveStatus(Model):
+    name: str
+    sli: str | None = None
+    budget_remaining: str | None = None
+    state: Literal["Met", "AtRisk", "Breached", "NoData"] = "NoData"
+
+
+class SLAStatus(Model):
+    observed_generation: int | None = None
+    conditions: list[Condition] = []
+    rules: RulesStatus | None = None
+    objectives: list[ObjectiveStatus] = []
+    state: Literal["Met", "AtRisk", "Breached", "NoData"] | None = None
+    budget_remaining: str | None = None
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ServiceLevelAgreement(Model):
+    api_version: Literal["pledge.dev/v1alpha1"] = API_VERSION
+    kind: Literal["ServiceLevelAgreement"] = KIND
+    metadata: Metadata
+    spec: SLASpec
+    status: SLAStatus | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.metadata.namespace}/{self.metadata.name}"
+
+    def identity(self) -> dict[str, str]:
+        return {"sla": self.metadata.name, "sla_namespace": self.metadata.namespace}
+
+
+def parse_sla(document: dict[str, Any]) -> ServiceLevelAgreement:
+    """Validate one YAML/JSON document; raises SpecError with one "path: reason" line per fault."""
+    return validate(ServiceLevelAgreement, document)
