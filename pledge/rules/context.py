@@ -1,0 +1,32 @@
+"""What every rule of one objective shares: identity labels, matchers, grouping, budget."""
+
+from __future__ import annotations
+
+from pledge.rules import names
+from pledge.rules.model import Rule
+from pledge.rules.promql import matchers
+from pledge.spec.model import Objective, ServiceLevelAgreement
+from pledge.spec.percent import budget_ratio
+
+
+class Context:
+    """What every rule of one objective shares: identity labels, matchers, grouping."""
+
+    def __init__(self, sla: ServiceLevelAgreement, objective: Objective) -> None:
+        self.sla = sla
+        self.objective = objective
+        self.identity = {**sla.identity(), "objective": objective.name}
+        self.grouping = list(sla.spec.grouping)
+        self.matchers = matchers(self.identity)
+        self.on = f"on({', '.join([*names.IDENTITY_LABELS, *self.grouping])})"
+        self.budget = budget_ratio(objective.target)
+
+    def series(self, name: str) -> str:
+        return f"{name}{{{self.matchers}}}"
+
+    def ratio(self, errors: str, requests: str) -> str:
+        """errors / requests, absent instead of NaN when there were no requests."""
+        return f"{errors} / {self.on} ({requests} > 0)"
+
+    def record(self, name: str, expr: str, extra: dict[str, str] | None = None) -> Rule:
+        return Rule(record=name, expr=expr, labels={**self.identity, **(extra or {})})

@@ -1,0 +1,213 @@
+"""SLA -> Prometheus rule groups. Pure: the operator, the CLI and the tests all call ``generate``.
+
+Three groups per SLA:
+- ``sli`` (every 30 s): base 5m rates from raw counters, masked during maintenance, and the error
+  ratio for every alert window. Windows up to 1 h read raw counters (exact and quick to react);
+  longer ones sum the recorded base rates, so they are request-weighted and cheap.
+- ``period`` (every 5 m): events and error ratio over the SLA period, budget remaining, metadata.
+- ``alerts`` (every 30 s): multiwindow burn-rate alerts, budget at risk / exhausted, absent data.
+"""
+
+from __future__ import annotations
+
+from pledge.rules import names
+from pledge.rules.calendar import calendar_base_rules, calendar_period_rules
+from pledge.rules.context import Context
+from pledge.rules.model import Rule, RuleGroup
+from pledge.rules.promql import any_of, in_interval, in_recurrence, sli_rates
+from pledge.slo.exclusions import recurrence
+from pledge.slo.numbers import render_number
+from pledge.slo.windows import AlertWindows, alert_windows, distinct_windows, period_seconds
+from pledge.spec.duration import format_duration
+from pledge.spec.model import Exclusion, ServiceLevelAgreement
+from pledge.spec.percent import budget_ratio, format_percent, percent_to_ratio
+
+SLI_INTERVAL = 30
+PERIOD_INTERVAL = 300
+ABSENT_LOOKBACK = 86_400
+
+
+def generate(sla: ServiceLevelAgreement) -> list[RuleGroup]:
+    """Every rule group for ``sla``, in a stable order."""
+    contexts = [Context(sla, o) for o in sla.spec.objectives]
+    prefix = f"pledge-{sla.metadata.namespace}-{sla.metadata.name}"
+    groups = [
+        RuleGroup(f"{prefix}-sli", SLI_INTERVAL, tuple(r for c in contexts for r in sli_rules(c))),
+        RuleGroup(f"{prefix}-period", PERIOD_INTERVAL, tuple(r for c in contexts for r in period_rules(c))),
+        RuleGroup(f"{prefix}-alerts", SLI_INTERVAL, tuple(r for c in contexts for r in alert_rules(c))),
+    ]
+    return [g for g in groups if g.rules]
+
+
+def maintenance(exclusions: list[Exclusion], extend: int = 0) -> str | None:
+    """A PromQL condition that is non-empty during maintenance (and ``extend`` seconds after)."""
+    conditions = []
+    for exclusion in exclusions:
+        if exclusion.schedule is None:
+            assert exclusion.start is not None and exclusion.end is not None
+            conditions.append(in_interval(exclusion.start.timestamp(), exclusion.end.timestamp() + extend))
+        else:
+            conditions.append(in_recurrence(recurrence(exclusion), extend))
+    return any_of(conditions) if conditions else None
+
+
+def _unless_maintenance(expr: str, exclusions: list[Exclusion], extend: int = 0) -> str:
+    condition = maintenance(exclusions, extend)
+    return f"({expr}) unless on() ({condition})" if condition else expr
+
+
+def sli_rules(c: Context) -> list[Rule]:
+    base = names.BASE_WINDOW
+    errors, requests = sli_rates(c.objective.sli, base, c.grouping)
+    exclusions = c.sla.spec.exclusions
+    rules = [
+        c.record(names.errors_rate(base), _unless_maintenance(errors, exclusions, base)),
+        c.record(names.requests_rate(base), _unless_maintenance(requests, exclusions, base)),
+    ]
+    windows = distinct_windows(alert_windows(c.sla.spec.alerting, c.sla.spec.window))
+    rules += [c.record(names.error_ratio(w), _window_ratio(c, w)) for w in sorted({base, *windows})]
+    if c.sla.spec.window.calendar is not None:
+        rules += calendar_base_rules(c)
+    return rules
+
+
+def _window_ratio(c: Context, window: int) -> str:
+    base = names.BASE_WINDOW
+    if window == base:
+        return c.ratio(c.series(names.errors_rate(base)), c.series(names.requests_rate(base)))
+    if window <= names.RAW_WINDOW_LIMIT:
+        errors, requests = sli_rates(c.objective.sli, window, c.grouping)
+        return f"{errors} / ({requests} > 0)"
+    span = format_duration(window - base)
+    return c.ratio(
+        f"sum_over_time({c.series(names.errors_rate(base))}[{span}])",
+        f"sum_over_time({c.series(names.requests_rate(base))}[{span}])",
+    )
+
+
+def _metadata(c: Context) -> list[Rule]:
+    spec = c.sla.spec
+    info = {
+        "service": spec.service,
+        "window": spec.window.describe(),
+        **{k: v for k, v in (("customer", spec.customer), ("tier", spec.tier), ("owner", spec.owner)) if v},
+    }
+    rules = [
+        c.record(names.TARGET, f"vector({render_number(percent_to_ratio(c.objective.target))})", info),
+        c.record(names.BUDGET, f"vector({render_number(c.budget)})", info),
+        c.record(names.PERIOD, f"vector({period_seconds(spec.window)})", info),
+    ]
+    if c.objective.warning is not None:
+        rules.append(c.record(names.WARNING, f"vector({render_number(percent_to_ratio(c.objective.warning))})", info))
+    return rules
+
+
+def period_rules(c: Context) -> list[Rule]:
+    window = c.sla.spec.window
+    if window.rolling is not None:
+        span = format_duration(int(window.rolling) - names.BASE_WINDOW)
+        events = [
+            c.record(names.ERRORS_PERIOD, f"sum_over_time({c.series(names.errors_rate(names.BASE_WINDOW))}[{span}]) * {SLI_INTERVAL}"),
+            c.record(names.REQUESTS_PERIOD, f"sum_over_time({c.series(names.requests_rate(names.BASE_WINDOW))}[{span}]) * {SLI_INTERVAL}"),
+        ]
+    else:
+        events = calendar_period_rules(c)
+    return [
+        *_metadata(c),
+        *events,
+        c.record(names.ERROR_RATIO_PERIOD, c.ratio(c.series(names.ERRORS_PERIOD), c.series(names.REQUESTS_PERIOD))),
+        c.record(names.BUDGET_REMAINING, f"1 - {c.series(names.ERROR_RATIO_PERIOD)} / {render_number(c.budget)}"),
+    ]
+
+
+def _alert_labels(c: Context, severity: str) -> dict[str, str]:
+    spec = c.sla.spec
+    labels = {**spec.alerting.labels, **c.identity, "severity": severity, "service": spec.service}
+    labels.update({k: v for k, v in (("customer", spec.customer), ("tier", spec.tier), ("owner", spec.owner)) if v})
+    return labels
+
+
+def _annotations(c: Context, summary: str, description: str) -> dict[str, str]:
+    annotations = {**c.sla.spec.alerting.annotations, "summary": summary, "description": description}
+    if c.sla.spec.alerting.runbook:
+        annotations["runbook_url"] = c.sla.spec.alerting.runbook
+    return annotations
+
+
+def _who(c: Context) -> str:
+    groups = "".join(f" {label}={{{{ $labels.{label} }}}}" for label in c.grouping)
+    return f"{c.sla.metadata.namespace}/{c.sla.metadata.name} {c.objective.name}{groups}"
+
+
+def burn_alert(c: Context, tier: AlertWindows) -> Rule:
+    threshold = render_number(tier.burn_rate * c.budget)
+    long_w, short_w = format_duration(tier.long), format_duration(tier.short)
+    expr = (
+        f"({c.series(names.error_ratio(tier.long))} > {threshold})"
+        f" and {c.on} ({c.series(names.error_ratio(tier.short))} > {threshold})"
+    )
+    raw_reach = max((w for w in (tier.long, tier.short) if w <= names.RAW_WINDOW_LIMIT), default=0)
+    labels = {**_alert_labels(c, tier.severity), "tier": tier.name, "long_window": long_w, "short_window": short_w}
+    labels["burn_rate"] = render_number(tier.burn_rate)
+    percent = render_number(tier.budget_fraction * 100)
+    return Rule(
+        alert=names.ALERT_BURN,
+        expr=_unless_maintenance(expr, c.sla.spec.exclusions, raw_reach),
+        labels=labels,
+        annotations=_annotations(
+            c,
+            f"{_who(c)} is burning its error budget {render_number(tier.burn_rate)}x too fast",
+            f"Error ratio over {long_w} and {short_w} is above {threshold} ({render_number(tier.burn_rate)}x the "
+            f"budget of {format_percent(c.objective.target)} %): at this rate {percent} % of the period's budget "
+            f"goes in {long_w}. Current {long_w} error ratio: {{{{ $value | humanizePercentage }}}}.",
+        ),
+    )
+
+
+def _state_alerts(c: Context) -> list[Rule]:
+    period_ratio = c.series(names.ERROR_RATIO_PERIOD)
+    target = format_percent(c.objective.target)
+    rules = [
+        Rule(
+            alert=names.ALERT_EXHAUSTED,
+            expr=f"{period_ratio} > {render_number(c.budget)}",
+            labels={**_alert_labels(c, "page"), "state": "Breached"},
+            annotations=_annotations(c, f"{_who(c)} is below its {target} % target for the period",
+                                     "The period's error budget is spent: the SLA is breached. "
+                                     "Error ratio: {{ $value | humanizePercentage }}."),
+        )
+    ]
+    if c.objective.warning is not None:
+        tolerance = budget_ratio(c.objective.warning)
+        rules.insert(0, Rule(
+            alert=names.ALERT_AT_RISK,
+            expr=f"{period_ratio} > {render_number(tolerance)} <= {render_number(c.budget)}",
+            labels={**_alert_labels(c, "ticket"), "state": "AtRisk"},
+            annotations=_annotations(c, f"{_who(c)} is below its {format_percent(c.objective.warning)} % warning level",
+                                     f"Still above the {target} % target, but inside the tolerance band. "
+                                     "Error ratio: {{ $value | humanizePercentage }}."),
+        ))
+    return rules
+
+
+def _absent_alert(c: Context) -> Rule:
+    """Fires when base series that existed in the last day are gone; never for one that never existed."""
+    base = c.series(names.requests_rate(names.BASE_WINDOW))
+    expr = f"present_over_time({base}[{format_duration(ABSENT_LOOKBACK)}]) unless {c.on} {base}"
+    return Rule(
+        alert=names.ALERT_ABSENT,
+        expr=_unless_maintenance(expr, c.sla.spec.exclusions, names.BASE_WINDOW),
+        for_=format_duration(int(c.sla.spec.alerting.absent_for)),
+        labels=_alert_labels(c, "ticket"),
+        annotations=_annotations(c, f"{_who(c)}: the SLI's metrics are gone",
+                                 "No data for the SLI: missing metrics are not good news. Check the exporter "
+                                 "and the selectors in the SLA."),
+    )
+
+
+def alert_rules(c: Context) -> list[Rule]:
+    rules = [burn_alert(c, tier) for tier in alert_windows(c.sla.spec.alerting, c.sla.spec.window)]
+    rules += _state_alerts(c)
+    if c.sla.spec.alerting.absent:
+        rules.append(_absent_alert(c))
+    return rules

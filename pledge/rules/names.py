@@ -1,0 +1,43 @@
+"""Names of the series pledge records: the contract between rules, API, dashboards and forecaster.
+
+Convention level:metric:operation. Every recorded series carries ``sla``, ``sla_namespace`` and
+``objective`` plus the SLA's grouping labels, so one query serves every SLA.
+"""
+
+from __future__ import annotations
+
+from pledge.spec.duration import format_duration
+
+IDENTITY_LABELS = ("sla", "sla_namespace", "objective")
+BASE_WINDOW = 300
+RAW_WINDOW_LIMIT = 3_600  # windows up to this read raw counters; longer ones the recorded base rates
+
+ERROR_RATIO_PERIOD = "pledge:sli_error_ratio:period"
+ERRORS_PERIOD = "pledge:sli_errors:period_increase"
+REQUESTS_PERIOD = "pledge:sli_requests:period_increase"
+BUDGET_REMAINING = "pledge:error_budget_remaining:ratio"
+TARGET = "pledge:slo_target:ratio"
+WARNING = "pledge:slo_warning:ratio"
+BUDGET = "pledge:error_budget:ratio"
+PERIOD = "pledge:slo_period:seconds"
+
+ALERT_BURN = "SLAErrorBudgetBurn"
+ALERT_AT_RISK = "SLABudgetAtRisk"
+ALERT_EXHAUSTED = "SLABudgetExhausted"
+ALERT_ABSENT = "SLAMetricAbsent"
+ALERT_NAMES = (ALERT_BURN, ALERT_AT_RISK, ALERT_EXHAUSTED, ALERT_ABSENT)
+
+
+def errors_rate(window: int) -> str:
+    """Bad events per second over ``window``."""
+    return f"pledge:sli_errors:rate{format_duration(window)}"
+
+
+def requests_rate(window: int) -> str:
+    """Valid events per second over ``window``."""
+    return f"pledge:sli_requests:rate{format_duration(window)}"
+
+
+def error_ratio(window: int) -> str:
+    """Bad / valid events over ``window``; absent (never NaN) when there were no valid events."""
+    return f"pledge:sli_error_ratio:rate{format_duration(window)}"

@@ -1,0 +1,123 @@
+"""PromQL builders: the only place pledge writes PromQL text (rules, API and forecaster reuse them)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Iterable
+
+import promql_parser
+
+from pledge.slo.exclusions import DAY, EPOCH_MONDAY, WEEK, Recurrence, utc_offsets
+from pledge.slo.numbers import render_number
+from pledge.spec.duration import format_duration
+from pledge.spec.model import LatencySLI, SLI
+from pledge.spec.promql import WINDOW_PLACEHOLDER
+
+
+def escape_label_value(value: str) -> str:
+    """A label value as a PromQL double-quoted string: backslash, quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def matchers(labels: dict[str, str]) -> str:
+    """{"a": "b"} -> 'a="b"', in a stable order."""
+    return ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
+
+
+def selector(metric: str, labels: dict[str, str]) -> str:
+    return f"{metric}{{{matchers(labels)}}}"
+
+
+def by(labels: Iterable[str]) -> str:
+    """'by (a, b) ' for an aggregation, or nothing when there is no grouping."""
+    names = list(labels)
+    return f"by ({', '.join(names)}) " if names else ""
+
+
+def add_matchers(selector_text: str, extra: str) -> str:
+    """Add matchers such as 'le=~"0\\\\.3"' to a selector, keeping the user's own matchers verbatim."""
+    parsed = promql_parser.parse(selector_text)
+    name = parsed.name or ""
+    inner = selector_text.strip()[len(name):].strip()
+    own = inner[1:-1].strip().rstrip(",") if inner.startswith("{") else ""
+    return f"{name}{{{', '.join(m for m in (own, extra) if m)}}}"
+
+
+def le_regex(threshold: float) -> str:
+    """Every spelling of a bucket bound: 0.3 matches le="0.3" and "0.30"; 1 matches "1" and "1.0"."""
+    text = format(Decimal(repr(threshold)).normalize(), "f")
+    escaped = re.escape(text).replace("\\", "\\\\")
+    return escaped + ("0*" if "." in text else "(\\\\.0*)?")
+
+
+def _rate(selector_text: str, window: str, group: str) -> str:
+    return f"sum {group}(rate({selector_text}[{window}]))"
+
+
+def _or_zero(numerator: str, total: str) -> str:
+    """A counter that never incremented has no series: count it as zero where the total exists."""
+    return f"({numerator} or 0 * {total})"
+
+
+def sli_rates(sli: SLI, window: int, grouping: list[str]) -> tuple[str, str]:
+    """(bad events per second, valid events per second) over ``window``, summed per group."""
+    w, group = format_duration(window), by(grouping)
+    if sli.ratio is not None:
+        total = _rate(sli.ratio.total, w, group)
+        if sli.ratio.errors is not None:
+            return _or_zero(_rate(sli.ratio.errors, w, group), total), total
+        assert sli.ratio.good is not None
+        return f"clamp_min({total} - {_or_zero(_rate(sli.ratio.good, w, group), total)}, 0)", total
+    if sli.latency is not None:
+        return _latency_rates(sli.latency, w, group)
+    if sli.bool_gauge is not None:
+        up = f"avg_over_time({sli.bool_gauge.metric}[{w}])"
+        return f"sum {group}(1 - clamp({up}, 0, 1))", f"count {group}({up})"
+    assert sli.raw is not None
+    ratio = "(" + sli.raw.error_ratio.replace(WINDOW_PLACEHOLDER, w) + ") >= 0"  # drops NaN
+    return f"sum {group}(clamp_max({ratio}, 1))", f"count {group}({ratio})"
+
+
+def _latency_rates(latency: LatencySLI, w: str, group: str) -> tuple[str, str]:
+    base = latency.histogram + (latency.selector or "")
+    total = _rate(add_matchers(base.replace(latency.histogram, latency.histogram + "_count", 1), ""), w, group)
+    fast_selector = add_matchers(base.replace(latency.histogram, latency.histogram + "_bucket", 1), f'le=~"{le_regex(latency.threshold)}"')
+    fast = _or_zero(_rate(fast_selector, w, group), total)
+    return f"clamp_min({total} - {fast}, 0)", total
+
+
+def now_expression(shift: int = 0) -> str:
+    """The evaluation time as a one-element vector, ``shift`` seconds later (earlier if negative)."""
+    if not shift:
+        return "vector(time())"
+    return f"vector(time() {'+' if shift > 0 else '-'} {abs(shift)})"
+
+
+def local_time(timezone: str, shift: int = 0) -> str:
+    """Unix time moved to ``timezone``'s wall clock, following its daylight-saving changes."""
+    first, changes = utc_offsets(timezone)
+    terms = [now_expression(shift + first) if shift + first else now_expression()]
+    for moment, delta in changes:
+        terms.append(f"({now_expression(shift)} >= bool {moment}) * {delta}")
+    return " + ".join(terms) if len(terms) == 1 else "(" + " + ".join(terms) + ")"
+
+
+def in_interval(start: float, end: float) -> str:
+    """Non-empty while start <= time() < end."""
+    return f"({now_expression()} >= {render_number(start)} < {render_number(end)})"
+
+
+def in_recurrence(recur: Recurrence, extend: int = 0) -> str:
+    """Non-empty during each occurrence (held ``extend`` seconds longer); same formula as slo.exclusions."""
+    shift = EPOCH_MONDAY if recur.period == WEEK else 0
+    constant = (-shift - recur.start) % recur.period  # keeps the dividend positive from time 0 onwards
+    return f"(({local_time(recur.timezone, constant)}) % {recur.period} < {recur.duration + extend})"
+
+
+def any_of(conditions: list[str]) -> str:
+    return " or ".join(conditions)
+
+
+__all__ = ["DAY", "WEEK", "any_of", "by", "escape_label_value", "in_interval", "in_recurrence", "le_regex",
+           "local_time", "matchers", "selector", "sli_rates"]

@@ -1,0 +1,1 @@
+"""Pure SLO math: windows and burn rates, budgets, exclusions, credits, periods."""
