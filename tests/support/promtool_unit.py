@@ -1,0 +1,94 @@
+"""Drive `promtool test rules` and read back what rules produced at given times.
+
+promtool only says pass/fail, so each probe expects nothing (``exp_samples: []``) and we parse the
+samples it reports under "got:". That turns promtool into a measuring instrument for alert timing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+INSTALL_HINT = "promtool is missing: install Prometheus with `apt-get install -y prometheus` (Debian) and retry"
+_GOT = re.compile(r"\{([^}]*)\} ([-+.0-9eE]+|NaN)")
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+_PROBE = re.compile(r'expr: "(?P<expr>(?:[^"\\]|\\.)*)", time: (?P<time>\S+?),\s*\n\s*exp:.*\n\s*got: (?P<got>.*)')
+_UNITS = {"y": 365 * 86400, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+
+
+def promtool() -> str:
+    path = shutil.which("promtool")
+    if path is None:
+        raise AssertionError(INSTALL_HINT)
+    return path
+
+
+def counter_values(increments: list[float], start: float = 0.0) -> str:
+    """promtool's expanding notation for a counter that grows by ``increments[i]`` at step i+1."""
+    parts: list[str] = []
+    value, i = start, 0
+    parts.append(_num(value))
+    while i < len(increments):
+        j = i
+        while j + 1 < len(increments) and increments[j + 1] == increments[i]:
+            j += 1
+        count = j - i + 1
+        first = value + increments[i]
+        parts.append(f"{_num(first)}+{_num(increments[i])}x{count - 1}")
+        value = first + increments[i] * (count - 1)
+        i = j + 1
+    return " ".join(parts)
+
+
+def _num(x: float) -> str:
+    return repr(round(x, 9)).removesuffix(".0") if x == int(x) else repr(round(x, 9))
+
+
+def go_duration(text: str) -> float:
+    """'2h2m30s' or '3d' (as promtool prints eval times) -> seconds."""
+    total = 0.0
+    for number, unit in re.findall(r"([0-9.]+)(ms|[ywdhms])", text):
+        total += float(number) * _UNITS[unit]
+    return total
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: dict[str, str]
+    value: float
+
+
+def _parse_got(text: str) -> list[Sample]:
+    return [Sample(dict(_LABEL.findall(labels)), float(value)) for labels, value in _GOT.findall(text)]
+
+
+def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str, float]], interval: int = 30) -> dict[tuple[str, float], list[Sample]]:
+    """Evaluate the rules over ``series`` and return what each (expr, time) probe returned."""
+    with tempfile.TemporaryDirectory() as tmp:
+        test: dict[str, Any] = {
+            "rule_files": [str(p) for p in rule_files],
+            "evaluation_interval": f"{interval}s",
+            "tests": [{
+                "interval": f"{interval}s",
+                "input_series": [{"series": name, "values": values} for name, values in series.items()],
+                "promql_expr_test": [{"expr": e, "eval_time": f"{int(t)}s", "exp_samples": []} for e, t in probes],
+            }],
+        }
+        path = Path(tmp) / "test.yaml"
+        path.write_text(yaml.safe_dump(test))
+        result = subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    if "FAILED" not in output and result.returncode != 0:
+        raise AssertionError(f"promtool test rules could not run:\n{output}")
+    found: dict[tuple[str, float], list[Sample]] = {(e, float(t)): [] for e, t in probes}
+    for match in _PROBE.finditer(output):
+        expr = match["expr"].encode().decode("unicode_escape")
+        found[(expr, go_duration(match["time"]))] = _parse_got(match["got"])
+    return found
