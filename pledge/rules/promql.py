@@ -6,8 +6,6 @@ import re
 from decimal import Decimal
 from typing import Iterable
 
-import promql_parser
-
 from pledge.slo.exclusions import DAY, EPOCH_MONDAY, WEEK, Recurrence, utc_offsets
 from pledge.slo.numbers import render_number
 from pledge.spec.duration import format_duration
@@ -33,15 +31,6 @@ def by(labels: Iterable[str]) -> str:
     """'by (a, b) ' for an aggregation, or nothing when there is no grouping."""
     names = list(labels)
     return f"by ({', '.join(names)}) " if names else ""
-
-
-def add_matchers(selector_text: str, extra: str) -> str:
-    """Add matchers such as 'le=~"0\\\\.3"' to a selector, keeping the user's own matchers verbatim."""
-    parsed = promql_parser.parse(selector_text)
-    name = parsed.name or ""
-    inner = selector_text.strip()[len(name):].strip()
-    own = inner[1:-1].strip().rstrip(",") if inner.startswith("{") else ""
-    return f"{name}{{{', '.join(m for m in (own, extra) if m)}}}"
 
 
 def le_regex(threshold: float) -> str:
@@ -80,10 +69,10 @@ def sli_rates(sli: SLI, window: int, grouping: list[str]) -> tuple[str, str]:
 
 
 def _latency_rates(latency: LatencySLI, w: str, group: str) -> tuple[str, str]:
-    base = latency.histogram + (latency.selector or "")
-    total = _rate(add_matchers(base.replace(latency.histogram, latency.histogram + "_count", 1), ""), w, group)
-    fast_selector = add_matchers(base.replace(latency.histogram, latency.histogram + "_bucket", 1), f'le=~"{le_regex(latency.threshold)}"')
-    fast = _or_zero(_rate(fast_selector, w, group), total)
+    own = latency.selector[1:-1].strip().rstrip(",") if latency.selector else ""
+    bucket_matchers = ", ".join(m for m in (own, f'le=~"{le_regex(latency.threshold)}"') if m)
+    total = _rate(f"{latency.histogram}_count{{{own}}}", w, group)
+    fast = _or_zero(_rate(f"{latency.histogram}_bucket{{{bucket_matchers}}}", w, group), total)
     return f"clamp_min({total} - {fast}, 0)", total
 
 

@@ -66,4 +66,4 @@ class Duration(int):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return {"type": "string", "pattern": DURATION_REGEX}
+        return {"type": "string", "pattern": DURATION_REGEX, "minLength": 2}

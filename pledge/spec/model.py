@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,8 +20,8 @@ from pledge.spec.errors import validate
 from pledge.spec.percent import Percent
 from pledge.spec.promql import check_selector, check_window_template
 
-API_VERSION = "pledge.dev/v1alpha1"
-KIND = "ServiceLevelAgreement"
+API_VERSION: Final = "pledge.dev/v1alpha1"
+KIND: Final = "ServiceLevelAgreement"
 
 NAME_REGEX = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 LABEL_NAME_REGEX = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
