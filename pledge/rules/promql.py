@@ -71,7 +71,7 @@ def sli_rates(sli: SLI, window: int, grouping: list[str]) -> tuple[str, str]:
 def _latency_rates(latency: LatencySLI, w: str, group: str) -> tuple[str, str]:
     own = latency.selector[1:-1].strip().rstrip(",") if latency.selector else ""
     bucket_matchers = ", ".join(m for m in (own, f'le=~"{le_regex(latency.threshold)}"') if m)
-    total = _rate(f"{latency.histogram}_count{{{own}}}", w, group)
+    total = _rate(f"{latency.histogram}_count" + (f"{{{own}}}" if own else ""), w, group)
     fast = _or_zero(_rate(f"{latency.histogram}_bucket{{{bucket_matchers}}}", w, group), total)
     return f"clamp_min({total} - {fast}, 0)", total
 

@@ -1,0 +1,34 @@
+# Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup prometheus demo test lint bench
+
+setup: $(VENV)/.installed prometheus
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# Debian's prometheus package brings both `prometheus` and `promtool` (2.42 on bookworm).
+prometheus:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || \
+	  ( echo "installing Prometheus (Debian package prometheus)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus >/dev/null )
+
+demo: setup
+	$(VENV)/bin/pledge demo
+
+test: setup lint
+	$(PY) -m pytest -q
+
+lint:
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+bench: setup
+	$(PY) bench/rule_generation.py
+	$(PY) bench/rule_evaluation.py

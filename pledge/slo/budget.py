@@ -1,0 +1,67 @@
+"""Budget math shared by the API, reports, demo and forecaster (DESIGN: computation semantics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from pledge.spec.model import CreditTier, Objective
+from pledge.spec.percent import budget_ratio
+
+State = Literal["Met", "AtRisk", "Breached", "NoData"]
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """One objective (or one group value of it) over one period."""
+
+    sli: float | None
+    budget_remaining: float | None
+    state: State
+
+
+def as_percent(ratio: float) -> Decimal:
+    """0.999 -> Decimal("99.9") exactly, so a SLI equal to its target is not a breach by rounding."""
+    return Decimal(repr(ratio)) * 100
+
+
+def error_ratio(errors: float, requests: float) -> float | None:
+    """Bad / valid events; None (not NaN) without valid events: no traffic spends no budget."""
+    return errors / requests if requests > 0 else None
+
+
+def burn_rate(ratio: float, objective: Objective) -> float:
+    """How many times faster than sustainable the budget is being spent."""
+    return ratio / float(budget_ratio(objective.target))
+
+
+def budget_remaining(ratio: float, objective: Objective) -> float:
+    """1 - consumed / budget: 1 untouched, 0 spent, negative when overspent."""
+    return 1.0 - burn_rate(ratio, objective)
+
+
+def state(sli: float | None, objective: Objective) -> State:
+    """Met at or above warning, AtRisk between target and warning, Breached below target."""
+    if sli is None:
+        return "NoData"
+    percent = as_percent(sli)
+    if percent < objective.target:
+        return "Breached"
+    if objective.warning is not None and percent < objective.warning:
+        return "AtRisk"
+    return "Met"
+
+
+def compliance(ratio: float | None, objective: Objective) -> Compliance:
+    if ratio is None:
+        return Compliance(None, None, "NoData")
+    sli = 1.0 - ratio
+    return Compliance(sli, budget_remaining(ratio, objective), state(sli, objective))
+
+
+def credit_percent(sli: float, credits: list[CreditTier], cap: Decimal | None = None) -> Decimal:
+    """Service credit owed: the highest tier whose ``below`` the SLI is under, capped by ``cap``."""
+    percent = as_percent(sli)
+    owed = max((c.percent for c in credits if percent < c.below), default=Decimal(0))
+    return min(owed, cap) if cap is not None else owed
