@@ -5,6 +5,7 @@ from __future__ import annotations
 from pledge.rules import names
 from pledge.rules.model import Rule
 from pledge.rules.promql import matchers
+from pledge.slo.windows import alert_windows
 from pledge.spec.model import Objective, ServiceLevelAgreement
 from pledge.spec.percent import budget_ratio
 
@@ -20,6 +21,7 @@ class Context:
         self.matchers = matchers(self.identity)
         self.on = f"on({', '.join([*names.IDENTITY_LABELS, *self.grouping])})"
         self.budget = budget_ratio(objective.target)
+        self.tiers = alert_windows(sla.spec.alerting, sla.spec.window)
 
     def series(self, name: str) -> str:
         return f"{name}{{{self.matchers}}}"

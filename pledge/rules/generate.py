@@ -10,6 +10,8 @@ Three groups per SLA:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pledge.rules import names
 from pledge.rules.calendar import calendar_base_rules, calendar_period_rules
 from pledge.rules.context import Context
@@ -17,7 +19,7 @@ from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.promql import any_of, in_interval, in_recurrence, sli_rates
 from pledge.slo.exclusions import recurrence
 from pledge.slo.numbers import render_number
-from pledge.slo.windows import AlertWindows, alert_windows, distinct_windows, period_seconds
+from pledge.slo.windows import AlertWindows, distinct_windows, period_seconds
 from pledge.spec.duration import format_duration
 from pledge.spec.model import Exclusion, ServiceLevelAgreement
 from pledge.spec.percent import budget_ratio, format_percent, percent_to_ratio
@@ -39,7 +41,8 @@ def generate(sla: ServiceLevelAgreement) -> list[RuleGroup]:
     return [g for g in groups if g.rules]
 
 
-def maintenance(exclusions: list[Exclusion], extend: int = 0) -> str | None:
+@lru_cache(maxsize=1024)
+def maintenance(exclusions: tuple[Exclusion, ...], extend: int = 0) -> str | None:
     """A PromQL condition that is non-empty during maintenance (and ``extend`` seconds after)."""
     conditions = []
     for exclusion in exclusions:
@@ -52,7 +55,7 @@ def maintenance(exclusions: list[Exclusion], extend: int = 0) -> str | None:
 
 
 def _unless_maintenance(expr: str, exclusions: list[Exclusion], extend: int = 0) -> str:
-    condition = maintenance(exclusions, extend)
+    condition = maintenance(tuple(exclusions), extend)
     return f"({expr}) unless on() ({condition})" if condition else expr
 
 
@@ -64,7 +67,7 @@ def sli_rules(c: Context) -> list[Rule]:
         c.record(names.errors_rate(base), _unless_maintenance(errors, exclusions, base)),
         c.record(names.requests_rate(base), _unless_maintenance(requests, exclusions, base)),
     ]
-    windows = distinct_windows(alert_windows(c.sla.spec.alerting, c.sla.spec.window))
+    windows = distinct_windows(c.tiers)
     rules += [c.record(names.error_ratio(w), _window_ratio(c, w)) for w in sorted({base, *windows})]
     if c.sla.spec.window.calendar is not None:
         rules += calendar_base_rules(c)
@@ -206,7 +209,7 @@ def _absent_alert(c: Context) -> Rule:
 
 
 def alert_rules(c: Context) -> list[Rule]:
-    rules = [burn_alert(c, tier) for tier in alert_windows(c.sla.spec.alerting, c.sla.spec.window)]
+    rules = [burn_alert(c, tier) for tier in c.tiers]
     rules += _state_alerts(c)
     if c.sla.spec.alerting.absent:
         rules.append(_absent_alert(c))

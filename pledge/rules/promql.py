@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from decimal import Decimal
 from typing import Iterable
 
@@ -83,6 +84,7 @@ def now_expression(shift: int = 0) -> str:
     return f"vector(time() {'+' if shift > 0 else '-'} {abs(shift)})"
 
 
+@lru_cache(maxsize=256)
 def local_time(timezone: str, shift: int = 0) -> str:
     """Unix time moved to ``timezone``'s wall clock, following its daylight-saving changes."""
     first, changes = utc_offsets(timezone)

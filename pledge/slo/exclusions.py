@@ -50,11 +50,11 @@ def utc_offsets(timezone: str) -> tuple[int, tuple[tuple[int, int], ...]]:
     first = _offset(zone, start)
     changes: list[tuple[int, int]] = []
     previous, moment = first, start
-    while moment < end:  # hourly scan finds every change; offsets only change on whole minutes
-        moment += dt.timedelta(hours=1)
+    while moment < end:  # a daily scan finds every change: zones change offset at most twice a year
+        moment += dt.timedelta(days=1)
         current = _offset(zone, moment)
         if current != previous:
-            changes.append((_find_change(zone, moment - dt.timedelta(hours=1), moment), current - previous))
+            changes.append((_find_change(zone, moment - dt.timedelta(days=1), moment), current - previous))
             previous = current
     return first, tuple(changes)
 

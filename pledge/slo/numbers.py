@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 SIGNIFICANT_DIGITS = 12
 
@@ -15,6 +16,7 @@ def clean_decimal(value: Decimal) -> Decimal:
     return rounded.normalize()
 
 
+@lru_cache(maxsize=4096)
 def render_number(value: Decimal | float | int) -> str:
     """Plain decimal notation (no exponent) for PromQL and YAML."""
     decimal = clean_decimal(value if isinstance(value, Decimal) else Decimal(repr(value)))

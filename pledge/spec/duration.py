@@ -6,6 +6,7 @@ Rules embed durations in PromQL, so the spelling must be what Prometheus 2.x and
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -25,6 +26,7 @@ def parse_duration(text: str) -> int:
     return sum(int(v) * s for v, s in zip(match.groups(), _UNITS.values()) if v)
 
 
+@lru_cache(maxsize=1024)
 def format_duration(seconds: int) -> str:
     """Canonical spelling: largest units first, ``w`` avoided so ``7d`` stays ``7d``."""
     if seconds <= 0:
