@@ -29,7 +29,9 @@ from pledge.synthetic import (
 )
 
 CUSTOMERS = {"acme": 20.0, "globex": 8.0, "initech": 3.0}  # peak requests per second
-SUNDAY_MAINTENANCE = Exclusion(schedule="weekly", day="sunday", at="02:00", duration="2h", timezone="Europe/Berlin")
+SUNDAY_MAINTENANCE = Exclusion.model_validate(
+    {"schedule": "weekly", "day": "sunday", "at": "02:00", "duration": "2h", "timezone": "Europe/Berlin"}
+)
 
 
 def worsening(start: float, end: float, low: float, high: float) -> ErrorRatio:

@@ -1,0 +1,223 @@
+"""Async client for the Prometheus HTTP API: typed results, checked envelopes, bounded retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from pledge.prom.errors import (
+    PrometheusBadResponse,
+    PrometheusQueryError,
+    PrometheusUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One element of an instant vector; a scalar result has name "" and no labels."""
+
+    name: str
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class RangeSeries:
+    """One series of a range query: (unix seconds, value) pairs in time order."""
+
+    name: str
+    labels: dict[str, str]
+    values: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A pending or firing alert as /api/v1/alerts reports it."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    state: str
+    active_at: datetime | None
+    value: float
+
+
+@contextmanager
+def _shape(what: str) -> Iterator[None]:
+    """Turn a lookup or conversion failure inside API data into PrometheusBadResponse."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise PrometheusBadResponse(f"malformed {what}: {exc!r}") from exc
+
+
+def _split_name(metric: dict[str, str]) -> tuple[str, dict[str, str]]:
+    labels = dict(metric)
+    return labels.pop("__name__", ""), labels
+
+
+def _unwrap(response: httpx.Response) -> Any:
+    """Return the envelope's `data`, or raise the error the envelope (or its absence) means."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        message = (
+            f"HTTP {response.status_code} from {response.url}: {response.text[:200]!r}"
+        )
+        if response.status_code >= 500:
+            raise PrometheusUnavailable(message, exc) from exc
+        raise PrometheusBadResponse(f"not JSON: {message}") from exc
+    if not isinstance(body, dict) or body.get("status") not in ("success", "error"):
+        raise PrometheusBadResponse(
+            f"not a Prometheus API envelope: {str(body)[:200]!r}"
+        )
+    for warning in body.get("warnings") or ():
+        log.warning("Prometheus warning for %s: %s", response.url, warning)
+    if body["status"] == "error":
+        raise PrometheusQueryError(
+            str(body.get("errorType", "")), str(body.get("error", ""))
+        )
+    if "data" not in body:
+        raise PrometheusBadResponse("envelope has status success but no data")
+    return body["data"]
+
+
+def _instant(data: Any) -> list[Sample]:
+    with _shape("instant query result"):
+        kind, result = data["resultType"], data["result"]
+        if kind == "scalar":
+            return [Sample("", {}, float(result[1]))]
+        if kind == "vector":
+            return [
+                Sample(*_split_name(item["metric"]), float(item["value"][1]))
+                for item in result
+            ]
+    raise PrometheusBadResponse(f"expected a vector or scalar result, got {kind!r}")
+
+
+def _matrix(data: Any) -> list[RangeSeries]:
+    with _shape("range query result"):
+        if data["resultType"] != "matrix":
+            raise PrometheusBadResponse(
+                f"expected a matrix result, got {data['resultType']!r}"
+            )
+        return [
+            RangeSeries(
+                *_split_name(item["metric"]),
+                [(float(ts), float(value)) for ts, value in item["values"]],
+            )
+            for item in data["result"]
+        ]
+
+
+def _alert(item: Any) -> Alert:
+    with _shape("alert"):
+        active_at = item.get("activeAt")
+        return Alert(
+            labels=dict(item["labels"]),
+            annotations=dict(item.get("annotations") or {}),
+            state=str(item["state"]),
+            active_at=datetime.fromisoformat(active_at) if active_at else None,
+            value=float(item.get("value", "NaN")),
+        )
+
+
+class PrometheusClient:
+    """Talks to one Prometheus; share one instance so the semaphore bounds the real load."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_concurrency: int = 8,
+        retries: int = 2,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, transport=transport
+        )
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._delays = [0.1 * 2**attempt for attempt in range(retries)]
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _send(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> Any:
+        """Send with retries: connection errors and 5xx are usually a restart in progress."""
+        async with self._semaphore:
+            for delay in self._delays:
+                try:
+                    response = await self._http.request(method, path, data=form)
+                    if response.status_code < 500:
+                        return _unwrap(response)
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(delay)
+            try:
+                response = await self._http.request(method, path, data=form)
+            except httpx.TransportError as exc:
+                raise PrometheusUnavailable(
+                    f"cannot reach {self.base_url}: {exc!r}", exc
+                ) from exc
+            return _unwrap(response)
+
+    async def query(self, expr: str, at: float | None = None) -> list[Sample]:
+        """Instant query (POST, so long generated expressions fit); `at` is unix seconds."""
+        form = {"query": expr} | ({} if at is None else {"time": f"{at:.3f}"})
+        return _instant(await self._send("POST", "/api/v1/query", form))
+
+    async def query_range(
+        self, expr: str, start: float, end: float, step: float | str
+    ) -> list[RangeSeries]:
+        """Range query; `step` is seconds or a Prometheus duration such as "30s"."""
+        form = {
+            "query": expr,
+            "start": f"{start:.3f}",
+            "end": f"{end:.3f}",
+            "step": str(step),
+        }
+        return _matrix(await self._send("POST", "/api/v1/query_range", form))
+
+    async def alerts(self) -> list[Alert]:
+        data = await self._send("GET", "/api/v1/alerts")
+        with _shape("alerts"):
+            return [_alert(item) for item in data["alerts"]]
+
+    async def rule_groups(self) -> list[dict[str, Any]]:
+        """Loaded rule groups as Prometheus reports them (rules, health, lastError)."""
+        data = await self._send("GET", "/api/v1/rules")
+        with _shape("rules"):
+            return list(data["groups"])
+
+    async def ready(self) -> bool:
+        """True once Prometheus serves queries; no retries, so pollers get a quick answer."""
+        try:
+            async with self._semaphore:
+                response = await self._http.get("/-/ready")
+        except httpx.TransportError:
+            return False
+        return response.status_code == 200
