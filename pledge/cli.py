@@ -110,3 +110,18 @@ def render(sla: ServiceLevelAgreement, output_format: str, labels: dict[str, str
 def crd() -> None:
     """Print the ServiceLevelAgreement CustomResourceDefinition (generated from the model)."""
     click.echo(crd_yaml(), nl=False)
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="Leave Prometheus running (until Ctrl-C) to explore it.")
+@click.option("--days", type=click.IntRange(1, 90), default=30, show_default=True, help="Days of synthetic history.")
+def demo(keep: bool, days: int) -> None:
+    """Example SLAs on a local Prometheus with synthetic history: what the rules record."""
+    from pledge.demo.run import run
+    from pledge.prom import MissingComponent
+
+    try:
+        run(keep=keep, days=days)
+    except MissingComponent as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(2)

@@ -44,11 +44,17 @@ def during_maintenance(timeline: Timeline, ratio: float) -> ErrorRatio:
     return lambda t: ratio if any(a <= t < b for a, b in spans) else 0.0
 
 
+def afternoon(days_ago: int, end: float) -> float:
+    """13:00 UTC ``days_ago`` days before ``end``: incidents hit busy hours whenever the demo runs."""
+    return end - end % DAY - days_ago * DAY + 13 * HOUR
+
+
 def checkout(timeline: Timeline, rng: random.Random) -> list[Metric]:
     now = timeline.end
+    incident = afternoon(6, now)
     errors = {
         "acme": combine(steady(0.0002), worsening(now - 3 * DAY, now, 0.0, 0.0025), during_maintenance(timeline, 0.2)),
-        "globex": combine(steady(0.0002), window(now - 6 * DAY, now - 6 * DAY + 90 * 60, 0.4)),
+        "globex": combine(steady(0.0002), window(incident, incident + 90 * 60, 0.4)),
         "initech": steady(0.0001),
     }
     metrics: list[Metric] = []
@@ -72,8 +78,8 @@ def platform(timeline: Timeline, rng: random.Random) -> list[Metric]:
 
 def gauges(timeline: Timeline) -> list[Metric]:
     now, stamps = timeline.end, timeline.timestamps
-    probe_down = window(now - 2 * DAY, now - 2 * DAY + 20 * 60, 1.0)
-    stale = window(now - 4 * DAY, now - 4 * DAY + 2 * HOUR, 1.0)
+    probe_down = window(afternoon(2, now), afternoon(2, now) + 20 * 60, 1.0)
+    stale = window(afternoon(4, now), afternoon(4, now) + 2 * HOUR, 1.0)
     return [
         Metric("probe_success", {"job": "blackbox", "service": "edge"}, [1.0 - probe_down(t) for t in stamps], "gauge"),
         Metric("queue_oldest_message_age_seconds", {"queue": "ingest"},

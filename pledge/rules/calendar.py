@@ -10,13 +10,13 @@ period figures with explicit ranges.
 from __future__ import annotations
 
 from pledge.rules import names
+from pledge.rules.names import HOUR
 from pledge.rules.context import Context
 from pledge.rules.model import Rule
 from pledge.rules.promql import local_time
 from pledge.slo.exclusions import EPOCH_MONDAY, WEEK
 from pledge.spec.duration import format_duration
 
-HOUR = 3_600
 LONGEST = {"week": 7 * 86_400, "month": 31 * 86_400, "quarter": 92 * 86_400}
 
 

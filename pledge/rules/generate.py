@@ -90,11 +90,7 @@ def _window_ratio(c: Context, window: int) -> str:
 
 def _metadata(c: Context) -> list[Rule]:
     spec = c.sla.spec
-    info = {
-        "service": spec.service,
-        "window": spec.window.describe(),
-        **{k: v for k, v in (("customer", spec.customer), ("tier", spec.tier), ("owner", spec.owner)) if v},
-    }
+    info = {"service": spec.service, "window": spec.window.describe(), **_descriptive(c)}
     rules = [
         c.record(names.TARGET, f"vector({render_number(percent_to_ratio(c.objective.target))})", info),
         c.record(names.BUDGET, f"vector({render_number(c.budget)})", info),
@@ -123,11 +119,15 @@ def period_rules(c: Context) -> list[Rule]:
     ]
 
 
+def _descriptive(c: Context) -> dict[str, str]:
+    """customer, sla_tier and owner when the SLA sets them (``owner`` routes alerts to the team)."""
+    spec = c.sla.spec
+    return {k: v for k, v in (("customer", spec.customer), ("sla_tier", spec.tier), ("owner", spec.owner)) if v}
+
+
 def _alert_labels(c: Context, severity: str) -> dict[str, str]:
     spec = c.sla.spec
-    labels = {**spec.alerting.labels, **c.identity, "severity": severity, "service": spec.service}
-    labels.update({k: v for k, v in (("customer", spec.customer), ("tier", spec.tier), ("owner", spec.owner)) if v})
-    return labels
+    return {**spec.alerting.labels, **c.identity, "severity": severity, "service": spec.service, **_descriptive(c)}
 
 
 def _annotations(c: Context, summary: str, description: str) -> dict[str, str]:
@@ -150,7 +150,7 @@ def burn_alert(c: Context, tier: AlertWindows) -> Rule:
         f" and {c.on} ({c.series(names.error_ratio(tier.short))} > {threshold})"
     )
     raw_reach = max((w for w in (tier.long, tier.short) if w <= names.RAW_WINDOW_LIMIT), default=0)
-    labels = {**_alert_labels(c, tier.severity), "tier": tier.name, "long_window": long_w, "short_window": short_w}
+    labels = {**_alert_labels(c, tier.severity), "burn_tier": tier.name, "long_window": long_w, "short_window": short_w}
     labels["burn_rate"] = render_number(tier.burn_rate)
     percent = render_number(tier.budget_fraction * 100)
     return Rule(

@@ -10,7 +10,8 @@ from pledge.spec.duration import format_duration
 
 IDENTITY_LABELS = ("sla", "sla_namespace", "objective")
 BASE_WINDOW = 300
-RAW_WINDOW_LIMIT = 3_600  # windows up to this read raw counters; longer ones the recorded base rates
+HOUR = 3_600
+RAW_WINDOW_LIMIT = HOUR  # windows up to this read raw counters; longer ones the recorded base rates
 
 ERROR_RATIO_PERIOD = "pledge:sli_error_ratio:period"
 ERRORS_PERIOD = "pledge:sli_errors:period_increase"
@@ -28,6 +29,11 @@ ALERT_ABSENT = "SLAMetricAbsent"
 ALERT_NAMES = (ALERT_BURN, ALERT_AT_RISK, ALERT_EXHAUSTED, ALERT_ABSENT)
 
 
+def long_history() -> frozenset[str]:
+    """Series that rules read over long ranges: a backfill must cover the whole history for them."""
+    return frozenset(f(w) for f in (errors_rate, requests_rate) for w in (BASE_WINDOW, HOUR))
+
+
 def errors_rate(window: int) -> str:
     """Bad events per second over ``window``."""
     return f"pledge:sli_errors:rate{format_duration(window)}"
@@ -41,3 +47,6 @@ def requests_rate(window: int) -> str:
 def error_ratio(window: int) -> str:
     """Bad / valid events over ``window``; absent (never NaN) when there were no valid events."""
     return f"pledge:sli_error_ratio:rate{format_duration(window)}"
+
+
+LONG_HISTORY = long_history()

@@ -60,8 +60,12 @@ def compliance(ratio: float | None, objective: Objective) -> Compliance:
     return Compliance(sli, budget_remaining(ratio, objective), state(sli, objective))
 
 
-def credit_percent(sli: float, credits: list[CreditTier], cap: Decimal | None = None) -> Decimal:
-    """Service credit owed: the highest tier whose ``below`` the SLI is under, capped by ``cap``."""
+def credit_percent(sli: float, objective: Objective, credits: list[CreditTier], cap: Decimal | None = None) -> Decimal:
+    """Service credit owed: the highest tier whose ``below`` the SLI is under, capped by ``cap``.
+
+    A tier only applies to objectives whose target is at or above its ``below``: nobody owes a
+    credit for an objective that meets its own target.
+    """
     percent = as_percent(sli)
-    owed = max((c.percent for c in credits if percent < c.below), default=Decimal(0))
+    owed = max((c.percent for c in credits if percent < c.below <= objective.target), default=Decimal(0))
     return min(owed, cap) if cap is not None else owed

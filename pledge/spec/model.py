@@ -26,7 +26,7 @@ KIND: Final = "ServiceLevelAgreement"
 NAME_REGEX = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 LABEL_NAME_REGEX = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 METRIC_NAME_REGEX = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
-RESERVED_LABELS = frozenset({"sla", "sla_namespace", "objective", "le", "severity", "__name__"})
+RESERVED_LABELS = frozenset({"sla", "sla_namespace", "objective", "le", "severity", "burn_tier", "sla_tier", "__name__"})
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 

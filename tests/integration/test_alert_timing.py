@@ -91,7 +91,7 @@ def fired(which: str, matchers: str, minus: float = 0) -> str:
 
 PROBES = {
     "detected": fired("min", 'sla="outage"', OUTAGE[0]),
-    **{f"cleared/{tier}": fired("max", f'sla="outage",tier="{tier}"', OUTAGE[1] + short) for tier, short in SHORT.items()},
+    **{f"cleared/{tier}": fired("max", f'sla="outage",burn_tier="{tier}"', OUTAGE[1] + short) for tier, short in SHORT.items()},
     **{f"fired/{name}": fired("min", f'sla="{name}"') for name in ("burn09x", "maint", "grouped")},
     "burns/burn2x": fired("min", 'sla="burn2x",alertname="SLAErrorBudgetBurn"'),
     "exhausted/burn2x": fired("min", 'sla="burn2x",alertname="SLABudgetExhausted"'),
@@ -112,7 +112,7 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Sample]
 def by_tier(samples: list[Sample]) -> dict[str, float]:
     """alert tier (or alert name), with the customer when grouped -> probed value."""
     return {
-        s.labels.get("tier", s.labels["alertname"]) + (f"/{s.labels['customer']}" if "customer" in s.labels else ""): s.value
+        s.labels.get("burn_tier", s.labels["alertname"]) + (f"/{s.labels['customer']}" if "customer" in s.labels else ""): s.value
         for s in samples
     }
 

@@ -1,0 +1,96 @@
+"""`pledge demo`: example SLAs, a throwaway Prometheus, 30 days of history, and what it recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from pledge.demo.report import Row, parse_timestamp, read_rows, render_table
+from pledge.demo.scenario import demo_metrics
+from pledge.prom import LocalPrometheus, PrometheusClient
+from pledge.prom.history import load_history
+from pledge.rules import RuleGroup, generate, rule_file, to_yaml
+from pledge.spec import ServiceLevelAgreement, parse_yaml
+from pledge.synthetic import Metric, Timeline
+
+SETTLE_TIMEOUT = 120.0
+
+
+def example_slas() -> list[ServiceLevelAgreement]:
+    """The SLAs shipped in pledge/examples: the embedded default."""
+    folder = resources.files("pledge") / "examples"
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
+    return [sla for f in files for sla in parse_yaml(f.read_text(encoding="utf-8"), f.name)]
+
+
+async def _await_alert_evaluation(client: PrometheusClient, after: float) -> None:
+    """Wait until every alert group has been evaluated since the history was loaded."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while time.monotonic() < deadline:
+        groups = [g for g in await client.rule_groups() if g["name"].endswith("-alerts")]
+        if groups and all(_evaluated_after(g, after) for g in groups):
+            return
+        await asyncio.sleep(1.0)
+
+
+def _evaluated_after(group: dict[str, object], after: float) -> bool:
+    stamp = str(group.get("lastEvaluation", ""))
+    return not stamp.startswith("0001") and parse_timestamp(stamp) > after
+
+
+async def _demo(console: Console, keep: bool, days: int) -> list[Row]:
+    slas = example_slas()
+    end = float(int(time.time()) // 60 * 60)
+    timeline, metrics = demo_metrics(end, days=days)
+    groups = [g for sla in slas for g in generate(sla)]
+    with tempfile.TemporaryDirectory(prefix="pledge-demo-") as tmp:
+        rules_path = Path(tmp) / "rules.yaml"
+        rules_path.write_text(to_yaml(rule_file(groups)), encoding="utf-8")
+        with LocalPrometheus() as prom:  # rules come after the history: no evaluation competes with it
+            console.print(f"[bold]Prometheus[/] {prom.url} (pid {prom.pid}), {len(slas)} SLAs, "
+                          f"{sum(len(g.rules) for g in groups)} rules")
+            await _load(console, prom, timeline, metrics, groups)
+            loaded = time.time()
+            prom.reload([rules_path])
+            async with PrometheusClient(prom.url) as client:
+                with console.status("waiting for Prometheus to evaluate the alerts"):
+                    await _await_alert_evaluation(client, loaded)
+                rows = await read_rows(client, slas, at=end)
+            console.print(render_table(rows))
+            if keep:
+                console.print(f"Prometheus stays up at {prom.url} until Ctrl-C.")
+                await asyncio.Event().wait()
+    return rows
+
+
+async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, metrics: list[Metric], groups: list[RuleGroup]) -> None:
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("raw history", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        started = time.monotonic()
+
+        def step(message: str) -> None:
+            console.print(f"  {time.monotonic() - started:5.1f} s  {message}")
+            progress.update(task, description=message[:40])
+
+        await load_history(prom, timeline, metrics, groups, step=step, progress=advance)
+
+
+def run(keep: bool = False, days: int = 30) -> list[Row]:
+    """Run the demo; Ctrl-C stops it cleanly (the context managers stop Prometheus)."""
+    console = Console(width=None if Console().is_terminal else 140)
+    try:
+        return asyncio.run(_demo(console, keep, days))
+    except KeyboardInterrupt:
+        console.print("stopped; Prometheus shut down")
+        return []

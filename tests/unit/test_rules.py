@@ -1,0 +1,708 @@
+"""pledge.rules.generate and render: what the generator must get right (DESIGN, "Rules").
+
+Every check walks promql_parser's AST rather than matching text, so it holds for any spelling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pledge.rules import dependency_levels, generate, prometheus_rule, rule_file, rule_object_name, to_yaml
+from pledge.rules.model import Rule, RuleGroup
+from pledge.slo.windows import alert_windows
+from pledge.spec import parse_sla, parse_yaml
+from pledge.spec.errors import SpecError
+from pledge.spec.model import ServiceLevelAgreement
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_FILES = sorted((ROOT / "examples").glob("*.yaml"))
+IDENTITY = ("sla", "sla_namespace", "objective")
+RAW_RANGE_LIMIT = dt.timedelta(hours=1)
+BASE_RATES = {"pledge:sli_errors:rate5m", "pledge:sli_requests:rate5m"}
+
+
+def _sla(name: str, spec: dict[str, Any], namespace: str = "test") -> ServiceLevelAgreement:
+    return parse_sla({"apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
+                      "metadata": {"name": name, "namespace": namespace}, "spec": spec})
+
+
+RATIO = {"ratio": {"errors": 'http_requests_total{job="api",code=~"5.."}', "total": 'http_requests_total{job="api"}'}}
+
+SYNTHETIC: dict[str, dict[str, Any]] = {
+    # calendar week in New York, good/total, two grouping labels, a daily exclusion, custom tiers
+    "weekly-good": {
+        "service": "api", "customer": "globex", "window": {"calendar": "week", "timezone": "America/New_York"},
+        "grouping": ["customer", "region"],
+        "objectives": [{"name": "availability", "target": "99.95", "warning": "99.99",
+                        "sli": {"ratio": {"good": 'http_requests_total{job="api",code!~"5.."}',
+                                          "total": 'http_requests_total{job="api"}'}}}],
+        "alerting": {"runbook": "https://runbooks.example/api", "tiers": [
+            {"name": "ticket-slow", "enabled": False},
+            {"name": "page-instant", "severity": "page", "longWindow": "10m", "budgetConsumed": "1"}]},
+        "exclusions": [{"schedule": "daily", "at": "03:30", "duration": "30m", "timezone": "America/New_York"}],
+    },
+    # calendar quarter, latency without selector, grouped
+    "quarterly-latency": {
+        "service": "rpc", "window": {"calendar": "quarter", "timezone": "Asia/Kolkata"}, "grouping": ["customer"],
+        "objectives": [{"name": "latency", "target": "95", "sli": {"latency": {
+            "histogram": "rpc_duration_seconds", "threshold": 0.25, "buckets": [0.1, 0.25, 0.5]}}}],
+    },
+    # raw SLI with grouping over 90 days, an absolute exclusion
+    "raw-grouped": {
+        "service": "batch", "window": {"rolling": "90d"}, "grouping": ["pipeline"],
+        "objectives": [{"name": "success", "target": "98.5",
+                        "sli": {"raw": {"errorRatio": "1 - avg_over_time(job_success{kind=\"batch\"}[{{window}}])"}}}],
+        "exclusions": [{"start": "2026-02-01T00:00:00Z", "end": "2026-02-01T06:00:00Z", "reason": "migration"}],
+    },
+    # bool gauge grouped by instance, alerting off, no absent alert
+    "probes-quiet": {
+        "service": "dns", "window": {"rolling": "7d"}, "grouping": ["instance"],
+        "objectives": [{"name": "up", "target": "99", "sli": {"boolGauge": {"metric": 'probe_success{job="dns"}'}}}],
+        "alerting": {"policy": "none", "absent": False},
+    },
+    # two objectives and one of every exclusion form, rolling 28d, no grouping
+    "two-objectives": {
+        "service": "shop", "tier": "silver", "owner": "team-shop", "window": {"rolling": "28d"},
+        "objectives": [
+            {"name": "availability", "target": "99.9", "sli": RATIO},
+            {"name": "latency", "target": "99", "warning": "99.5", "sli": {"latency": {
+                "histogram": "http_request_duration_seconds", "selector": '{job="api"}', "threshold": 1}}},
+        ],
+        "alerting": {"labels": {"team": "shop"}, "absent": True, "absentFor": "20m"},
+        "exclusions": [
+            {"start": "2026-11-01T02:00:00Z", "end": "2026-11-01T04:00:00Z"},
+            {"schedule": "weekly", "day": "saturday", "at": "23:00", "duration": "2h", "timezone": "Europe/Berlin"},
+        ],
+    },
+}
+
+
+@cache
+def _slas() -> dict[str, ServiceLevelAgreement]:
+    slas = {p.stem: parse_yaml(p.read_text())[0] for p in EXAMPLE_FILES}
+    slas.update({name: _sla(name, spec) for name, spec in SYNTHETIC.items()})
+    return slas
+
+
+@cache
+def _groups(name: str) -> list[RuleGroup]:
+    return generate(_slas()[name])
+
+
+@cache
+def _parsed(expr: str) -> Any:
+    return promql_parser.parse(expr)
+
+
+ALL = [p.stem for p in EXAMPLE_FILES] + list(SYNTHETIC)
+GROUPED = [n for n in ALL if n in ("checkout-grouped", "weekly-good", "quarterly-latency", "raw-grouped", "probes-quiet")]
+
+
+def _rules(name: str) -> list[Rule]:
+    return [r for g in _groups(name) for r in g.rules]
+
+
+def _records(name: str) -> list[Rule]:
+    return [r for r in _rules(name) if r.record]
+
+
+def _alerts(name: str, alert: str | None = None) -> list[Rule]:
+    return [r for r in _rules(name) if r.alert and (alert is None or r.alert == alert)]
+
+
+def _burn_tier(rule: Rule) -> str:
+    """The burn-rate tier (page-fast, ...) of an SLAErrorBudgetBurn alert: `burn_tier`, or `tier` if unset."""
+    return rule.labels.get("burn_tier") or rule.labels["tier"]
+
+
+# --- AST helpers -------------------------------------------------------------------------------------------
+
+
+def _children(node: Any) -> list[Any]:
+    kind = type(node).__name__
+    if kind in ("ParenExpr", "UnaryExpr", "SubqueryExpr"):
+        return [node.expr]
+    if kind == "AggregateExpr":
+        return [node.expr] + ([node.param] if isinstance(node.param, promql_parser.Expr) else [])
+    if kind == "BinaryExpr":
+        return [node.lhs, node.rhs]
+    if kind == "Call":
+        return list(node.args)
+    if kind == "MatrixSelector":
+        return [node.vector_selector]
+    return []
+
+
+def _nodes(node: Any) -> Iterator[Any]:
+    yield node
+    for child in _children(node):
+        yield from _nodes(child)
+
+
+def _metric(selector: Any) -> str:
+    if selector.name:
+        return str(selector.name)
+    return next((m.value for m in selector.matchers.matchers if m.name == "__name__"), "")
+
+
+def _raw_reach(node: Any, reach: dt.timedelta = dt.timedelta()) -> Iterator[tuple[str, dt.timedelta]]:
+    """(metric, how far back it is read) for every selector: ranges of enclosing subqueries add up."""
+    kind = type(node).__name__
+    if kind == "MatrixSelector":
+        yield _metric(node.vector_selector), reach + node.range
+        return
+    if kind == "VectorSelector":
+        yield _metric(node), reach
+        return
+    if kind == "SubqueryExpr":
+        reach = reach + node.range
+    for child in _children(node):
+        yield from _raw_reach(child, reach)
+
+
+def _strip(node: Any) -> Any:
+    while type(node).__name__ == "ParenExpr":
+        node = node.expr
+    return node
+
+
+def _recorded_names(node: Any) -> set[str]:
+    return {_metric(n) for n in _nodes(node) if isinstance(n, promql_parser.VectorSelector)
+            and _metric(n).startswith("pledge:")}
+
+
+def _reads_pledge_series(node: Any) -> bool:
+    return bool(_recorded_names(node))
+
+
+# --- (1) parse, (2) deterministic ------------------------------------------------------------------------
+
+
+def test_fixtures_cover_every_example_and_sli_kind() -> None:
+    assert len(EXAMPLE_FILES) >= 5
+    kinds = {o.sli.kind for s in _slas().values() for o in s.spec.objectives}
+    assert kinds == {"ratio", "latency", "bool_gauge", "raw"}
+    assert {s.spec.window.calendar for s in _slas().values()} >= {"week", "month", "quarter", None}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_expression_parses(name: str) -> None:
+    rules = _rules(name)
+    assert rules
+    for rule in rules:
+        _parsed(rule.expr)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_generation_is_deterministic(name: str) -> None:
+    sla = _slas()[name]
+    first, second = generate(sla), generate(sla)
+    assert first == second
+    assert to_yaml(rule_file(first)) == to_yaml(rule_file(second))
+    assert to_yaml(prometheus_rule(sla, first)) == to_yaml(prometheus_rule(sla, second))
+    reparsed = parse_sla(sla.model_dump(by_alias=True, exclude_none=True))
+    assert to_yaml(rule_file(generate(reparsed))) == to_yaml(rule_file(first))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_yaml_reads_back_as_the_same_data(name: str) -> None:
+    data = rule_file(_groups(name))
+    assert yaml.safe_load(to_yaml(data)) == data
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_group_layout(name: str) -> None:
+    sla = _slas()[name]
+    prefix = f"pledge-{sla.metadata.namespace}-{sla.metadata.name}"
+    groups = _groups(name)
+    assert [(g.name, g.interval) for g in groups][:2] == [(f"{prefix}-sli", 30), (f"{prefix}-period", 300)]
+    for group in groups:
+        names = [r.record or r.alert for r in group.rules]
+        assert all(names)
+        if group.name.endswith("-alerts"):
+            assert all(r.alert for r in group.rules)
+        else:
+            assert all(r.record for r in group.rules)
+        assert rule_file(groups)["groups"][groups.index(group)]["interval"] in ("30s", "5m")
+
+
+# --- (3) no long range over raw metrics ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_long_range_over_raw_series(name: str) -> None:
+    """increase(x[30d]) over raw series is exact but very slow: raw metrics are read at most 1h back;
+    longer windows are built from recorded pledge: series."""
+    long_reads_of_recorded = 0
+    for rule in _rules(name):
+        for metric, reach in _raw_reach(_parsed(rule.expr)):
+            if metric.startswith("pledge:"):
+                long_reads_of_recorded += reach > RAW_RANGE_LIMIT
+            else:
+                assert reach <= RAW_RANGE_LIMIT, f"{rule.name} reads {metric} {reach} back: {rule.expr[:200]}"
+    assert long_reads_of_recorded, "the period figures must come from recorded series"
+
+
+def test_raw_reach_helper_sees_subqueries() -> None:
+    reach = dict(_raw_reach(_parsed("max_over_time(rate(x[5m])[2h:1m]) + sum_over_time(pledge:a:b[30d])")))
+    assert reach == {"x": dt.timedelta(hours=2, minutes=5), "pledge:a:b": dt.timedelta(days=30)}
+
+
+# --- (4) no NaN: every division that could be by zero is guarded ----------------------------------------
+
+
+def _unguarded_divisions(expr: str) -> list[str]:
+    bad = []
+    for node in _nodes(_parsed(expr)):
+        if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "/":
+            denominator = _strip(node.rhs)
+            if isinstance(denominator, promql_parser.NumberLiteral):
+                if denominator.val == 0:
+                    bad.append(denominator.prettify())
+                continue
+            guarded = (isinstance(denominator, promql_parser.BinaryExpr) and str(denominator.op) == ">"
+                       and not (denominator.modifier and denominator.modifier.return_bool)
+                       and isinstance(_strip(denominator.rhs), promql_parser.NumberLiteral)
+                       and _strip(denominator.rhs).val == 0)
+            if not guarded:
+                bad.append(denominator.prettify()[:120])
+    return bad
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_division_is_guarded_against_zero(name: str) -> None:
+    divisions = 0
+    for rule in _rules(name):
+        assert not _unguarded_divisions(rule.expr), (rule.name, _unguarded_divisions(rule.expr))
+        divisions += rule.expr.count(" / ")
+    assert divisions
+
+
+def test_division_guard_helper() -> None:
+    assert _unguarded_divisions("a / (b > 0)") == []
+    assert _unguarded_divisions("a / on(x) (sum(b) > 0)") == []
+    assert _unguarded_divisions("1 - a / 0.001") == []
+    assert _unguarded_divisions("a / b") == ["b"]
+    assert _unguarded_divisions("a / (b >= 0)") != []
+    assert _unguarded_divisions("a / (b > bool 0)") != []
+
+
+# --- (5) identifying labels --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_rule_carries_sla_namespace_and_objective(name: str) -> None:
+    sla = _slas()[name]
+    objectives = {o.name for o in sla.spec.objectives}
+    for rule in _rules(name):
+        assert rule.labels["sla"] == sla.metadata.name, rule.name
+        assert rule.labels["sla_namespace"] == sla.metadata.namespace, rule.name
+        assert rule.labels["objective"] in objectives, rule.name
+    for objective in objectives:
+        assert any(r.labels["objective"] == objective for r in _records(name))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_recorded_series_are_read_with_their_identity(name: str) -> None:
+    """Every read of a pledge: series selects its own SLA and objective, so one SLA never reads another's."""
+    for rule in _rules(name):
+        for node in _nodes(_parsed(rule.expr)):
+            if isinstance(node, promql_parser.VectorSelector) and _metric(node).startswith("pledge:"):
+                labels = {m.name: m.value for m in node.matchers.matchers}
+                assert {k: labels.get(k) for k in IDENTITY} == {k: rule.labels[k] for k in IDENTITY}, rule.name
+
+
+def test_recording_names_follow_the_convention() -> None:
+    names = {r.record for n in ALL for r in _records(n)}
+    assert all(re.fullmatch(r"pledge:[a-z_]+:[a-z0-9_]+", n or "") for n in names), names
+    assert {"pledge:sli_errors:rate5m", "pledge:sli_requests:rate5m", "pledge:sli_error_ratio:rate1h",
+            "pledge:sli_error_ratio:period", "pledge:error_budget_remaining:ratio", "pledge:error_budget:ratio",
+            "pledge:slo_target:ratio"} <= names
+
+
+# --- (6) clean numbers -----------------------------------------------------------------------------------
+
+NOISY_FLOAT = re.compile(r"\d\.\d*(?:9{6,}|0{6,}[1-9])")
+
+
+def test_noisy_float_pattern() -> None:
+    assert NOISY_FLOAT.search("x > 0.0009999999")
+    assert NOISY_FLOAT.search("vector(0.30000000004)")
+    assert not NOISY_FLOAT.search("x > 0.001 and 1793498400 and 0.0144")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_numbers_are_clean(name: str) -> None:
+    text = to_yaml(rule_file(_groups(name)))
+    assert not NOISY_FLOAT.findall(text)
+
+
+def test_budget_and_burn_thresholds_for_99_9() -> None:
+    records = {r.record: r for r in _records("api-availability")}
+    assert records["pledge:error_budget:ratio"].expr == "vector(0.001)"
+    assert records["pledge:slo_target:ratio"].expr == "vector(0.999)"
+    assert records["pledge:slo_warning:ratio"].expr == "vector(0.9995)"
+    assert records["pledge:error_budget_remaining:ratio"].expr.endswith(" / 0.001")
+    burns = _alerts("api-availability", "SLAErrorBudgetBurn")
+    rendered = [re.findall(r"> ([0-9.]+)\)", r.expr) for r in burns]
+    assert rendered == [["0.0144", "0.0144"], ["0.006", "0.006"], ["0.003", "0.003"], ["0.001", "0.001"]]
+    assert [r.labels["burn_rate"] for r in burns] == ["14.4", "6", "3", "1"]
+    text = to_yaml(rule_file(_groups("api-availability")))
+    for number in ("0.0144", "0.006", "0.003", "0.001"):
+        assert f"> {number})" in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.decimals(min_value=Decimal("50"), max_value=Decimal("99.999"), places=3))
+def test_budget_renders_exactly_for_any_target(target: Decimal) -> None:
+    sla = _sla("prop", {"service": "x", "objectives": [{"name": "a", "target": str(target), "sli": RATIO}]})
+    groups = generate(sla)
+    budget = (Decimal(100) - target) / Decimal(100)
+    records = {r.record: r for g in groups for r in g.rules if r.record}
+    assert records["pledge:error_budget:ratio"].expr == f"vector({format(budget.normalize(), 'f')})"
+    burns = [r for g in groups for r in g.rules if r.alert == "SLAErrorBudgetBurn"]
+    for rule, rate in zip(burns, ("14.4", "6", "3", "1")):
+        (threshold,) = set(re.findall(r"> ([0-9.]+)\)", rule.expr))
+        assert Decimal(threshold) == Decimal(rate) * budget
+        assert threshold == format((Decimal(rate) * budget).normalize(), "f")
+    assert not NOISY_FLOAT.findall(to_yaml(rule_file(groups)))
+
+
+# --- (7) grouping labels in by (...) and on(...) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", GROUPED)
+def test_grouping_labels_are_kept_by_aggregations_and_matches(name: str) -> None:
+    grouping = _slas()[name].spec.grouping
+    assert grouping
+    aggregations = matches = 0
+    for rule in _rules(name):
+        for node in _nodes(_parsed(rule.expr)):
+            if isinstance(node, promql_parser.AggregateExpr):
+                aggregations += 1
+                assert node.modifier is not None and node.modifier.type == promql_parser.AggModifierType.By, rule.name
+                assert set(grouping) <= set(node.modifier.labels), (rule.name, node.modifier.labels)
+            if isinstance(node, promql_parser.BinaryExpr) and node.modifier and node.modifier.matching:
+                matching = node.modifier.matching
+                if matching.labels:
+                    matches += 1
+                    assert matching.type == promql_parser.LabelModifierType.Include
+                    assert set(IDENTITY) | set(grouping) <= set(matching.labels), (rule.name, matching.labels)
+    assert aggregations and matches
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_recorded_series_are_joined_on_identity_labels(name: str) -> None:
+    """Two recorded series meet only `on(sla, sla_namespace, objective, <grouping>)`: extra labels such as
+    Thanos external labels or a changed target label must not break the match."""
+    expected = set(IDENTITY) | set(_slas()[name].spec.grouping)
+    joins = 0
+    for rule in _rules(name):
+        for node in _nodes(_parsed(rule.expr)):
+            # `or` only unites the per-period parts of calendar rules, which exclude each other by time
+            if not isinstance(node, promql_parser.BinaryExpr) or str(node.op) not in ("/", "*", "and", "unless"):
+                continue
+            if _reads_pledge_series(node.lhs) and _reads_pledge_series(node.rhs):
+                joins += 1
+                matching = node.modifier.matching if node.modifier else None
+                assert matching is not None and matching.type == promql_parser.LabelModifierType.Include, rule.name
+                assert set(matching.labels) == expected, (rule.name, matching.labels)
+    assert joins
+
+
+@pytest.mark.parametrize("label", ["tier", "service", "state"])
+def test_static_alert_labels_never_overwrite_a_grouping_label(label: str) -> None:
+    """Grouping by e.g. the customer's tier gives one alert per tier value; a static `tier` label set by
+    pledge would overwrite it and make the alerts of every group collide on one label set (Prometheus
+    refuses such an alert vector). The spec must reserve the name, or the alert must keep the group's value."""
+    sla = _sla("clash", {"service": "api", "grouping": [label],
+                         "objectives": [{"name": "a", "target": "99", "warning": "99.5", "sli": RATIO}]})
+    clobbered = sorted({r.alert for g in generate(sla) for r in g.rules if r.alert and label in r.labels})
+    assert not clobbered, f"alerts that set the grouping label {label!r} statically: {clobbered}"
+
+
+def test_burn_alerts_keep_the_sla_tier() -> None:
+    """The SLA's tier (gold, silver: multilevel SLAs) is on every alert under one label name; the burn alert's
+    own tier (page-fast, ...) must not replace it, or routing on the SLA tier misses the pages."""
+    for name in ("acme-monthly", "checkout-grouped", "two-objectives"):
+        sla_tier = _slas()[name].spec.tier
+        assert sla_tier
+        alerts = _alerts(name)
+        carrying = [{k for k, v in r.labels.items() if v == sla_tier} for r in alerts]
+        assert all(carrying), (name, [r.labels for r, c in zip(alerts, carrying) if not c][:1])
+        assert set.intersection(*carrying), (name, carrying)  # one label name for it on every alert
+
+
+# --- (8) dependency levels --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_dependency_levels(name: str) -> None:
+    groups = _groups(name)
+    levels = dependency_levels(groups)
+    assert len(levels) >= 3
+    level_of: dict[str, set[int]] = {}
+    for depth, level in enumerate(levels):
+        for group in level:
+            assert group.name.endswith(f"-level{depth}")
+            for rule in group.rules:
+                level_of.setdefault(rule.record or "", set()).add(depth)
+    assert "" not in level_of, "alerting rules are never backfilled"
+    assert BASE_RATES <= {n for n, depths in level_of.items() if depths == {0}}
+    for depth, level in enumerate(levels):
+        for group in level:
+            for rule in group.rules:
+                reads = _recorded_names(_parsed(rule.expr))
+                for read in reads:
+                    assert read in level_of, (rule.record, read)
+                    assert max(level_of[read]) < depth, f"{rule.record} at level {depth} reads {read} at {level_of[read]}"
+                if depth == 0:
+                    assert not reads
+                else:
+                    assert reads and max(max(level_of[r]) for r in reads) == depth - 1, rule.record
+    recorded = sorted((r.record or "", r.labels["objective"]) for g in groups for r in g.rules if r.record)
+    leveled = sorted((r.record or "", r.labels["objective"]) for lvl in levels for g in lvl for r in g.rules)
+    assert recorded == leveled
+    intervals = {g.name: g.interval for g in groups}
+    for level in levels:
+        for group in level:
+            assert group.interval == intervals[group.name.rsplit("-level", 1)[0]]
+
+
+def test_dependency_levels_of_nothing() -> None:
+    assert dependency_levels([]) == []
+
+
+# --- (9) PrometheusRule --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_prometheus_rule_object(name: str) -> None:
+    sla = _slas()[name]
+    groups = _groups(name)
+    obj = prometheus_rule(sla, groups, labels={"release": "kube-prometheus", "prometheus": "main"})
+    assert obj["apiVersion"] == "monitoring.coreos.com/v1"
+    assert obj["kind"] == "PrometheusRule"
+    assert obj["metadata"]["name"] == f"pledge-{sla.metadata.name}" == rule_object_name(sla)
+    assert obj["metadata"]["namespace"] == sla.metadata.namespace
+    labels = obj["metadata"]["labels"]
+    assert labels["app.kubernetes.io/managed-by"] == "pledge"
+    assert labels["release"] == "kube-prometheus" and labels["prometheus"] == "main"
+    assert labels["pledge.dev/sla"] == sla.metadata.name
+    assert obj["spec"] == rule_file(groups)
+    assert prometheus_rule(sla, groups)["metadata"]["labels"] == {
+        "app.kubernetes.io/managed-by": "pledge", "pledge.dev/sla": sla.metadata.name}
+
+
+def test_extra_labels_cannot_unset_managed_by() -> None:
+    sla = _slas()["api-availability"]
+    obj = prometheus_rule(sla, _groups("api-availability"), labels={"app.kubernetes.io/managed-by": "helm"})
+    assert obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "pledge"
+
+
+def test_rule_dict_shape() -> None:
+    data = rule_file(_groups("edge-probes"))
+    first_alert = next(r for g in data["groups"] for r in g["rules"] if "alert" in r)
+    first_record = data["groups"][0]["rules"][0]
+    assert list(first_record) == ["record", "expr", "labels"]
+    assert list(first_alert)[:2] == ["alert", "expr"]
+    absent = next(r for g in data["groups"] for r in g["rules"] if r.get("alert") == "SLAMetricAbsent")
+    assert absent["for"] == "15m"
+    assert list(absent["labels"]) == sorted(absent["labels"])
+
+
+# --- (10) alerts -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_burn_alert_per_tier(name: str) -> None:
+    sla = _slas()[name]
+    tiers = alert_windows(sla.spec.alerting, sla.spec.window)
+    for objective in sla.spec.objectives:
+        burns = [r for r in _alerts(name, "SLAErrorBudgetBurn") if r.labels["objective"] == objective.name]
+        assert len(burns) == len(tiers)
+        for rule, tier in zip(burns, tiers):
+            labels = rule.labels
+            assert labels["severity"] == tier.severity in ("page", "ticket")
+            assert _burn_tier(rule) == tier.name
+            assert promql_parser.parse_duration(labels["long_window"]).total_seconds() == tier.long
+            assert promql_parser.parse_duration(labels["short_window"]).total_seconds() == tier.short
+            assert Decimal(labels["burn_rate"]) == tier.burn_rate
+            windows = sorted(n for n in _recorded_names(_parsed(rule.expr)))
+            assert windows == sorted({f"pledge:sli_error_ratio:rate{labels['long_window']}",
+                                      f"pledge:sli_error_ratio:rate{labels['short_window']}"})
+            budget = (Decimal(100) - objective.target) / 100
+            assert {Decimal(t) for t in re.findall(r"> ([0-9.]+)\)", rule.expr)} == {tier.burn_rate * budget}
+            for key, value in sla.spec.alerting.labels.items():
+                assert labels[key] == value
+            assert "summary" in rule.annotations and "description" in rule.annotations
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_budget_at_risk_only_with_a_warning(name: str) -> None:
+    for objective in _slas()[name].spec.objectives:
+        at_risk = [r for r in _alerts(name, "SLABudgetAtRisk") if r.labels["objective"] == objective.name]
+        exhausted = [r for r in _alerts(name, "SLABudgetExhausted") if r.labels["objective"] == objective.name]
+        assert len(exhausted) == 1 and exhausted[0].labels["state"] == "Breached"
+        if objective.warning is None:
+            assert at_risk == []
+        else:
+            (rule,) = at_risk
+            assert rule.labels["state"] == "AtRisk" and rule.labels["severity"] == "ticket"
+            tolerance = (Decimal(100) - objective.warning) / 100
+            budget = (Decimal(100) - objective.target) / 100
+            top = _strip(_parsed(rule.expr))
+            assert str(top.op) == "<=" and Decimal(str(top.rhs.val)) == budget
+            assert str(_strip(top.lhs).op) == ">" and Decimal(repr(_strip(top.lhs).rhs.val)) == tolerance
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_absent_alert_iff_enabled(name: str) -> None:
+    sla = _slas()[name]
+    absent = _alerts(name, "SLAMetricAbsent")
+    if not sla.spec.alerting.absent:
+        assert absent == []
+        return
+    assert len(absent) == len(sla.spec.objectives)
+    for rule in absent:
+        assert rule.for_ == str(sla.spec.alerting.absent_for)
+        parsed = _strip(_parsed(rule.expr))
+        if sla.spec.exclusions:
+            parsed = _strip(parsed.lhs)
+        # fires only for series seen within the last day: never for a service that never had traffic
+        assert str(parsed.op) == "unless"
+        present = _strip(parsed.lhs)
+        assert isinstance(present, promql_parser.Call) and present.func.name == "present_over_time"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_runbook_annotation_iff_runbook(name: str) -> None:
+    sla = _slas()[name]
+    alerts = _alerts(name)
+    assert alerts or sla.spec.alerting.policy == "none"
+    for rule in alerts:
+        assert rule.annotations.get("runbook_url") == sla.spec.alerting.runbook
+        for key, value in sla.spec.alerting.annotations.items():
+            assert rule.annotations[key] == value
+
+
+def test_policy_none_keeps_only_state_alerts() -> None:
+    names = sorted({r.alert for r in _alerts("probes-quiet")})
+    assert names == ["SLABudgetExhausted"]
+
+
+def test_alert_names_are_the_documented_ones() -> None:
+    names = {r.alert for n in ALL for r in _alerts(n)}
+    assert names == {"SLAErrorBudgetBurn", "SLABudgetAtRisk", "SLABudgetExhausted", "SLAMetricAbsent"}
+
+
+# --- (11) exclusions -------------------------------------------------------------------------------------
+
+
+def _is_masked(expr: str) -> bool:
+    top = _strip(_parsed(expr))
+    if not (isinstance(top, promql_parser.BinaryExpr) and str(top.op) == "unless"):
+        return False
+    matching = top.modifier.matching if top.modifier else None
+    return (matching is not None and matching.type == promql_parser.LabelModifierType.Include
+            and matching.labels == [] and not _reads_pledge_series(top.rhs)
+            and not any(_metric(n) for n in _nodes(top.rhs) if isinstance(n, promql_parser.VectorSelector)))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_exclusions_mask_base_rates_and_burn_alerts(name: str) -> None:
+    sla = _slas()[name]
+    base = [r for r in _records(name) if r.record in BASE_RATES]
+    burns = _alerts(name, "SLAErrorBudgetBurn")
+    assert len(base) == 2 * len(sla.spec.objectives)
+    if sla.spec.exclusions:
+        assert all(_is_masked(r.expr) for r in base + burns)
+        assert all("unless on()" in r.expr for r in base + burns)
+    else:
+        assert not any(_is_masked(r.expr) for r in base + burns)
+        assert not any("unless on()" in r.expr for r in _rules(name))
+
+
+def test_absolute_exclusion_is_held_for_the_windows_that_saw_it() -> None:
+    """The 5m base rate still sees maintenance 5 minutes after it ends, the raw 1h window an hour."""
+    end = int(dt.datetime(2026, 11, 1, 4, tzinfo=dt.timezone.utc).timestamp())
+    base = next(r for r in _records("two-objectives") if r.record == "pledge:sli_errors:rate5m")
+    assert f"< {end + 300})" in base.expr
+    page_fast = next(r for r in _alerts("two-objectives", "SLAErrorBudgetBurn") if _burn_tier(r) == "page-fast")
+    assert page_fast.labels["long_window"] == "56m"
+    assert f"< {end + 56 * 60})" in page_fast.expr
+
+
+# --- (12) calendar windows ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "longest"), [
+    ("acme-monthly", dt.timedelta(days=31)),
+    ("weekly-good", dt.timedelta(days=7)),
+    ("quarterly-latency", dt.timedelta(days=92)),
+])
+def test_calendar_windows_use_hourly_rates_and_subqueries(name: str, longest: dt.timedelta) -> None:
+    sla = _slas()[name]
+    records = _records(name)
+    for objective in sla.spec.objectives:
+        mine = {r.record: r for r in records if r.labels["objective"] == objective.name}
+        for hourly, base in (("pledge:sli_errors:rate1h", "pledge:sli_errors:rate5m"),
+                             ("pledge:sli_requests:rate1h", "pledge:sli_requests:rate5m")):
+            call = _strip(_parsed(mine[hourly].expr))
+            assert isinstance(call, promql_parser.Call) and call.func.name == "avg_over_time"
+            (matrix,) = call.args
+            assert _metric(matrix.vector_selector) == base and matrix.range == dt.timedelta(minutes=55)
+        for period in ("pledge:sli_errors:period_increase", "pledge:sli_requests:period_increase"):
+            subqueries = [n for n in _nodes(_parsed(mine[period].expr)) if isinstance(n, promql_parser.SubqueryExpr)]
+            assert len(subqueries) == 3  # one per period residue modulo 3
+            assert all(s.range == longest and s.step == dt.timedelta(hours=1) for s in subqueries)
+            reads = _recorded_names(_parsed(mine[period].expr))
+            assert reads == {period.replace(":period_increase", ":rate1h")}
+        assert mine["pledge:slo_period:seconds"].expr == "vector(%d)" % {
+            "week": 7 * 86_400, "month": 30 * 86_400, "quarter": 91 * 86_400}[sla.spec.window.calendar or ""]
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if _slas()[n].spec.window.rolling is not None])
+def test_rolling_windows_have_no_hourly_rules_or_subqueries(name: str) -> None:
+    sla = _slas()[name]
+    rolling = int(sla.spec.window.rolling or 0)
+    for rule in _records(name):
+        assert rule.record not in ("pledge:sli_errors:rate1h", "pledge:sli_requests:rate1h")
+        assert not any(isinstance(n, promql_parser.SubqueryExpr) and n.range > RAW_RANGE_LIMIT
+                       for n in _nodes(_parsed(rule.expr)))
+        if rule.record and rule.record.endswith(":period_increase"):
+            (matrix,) = [n for n in _nodes(_parsed(rule.expr)) if isinstance(n, promql_parser.MatrixSelector)]
+            assert matrix.range.total_seconds() + 300 == rolling
+
+
+# --- validated SLAs always give valid rules ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("selector", [
+    'http_requests_total{code="500"} offset 1m',
+    'http_requests_total{code="500"} @ 1700000000',
+])
+def test_selector_modifiers_never_produce_invalid_rules(selector: str) -> None:
+    """pledge appends [window] to a selector; `x offset 1m[5m]` is not PromQL. Such a selector must be
+    rejected by the spec (or handled), never turned into a rule Prometheus refuses."""
+    spec = {"service": "x", "objectives": [{"name": "a", "target": "99", "sli": {
+        "ratio": {"errors": selector, "total": "http_requests_total"}}}]}
+    try:
+        sla = _sla("modifiers", spec)
+    except SpecError:
+        return
+    for group in generate(sla):
+        for rule in group.rules:
+            promql_parser.parse(rule.expr)
