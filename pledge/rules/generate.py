@@ -125,9 +125,11 @@ def _descriptive(c: Context) -> dict[str, str]:
     return {k: v for k, v in (("customer", spec.customer), ("sla_tier", spec.tier), ("owner", spec.owner)) if v}
 
 
-def _alert_labels(c: Context, severity: str) -> dict[str, str]:
+def _alert_labels(c: Context, severity: str, **extra: str) -> dict[str, str]:
+    """Fixed labels for an alert; a grouping label keeps each group's own value instead."""
     spec = c.sla.spec
-    return {**spec.alerting.labels, **c.identity, "severity": severity, "service": spec.service, **_descriptive(c)}
+    labels = {**spec.alerting.labels, **c.identity, "severity": severity, "service": spec.service, **_descriptive(c), **extra}
+    return {k: v for k, v in labels.items() if k not in c.grouping}
 
 
 def _annotations(c: Context, summary: str, description: str) -> dict[str, str]:
@@ -150,8 +152,8 @@ def burn_alert(c: Context, tier: AlertWindows) -> Rule:
         f" and {c.on} ({c.series(names.error_ratio(tier.short))} > {threshold})"
     )
     raw_reach = max((w for w in (tier.long, tier.short) if w <= names.RAW_WINDOW_LIMIT), default=0)
-    labels = {**_alert_labels(c, tier.severity), "burn_tier": tier.name, "long_window": long_w, "short_window": short_w}
-    labels["burn_rate"] = render_number(tier.burn_rate)
+    labels = _alert_labels(c, tier.severity, burn_tier=tier.name, long_window=long_w, short_window=short_w,
+                           burn_rate=render_number(tier.burn_rate))
     percent = render_number(tier.budget_fraction * 100)
     return Rule(
         alert=names.ALERT_BURN,
@@ -174,7 +176,7 @@ def _state_alerts(c: Context) -> list[Rule]:
         Rule(
             alert=names.ALERT_EXHAUSTED,
             expr=f"{period_ratio} > {render_number(c.budget)}",
-            labels={**_alert_labels(c, "page"), "state": "Breached"},
+            labels=_alert_labels(c, "page", state="Breached"),
             annotations=_annotations(c, f"{_who(c)} is below its {target} % target for the period",
                                      "The period's error budget is spent: the SLA is breached. "
                                      "Error ratio: {{ $value | humanizePercentage }}."),
@@ -185,7 +187,7 @@ def _state_alerts(c: Context) -> list[Rule]:
         rules.insert(0, Rule(
             alert=names.ALERT_AT_RISK,
             expr=f"{period_ratio} > {render_number(tolerance)} <= {render_number(c.budget)}",
-            labels={**_alert_labels(c, "ticket"), "state": "AtRisk"},
+            labels=_alert_labels(c, "ticket", state="AtRisk"),
             annotations=_annotations(c, f"{_who(c)} is below its {format_percent(c.objective.warning)} % warning level",
                                      f"Still above the {target} % target, but inside the tolerance band. "
                                      "Error ratio: {{ $value | humanizePercentage }}."),

@@ -35,10 +35,14 @@ def by(labels: Iterable[str]) -> str:
 
 
 def le_regex(threshold: float) -> str:
-    """Every spelling of a bucket bound: 0.3 matches le="0.3" and "0.30"; 1 matches "1" and "1.0"."""
-    text = format(Decimal(repr(threshold)).normalize(), "f")
-    escaped = re.escape(text).replace("\\", "\\\\")
-    return escaped + ("0*" if "." in text else "(\\\\.0*)?")
+    """Every spelling of a bucket bound: 0.3 matches le="0.3" and "0.30"; 1 matches "1" and "1.0";
+    and the exponent form Go and Python clients write for tiny or huge bounds ("1e-05", "2.5e+06")."""
+    decimal = Decimal(repr(threshold)).normalize()
+    text = format(decimal, "f")
+    plain = re.escape(text) + ("0*" if "." in text else "(\\.0*)?")
+    mantissa = format(decimal.scaleb(-decimal.adjusted()).normalize(), "f")
+    exponent = f"{mantissa}e{'-' if decimal.adjusted() < 0 else '+'}{abs(decimal.adjusted()):02d}"
+    return (plain + "|" + re.escape(exponent)).replace("\\", "\\\\")
 
 
 def _rate(selector_text: str, window: str, group: str) -> str:
@@ -103,7 +107,7 @@ def in_recurrence(recur: Recurrence, extend: int = 0) -> str:
     """Non-empty during each occurrence (held ``extend`` seconds longer); same formula as slo.exclusions."""
     shift = EPOCH_MONDAY if recur.period == WEEK else 0
     constant = (-shift - recur.start) % recur.period  # keeps the dividend positive from time 0 onwards
-    return f"(({local_time(recur.timezone, constant)}) % {recur.period} < {recur.duration + extend})"
+    return f"(({local_time(recur.timezone)} + {constant}) % {recur.period} < {recur.duration + extend})"
 
 
 def any_of(conditions: list[str]) -> str:

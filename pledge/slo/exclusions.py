@@ -124,7 +124,7 @@ def _occurrences(recur: Recurrence, start: float, end: float) -> list[Interval]:
 def _near_edge(recur: Recurrence, unix: float) -> bool:
     shift = EPOCH_MONDAY if recur.period == WEEK else 0
     phase = (_local_seconds(recur, unix) - shift - recur.start) % recur.period
-    return phase > recur.period - 2 * 3_600
+    return phase > recur.period - 2 * 3_600 or phase < recur.duration + 2 * 3_600  # DST may repeat it
 
 
 def _skip(recur: Recurrence, unix: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -43,13 +44,25 @@ def _reason(error: Any) -> str:
     return message
 
 
+_FIELD_PREFIX = re.compile(r"^([a-z][a-zA-Z0-9]*): (.*)$", re.DOTALL)
+
+
+def _line(error: Any) -> str:
+    """"path: reason"; a cross-field check that starts its reason with "field: " moves it onto the path."""
+    path, reason = field_path(tuple(error["loc"])), _reason(error)
+    prefixed = _FIELD_PREFIX.match(reason)
+    if prefixed and error["type"] == "value_error":
+        path, reason = f"{path}.{prefixed.group(1)}" if path else prefixed.group(1), prefixed.group(2)
+    return f"{path or '(document)'}: {reason}"
+
+
 def describe(error: ValidationError) -> list[str]:
     """One readable line per fault, without pydantic's URLs and type names."""
-    return [f"{field_path(tuple(e['loc'])) or '(document)'}: {_reason(e)}" for e in error.errors()]
+    return [_line(e) for e in error.errors()]
 
 
 def validate(model: type[M], data: Any, source: str = "") -> M:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:
         raise SpecError(describe(exc), source) from None

@@ -39,7 +39,7 @@ class Model(BaseModel):
 def _timezone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder such as "Europe"
         raise ValueError(f'unknown time zone "{name}" (use an IANA name such as "Europe/Berlin")') from exc
     return name
 
@@ -60,8 +60,8 @@ class Window(Model):
     def _exactly_one(self) -> Window:
         if (self.rolling is None) == (self.calendar is None):
             raise ValueError('set exactly one of "rolling" (e.g. 30d) or "calendar" (week, month or quarter)')
-        if self.rolling is not None and self.rolling < 3600:
-            raise ValueError(f'rolling: must be at least 1h, got "{self.rolling}"')
+        if self.rolling is not None and self.rolling < 86_400:
+            raise ValueError(f'rolling: must be at least 1d (shorter periods leave no room for burn-rate alerts), got "{self.rolling}"')
         return self
 
     def describe(self) -> str:
@@ -192,6 +192,13 @@ class BurnTier(Model):
     short_window: Duration | None = None
     budget_consumed: Percent | None = None
 
+    @field_validator("budget_consumed")
+    @classmethod
+    def _some_budget(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and not Decimal(0) < value <= Decimal(100):
+            raise ValueError(f'must be above 0 and at most 100, got "{value}"')
+        return value
+
 
 class Alerting(Model):
     policy: Literal["sre-workbook", "none"] = "sre-workbook"
@@ -207,7 +214,7 @@ class Alerting(Model):
     def _no_reserved(cls, value: dict[str, str]) -> dict[str, str]:
         clash = sorted(RESERVED_LABELS & value.keys())
         if clash:
-            raise ValueError(f"{', '.join(clash)}: reserved label name(s), set by pledge itself")
+            raise ValueError(f"reserved label name(s) {', '.join(clash)}: set by pledge itself")
         return value
 
 
@@ -298,7 +305,7 @@ class SLASpec(Model):
     def _grouping_labels(cls, value: list[str]) -> list[str]:
         clash = sorted(RESERVED_LABELS & set(value))
         if clash:
-            raise ValueError(f"{', '.join(clash)}: reserved label name(s), cannot group by them")
+            raise ValueError(f"reserved label name(s) {', '.join(clash)}: cannot group by them")
         if len(set(value)) != len(value):
             raise ValueError("lists a label more than once")
         return value

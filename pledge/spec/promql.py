@@ -20,8 +20,10 @@ def check_expression(text: str) -> str:
     return text.strip()
 
 
-def check_selector(text: str) -> str:
+def check_selector(text: str | None) -> str | None:
     """A plain metric selector such as ``http_requests_total{code=~"5.."}`` (pledge adds rate())."""
+    if text is None:
+        return None
     text = text.strip()
     parsed = _parse(text)
     if not isinstance(parsed, promql_parser.VectorSelector):
@@ -29,7 +31,25 @@ def check_selector(text: str) -> str:
             f'must be a metric selector such as http_requests_total{{code=~"5.."}} without functions or '
             f'ranges (pledge adds rate() and windows itself), got "{text}"; use a raw SLI for expressions'
         )
+    if parsed.offset is not None or parsed.at is not None:
+        raise ValueError(f'must not use offset or @ (pledge places the windows itself), got "{text}"')
     return text
+
+
+def value_type(parsed: object) -> str:
+    """What an expression evaluates to: "vector", "matrix", "scalar" or "string"."""
+    if isinstance(parsed, (promql_parser.VectorSelector, promql_parser.AggregateExpr)):
+        return "vector"
+    if isinstance(parsed, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr)):
+        return "matrix"
+    if isinstance(parsed, promql_parser.Call):
+        return str(parsed.func.return_type).removeprefix("ValueType.").lower()
+    if isinstance(parsed, (promql_parser.ParenExpr, promql_parser.UnaryExpr)):
+        return value_type(parsed.expr)
+    if isinstance(parsed, promql_parser.BinaryExpr):
+        sides = {value_type(parsed.lhs), value_type(parsed.rhs)}
+        return "vector" if "vector" in sides else "scalar"
+    return "string" if isinstance(parsed, promql_parser.StringLiteral) else "scalar"
 
 
 def check_window_template(text: str) -> str:
@@ -37,5 +57,7 @@ def check_window_template(text: str) -> str:
     text = text.strip()
     if WINDOW_PLACEHOLDER not in text:
         raise ValueError(f'must contain the placeholder {WINDOW_PLACEHOLDER} where the range goes, got "{text}"')
-    _parse(text.replace(WINDOW_PLACEHOLDER, "5m"))
+    kind = value_type(_parse(text.replace(WINDOW_PLACEHOLDER, "5m")))
+    if kind != "vector":
+        raise ValueError(f'must evaluate to an instant vector of error ratios (0..1), got a {kind}: "{text}"')
     return text
