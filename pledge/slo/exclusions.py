@@ -17,7 +17,7 @@ from pledge.spec.model import WEEKDAYS, Exclusion
 DAY = 86_400
 WEEK = 7 * DAY
 EPOCH_MONDAY = 4 * DAY  # 1970-01-01 was a Thursday; 1970-01-05 the first Monday
-OFFSET_YEARS = range(2020, 2041)  # DST changes rendered into rules; outside it the last offset holds
+OFFSET_YEARS = range(2025, 2036)  # DST changes rendered into rules (each costs evaluation time); after it the last offset holds
 Interval = tuple[float, float]
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pledge.slo.exclusions import (
     DAY,
+    OFFSET_YEARS,
     WEEK,
     Recurrence,
     excluded_seconds,
@@ -204,7 +205,7 @@ def test_utc_offsets_agree_with_zoneinfo(zone: str) -> None:
     def offset_at(unix: float) -> int:
         return first + sum(delta for moment, delta in changes if unix >= moment)
 
-    for unix in range(int(utc(2020, 1, 1)), int(utc(2040, 12, 31)), 7 * DAY + 3_607):
+    for unix in range(int(utc(OFFSET_YEARS.start, 1, 1)), int(utc(OFFSET_YEARS.stop - 1, 12, 31)), 7 * DAY + 3_607):
         expected = dt.datetime.fromtimestamp(unix, tz).utcoffset()
         assert expected is not None and offset_at(unix) == int(expected.total_seconds()), unix
     for moment, _ in changes:  # exact to the minute around every change
