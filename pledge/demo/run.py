@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 import tempfile
 import time
 from importlib import resources
@@ -11,12 +12,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from pledge.demo.report import Row, parse_timestamp, read_rows, render_table
+from pledge.demo.report import render_table
 from pledge.demo.scenario import demo_metrics
 from pledge.prom import LocalPrometheus, PrometheusClient
 from pledge.prom.history import load_history
 from pledge.rules import RuleGroup, generate, rule_file, to_yaml
 from pledge.spec import ServiceLevelAgreement, parse_yaml
+from pledge.status import Reading, read_status
 from pledge.synthetic import Metric, Timeline
 
 SETTLE_TIMEOUT = 120.0
@@ -41,10 +43,10 @@ async def _await_alert_evaluation(client: PrometheusClient, after: float) -> Non
 
 def _evaluated_after(group: dict[str, object], after: float) -> bool:
     stamp = str(group.get("lastEvaluation", ""))
-    return not stamp.startswith("0001") and parse_timestamp(stamp) > after
+    return bool(stamp) and datetime.fromisoformat(stamp).timestamp() > after
 
 
-async def _demo(console: Console, keep: bool, days: int) -> list[Row]:
+async def _demo(console: Console, keep: bool, days: int) -> list[Reading]:
     slas = example_slas()
     end = float(int(time.time()) // 60 * 60)
     timeline, metrics = demo_metrics(end, days=days)
@@ -61,12 +63,12 @@ async def _demo(console: Console, keep: bool, days: int) -> list[Row]:
             async with PrometheusClient(prom.url) as client:
                 with console.status("waiting for Prometheus to evaluate the alerts"):
                     await _await_alert_evaluation(client, loaded)
-                rows = await read_rows(client, slas, at=end)
-            console.print(render_table(rows))
+                readings = await read_status(client, slas, at=end)
+            console.print(render_table(readings))
             if keep:
                 console.print(f"Prometheus stays up at {prom.url} until Ctrl-C.")
                 await asyncio.Event().wait()
-    return rows
+    return readings
 
 
 async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, metrics: list[Metric], groups: list[RuleGroup]) -> None:
@@ -86,7 +88,7 @@ async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, met
         await load_history(prom, timeline, metrics, groups, step=step, progress=advance)
 
 
-def run(keep: bool = False, days: int = 30) -> list[Row]:
+def run(keep: bool = False, days: int = 30) -> list[Reading]:
     """Run the demo; Ctrl-C stops it cleanly (the context managers stop Prometheus)."""
     console = Console(width=None if Console().is_terminal else 140)
     try:

@@ -27,19 +27,21 @@ def to_series(timeline: Timeline, metrics: Sequence[Metric]) -> list[Series]:
             for m in metrics]
 
 
-def _split(level: list[RuleGroup], keep: Callable[[str], bool]) -> list[RuleGroup]:
-    groups = [RuleGroup(g.name, g.interval, tuple(r for r in g.rules if keep(r.name))) for g in level]
+def _split(level: list[RuleGroup], keep: Callable[[str], bool], interval: int | None = None) -> list[RuleGroup]:
+    groups = [RuleGroup(g.name, interval or g.interval, tuple(r for r in g.rules if keep(r.name))) for g in level]
     return [g for g in groups if g.rules]
 
 
 def write_passes(groups: list[RuleGroup], directory: Path) -> list[tuple[Path, bool]]:
     """Rule files in backfill order, one per dependency level and span, each flagged True when it
     needs the whole history (series that later rules read over long ranges) or False when the
-    last minutes will do."""
+    last minutes will do. The short spans are evaluated at the fastest interval, so their newest
+    sample is fresh enough for alerts that read it right after the backfill."""
     passes = []
+    fastest = min(g.interval for g in groups)
     for depth, level in enumerate(dependency_levels(groups)):
         for whole, part in ((True, _split(level, LONG_HISTORY.__contains__)),
-                            (False, _split(level, lambda name: name not in LONG_HISTORY))):
+                            (False, _split(level, lambda name: name not in LONG_HISTORY, fastest))):
             if part:
                 path = directory / f"level{depth}-{'history' if whole else 'tail'}.yaml"
                 path.write_text(to_yaml(rule_file(part)), encoding="utf-8")

@@ -1,0 +1,64 @@
+"""Current compliance of SLAs, read from the series the generated rules record.
+
+One query per figure serves every SLA (no per-SLA fan-out); the math is pledge.slo.budget's.
+Shared by the demo, the API and the operator's status timer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pledge.prom import Alert, PrometheusClient, Sample
+from pledge.rules import names
+from pledge.slo.budget import Compliance, compliance, credit_percent
+from pledge.spec import ServiceLevelAgreement
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One objective of one SLA, for one group value (``group`` is empty without grouping)."""
+
+    sla: ServiceLevelAgreement
+    objective: str
+    group: dict[str, str]
+    compliance: Compliance
+    credit: Decimal | None
+    alerts: tuple[Alert, ...]
+
+
+def identity(labels: dict[str, str]) -> tuple[str, str, str]:
+    return labels.get("sla_namespace", ""), labels.get("sla", ""), labels.get("objective", "")
+
+
+def group_of(labels: dict[str, str], grouping: list[str]) -> dict[str, str]:
+    return {g: labels.get(g, "") for g in grouping}
+
+
+def _alerts_for(alerts: list[Alert], key: tuple[str, str, str], group: dict[str, str]) -> tuple[Alert, ...]:
+    return tuple(a for a in alerts if a.state == "firing" and identity(a.labels) == key
+                 and all(a.labels.get(k) == v for k, v in group.items()))
+
+
+def readings_for(sla: ServiceLevelAgreement, ratios: list[Sample], alerts: list[Alert]) -> list[Reading]:
+    """Every objective and group value of ``sla``; an objective without data reads NoData."""
+    found = []
+    for objective in sla.spec.objectives:
+        key = (sla.metadata.namespace, sla.metadata.name, objective.name)
+        groups: list[tuple[dict[str, str], float | None]] = [
+            (group_of(s.labels, sla.spec.grouping), s.value) for s in ratios if identity(s.labels) == key
+        ]
+        for group, ratio in sorted(groups, key=lambda g: sorted(g[0].items())) or [({}, None)]:
+            result = compliance(ratio, objective)
+            applies = [c for c in sla.spec.credits if c.below <= objective.target]
+            credit = credit_percent(result.sli, objective, applies, sla.spec.credit_cap) \
+                if applies and result.sli is not None else None
+            found.append(Reading(sla, objective.name, group, result, credit, _alerts_for(alerts, key, group)))
+    return found
+
+
+async def read_status(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float | None = None) -> list[Reading]:
+    """Period compliance of every objective of every SLA: two queries in all."""
+    ratios = await client.query(names.ERROR_RATIO_PERIOD, at=at)
+    alerts = await client.alerts()
+    return [reading for sla in slas for reading in readings_for(sla, ratios, alerts)]
