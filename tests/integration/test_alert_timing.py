@@ -26,6 +26,7 @@ END = 14 * HOURS
 OUTAGE = (6 * HOURS, 6 * HOURS + 30 * 60)
 MAINTENANCE = (10 * HOURS, 12 * HOURS)
 DAILY_MAINTENANCE = (20 * HOURS, 21 * HOURS)
+VANISH = 8 * HOURS  # the "vanish" service's exporter disappears here
 
 
 def sla(service: str, **spec: object) -> dict[str, object]:
@@ -63,6 +64,14 @@ def during(interval: tuple[int, int], inside: float, outside: float = 0.0) -> Ca
     return lambda t: inside if interval[0] < t <= interval[1] else outside
 
 
+def vanishing(labels: str) -> dict[str, str]:
+    """Healthy traffic until VANISH, then no samples at all (promtool's `_` means missing)."""
+    steps = VANISH // STEP
+    gone = (END - VANISH) // STEP
+    return {f'http_requests_total{{{labels},code="200"}}': f"{counter_values([RATE * STEP] * steps)} _x{gone}",
+            f'http_requests_total{{{labels},code="500"}}': f"0+0x{steps} _x{gone}"}
+
+
 SCENARIOS = {
     "outage": (sla("outage"), traffic('service="outage"', during(OUTAGE, 1.0))),
     "burn2x": (sla("burn2x"), traffic('service="burn2x"', lambda t: 0.002)),
@@ -74,6 +83,8 @@ SCENARIOS = {
         ]),
         traffic('service="maint"', lambda t: 1.0 if during(MAINTENANCE, 1)(t) or during(DAILY_MAINTENANCE, 1)(t) else 0.0),
     ),
+    "vanish": (sla("vanish"), vanishing('service="vanish"')),
+    "ghost": (sla("ghost"), {}),  # its metrics never exist
     "grouped": (
         sla("grouped", grouping=["customer"]),
         {**traffic('service="grouped",customer="acme"', during(OUTAGE, 1.0)),
@@ -92,7 +103,9 @@ def fired(which: str, matchers: str, minus: float = 0) -> str:
 PROBES = {
     "detected": fired("min", 'sla="outage"', OUTAGE[0]),
     **{f"cleared/{tier}": fired("max", f'sla="outage",burn_tier="{tier}"', OUTAGE[1] + short) for tier, short in SHORT.items()},
-    **{f"fired/{name}": fired("min", f'sla="{name}"') for name in ("burn09x", "maint", "grouped")},
+    **{f"fired/{name}": fired("min", f'sla="{name}"') for name in ("burn09x", "maint", "grouped", "ghost")},
+    "absent/vanish": fired("min", 'sla="vanish",alertname="SLAMetricAbsent"', VANISH),
+    "others/vanish": fired("min", 'sla="vanish",alertname!="SLAMetricAbsent"'),
     "burns/burn2x": fired("min", 'sla="burn2x",alertname="SLAErrorBudgetBurn"'),
     "exhausted/burn2x": fired("min", 'sla="burn2x",alertname="SLABudgetExhausted"'),
     "ratio": "pledge:sli_error_ratio:period",
@@ -162,3 +175,17 @@ def test_grouped_sla_alerts_only_for_the_affected_customer(timeline: dict[str, l
     fired = by_tier(timeline["fired/grouped"])
     assert "page-fast/acme" in fired
     assert not [k for k in fired if k.endswith("/globex")], f"a healthy customer got alerts: {fired}"
+
+
+def test_vanished_metrics_alert_after_absent_for(timeline: dict[str, list[Sample]]) -> None:
+    fired = by_tier(timeline["absent/vanish"])
+    assert "SLAMetricAbsent" in fired, "metrics that disappeared did not raise SLAMetricAbsent"
+    # the 5m base rate lasts up to 5 minutes more, then `for: 10m` must pass
+    delay = fired["SLAMetricAbsent"]
+    print(f"absent alert {delay:.0f} s after the exporter vanished")
+    assert 10 * 60 <= delay <= 16 * 60 + 2 * STEP
+    assert by_tier(timeline["others/vanish"]) == {}, "missing data must not read as an outage or as good"
+
+
+def test_metrics_that_never_existed_raise_nothing(timeline: dict[str, list[Sample]]) -> None:
+    assert by_tier(timeline["fired/ghost"]) == {}
