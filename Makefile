@@ -32,3 +32,4 @@ lint:
 bench: setup
 	$(PY) bench/rule_generation.py
 	$(PY) bench/rule_evaluation.py
+	$(PY) bench/operator_reconcile.py

@@ -64,6 +64,8 @@ _PRINTER_COLUMNS: list[Schema] = [
     {"name": "State", "type": "string", "jsonPath": ".status.state"},
     {"name": "Budget", "type": "string", "jsonPath": ".status.budgetRemaining"},
     {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+    {"name": "Rules", "type": "string", "jsonPath": ".status.rules.name"},
+    {"name": "Rule count", "type": "integer", "jsonPath": ".status.rules.rules", "priority": 1},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
 

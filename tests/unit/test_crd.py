@@ -140,7 +140,8 @@ def test_crd_identity() -> None:
     assert version["subresources"] == {"status": {}}
     columns = {c["name"]: c["jsonPath"] for c in version["additionalPrinterColumns"]}
     assert columns["Ready"] == '.status.conditions[?(@.type=="Ready")].status'
-    assert list(columns) == ["Service", "Customer", "Rolling", "Calendar", "State", "Budget", "Ready", "Age"]
+    assert list(columns) == ["Service", "Customer", "Rolling", "Calendar", "State", "Budget", "Ready", "Rules", "Rule count", "Age"]
+    assert columns["Rules"] == ".status.rules.name"
 
 
 def test_schema_is_structural() -> None:

@@ -1,0 +1,173 @@
+"""kopf handlers: thin I/O around pledge.rules. Parse the SLA, build the owned rule object, write it,
+report in status. No rule logic lives here.
+
+Handlers are bound to one OperatorConfig and registered into a kopf registry by ``register``, so the
+CLI, `kopf run -m pledge.operator` and the tests each run an operator configured their own way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from pledge.operator import status as st
+from pledge.operator.config import OperatorConfig
+from pledge.operator.kube import Kube, KubeError, NotOwned
+from pledge.operator.objects import KINDS, controller, desired, intact
+from pledge.operator.timer import StatusReader
+from pledge.prom import PrometheusClient, PrometheusError
+from pledge.rules.render import MANAGED_BY
+from pledge.spec import ServiceLevelAgreement, SpecError, parse_sla
+from pledge.spec.crd import GROUP, PLURAL, VERSION
+
+PREFIX = "pledge.dev"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def document(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The SLA resource without its status (status is the operator's output, never its input)."""
+    return {k: body[k] for k in ("apiVersion", "kind", "metadata", "spec") if k in body}
+
+
+class Operator:
+    """The handlers of one operator instance: its settings and its API client."""
+
+    def __init__(self, config: OperatorConfig) -> None:
+        self.config = config
+        self.kind = KINDS[config.output]
+        self._kube: Kube | None = None
+        self.reconciled = 0
+        self.reader: StatusReader | None = None
+
+    @property
+    def kube(self) -> Kube:
+        if self._kube is None:
+            raise kopf.TemporaryError("not logged in to the Kubernetes API yet", delay=1)
+        return self._kube
+
+    async def startup(self, settings: kopf.OperatorSettings, **_: Any) -> None:
+        """Least privilege and little noise: no CRD scanning, own annotations, Events for warnings only."""
+        settings.scanning.disabled = True
+        settings.posting.level = logging.WARNING
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+            prefix=PREFIX, key="last-handled-configuration")
+        settings.persistence.finalizer = f"{PREFIX}/finalizer"
+        if self.config.prometheus_url is not None:
+            self.reader = StatusReader(PrometheusClient(self.config.prometheus_url),
+                                       max_age=self.config.status_interval * 0.9)
+
+    async def login(self, **_: Any) -> kopf.ConnectionInfo:
+        """One identity for kopf and for our client: in-cluster service account or kubeconfig."""
+        if self._kube is None:
+            self._kube = await Kube.connect(self.kind)
+        return await self._kube.connection_info()
+
+    async def cleanup(self, **_: Any) -> None:
+        if self._kube is not None:
+            await self._kube.close()
+        if self.reader is not None:
+            await self.reader.close()
+
+    async def probe(self, **_: Any) -> int:
+        """Shown on the liveness endpoint: SLAs reconciled since start."""
+        return self.reconciled
+
+    async def reconcile(self, body: kopf.Body, meta: kopf.Meta, status: kopf.Status, patch: kopf.Patch,
+                        retry: int, logger: kopf.Logger, **_: Any) -> None:
+        """Create, update or resume: bring the owned rule object and the status in line with the spec."""
+        generation = meta.get("generation")
+        try:
+            sla = parse_sla(document(body))
+        except SpecError as exc:
+            patch.status.update(st.invalid(status, generation, exc.problems, now()))
+            kopf.warn(body, reason="InvalidSpec", message="; ".join(exc.problems))
+            raise kopf.PermanentError(f"invalid SLA, the last valid rules stay: {'; '.join(exc.problems)}") from None
+        await self.apply(sla, body, patch, retry, logger)
+
+    async def apply(self, sla: ServiceLevelAgreement, body: kopf.Body, patch: kopf.Patch, retry: int,
+                    logger: kopf.Logger) -> None:
+        generation, status = body.meta.get("generation"), body.status
+        wanted = desired(sla, body, self.config)
+        try:
+            written = await self.kube.apply(wanted, body.meta["uid"])
+        except NotOwned as exc:
+            patch.status.update(st.failed(status, generation, "NameConflict", str(exc), now()))
+            kopf.warn(body, reason="NameConflict", message=str(exc))
+            raise kopf.TemporaryError(str(exc), delay=self.config.max_retry_delay) from None
+        except KubeError as exc:
+            patch.status.update(st.failed(status, generation, "ApiError", str(exc), now()))
+            if exc.transient:
+                raise kopf.TemporaryError(str(exc), delay=self.config.backoff(retry)) from None
+            kopf.warn(body, reason="ApiError", message=str(exc))
+            raise kopf.PermanentError(str(exc)) from None
+        patch.status.update(st.applied(status, generation, wanted, self.kind.kind, now()))
+        self.reconciled += 1
+        logger.info(f"{'wrote' if written else 'kept'} {self.kind.kind} {wanted.name}: "
+                    f"{wanted.groups} groups, {wanted.rules} rules")
+
+    async def index(self, body: kopf.Body, **_: Any) -> dict[str, ServiceLevelAgreement]:
+        """Every valid SLA by "namespace/name": the status timer reads them all in one round."""
+        try:
+            sla = parse_sla(document(body))
+        except SpecError:
+            return {}
+        return {sla.key: sla}
+
+    async def refresh_status(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
+        """Each objective's SLI, budget remaining and state, as Prometheus recorded them."""
+        assert self.reader is not None  # registered only with a Prometheus URL, created at startup
+        slas: kopf.Index[str, ServiceLevelAgreement] = kwargs["slas"]  # kopf passes indices by their id
+        key = f"{body.meta.get('namespace')}/{body.meta.get('name')}"
+        try:
+            readings = await self.reader.readings(key, (sla for store in slas.values() for sla in store))
+        except PrometheusError as exc:
+            logger.warning(f"status not refreshed, Prometheus failed: {exc}")
+            return
+        if readings:  # an invalid SLA is in no index and gets no readings
+            patch.status.update(st.objectives(readings))
+
+    async def restore(self, type: str | None, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+        """Drift: an owned rule object was edited or deleted; write it back from its SLA.
+
+        Objects without a ServiceLevelAgreement controller reference are never touched.
+        """
+        owner = controller(body)
+        if owner is None or (type != "DELETED" and intact(body, self.config)):
+            return
+        namespace = str(body.meta.get("namespace"))
+        live = await self.kube.read_sla(namespace, str(owner["name"]))
+        if live is None or live["metadata"].get("uid") != owner["uid"] or live["metadata"].get("deletionTimestamp"):
+            return  # the SLA is gone: Kubernetes' garbage collector removes what it owned
+        try:
+            sla = parse_sla(document(live))
+        except SpecError:
+            logger.warning(f"{self.kind.kind} {body.meta.get('name')} drifted, but its SLA is invalid: not restored")
+            return
+        await self.kube.apply(desired(sla, live, self.config), str(owner["uid"]))
+        logger.warning(f"restored {self.kind.kind} {namespace}/{body.meta.get('name')} ({type or 'changed'})")
+
+
+def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> Operator:
+    """Bind every handler of a new Operator(config) into ``registry``."""
+    operator = Operator(config)
+    kopf.on.startup(registry=registry)(operator.startup)
+    kopf.on.login(registry=registry)(operator.login)
+    kopf.on.cleanup(registry=registry)(operator.cleanup)
+    kopf.on.probe(id="reconciled", registry=registry)(operator.probe)
+    for on in (kopf.on.resume, kopf.on.create, kopf.on.update):
+        on(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)(operator.reconcile)
+    if config.prometheus_url is not None:
+        kopf.index(GROUP, VERSION, PLURAL, id="slas", registry=registry)(operator.index)
+        kopf.timer(GROUP, VERSION, PLURAL, id="status", interval=config.status_interval,
+                   registry=registry)(operator.refresh_status)
+    kind = operator.kind
+    kopf.on.event(kind.group, kind.version, kind.plural, labels=dict(MANAGED_BY), registry=registry)(operator.restore)
+    return operator

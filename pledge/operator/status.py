@@ -1,0 +1,92 @@
+"""Pure: the SLA's status as the operator writes it (conditions, rule counts, objective readings).
+
+Built through pledge.spec's status models, so what the operator writes is what the CRD declares.
+A condition's lastTransitionTime only moves when its status flips (Kubernetes API conventions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from pledge.operator.objects import Desired
+from pledge.slo.budget import State
+from pledge.spec.model import Condition, ObjectiveStatus, RulesStatus, SLAStatus
+from pledge.status import Reading
+
+ORDER: Final = ("Ready", "Valid", "RulesApplied")
+# Worst first: the SLA's overall state is that of its worst objective.
+SEVERITY: Final[tuple[State, ...]] = ("Breached", "AtRisk", "Met", "NoData")
+
+
+def condition(kind: str, ok: bool, reason: str, message: str, generation: int | None) -> Condition:
+    return Condition(type=kind, status="True" if ok else "False", reason=reason, message=message,
+                     observed_generation=generation)
+
+
+def merge(old: Sequence[Mapping[str, Any]], new: Sequence[Condition], now: str) -> list[dict[str, Any]]:
+    """``new`` over ``old`` by type; a condition whose status did not change keeps its transition time."""
+    merged = {c.get("type"): dict(c) for c in old}
+    for cond in new:
+        previous = merged.get(cond.type)
+        since = previous.get("lastTransitionTime") if previous and previous.get("status") == cond.status else None
+        merged[cond.type] = cond.model_copy(update={"last_transition_time": since or now}).model_dump(
+            by_alias=True, exclude_none=True)
+    return sorted(merged.values(), key=lambda c: ORDER.index(c["type"]) if c.get("type") in ORDER else len(ORDER))
+
+
+def _status(old: Mapping[str, Any], generation: int | None, new: Sequence[Condition], now: str,
+            rules: RulesStatus | None = None) -> dict[str, Any]:
+    status = SLAStatus(observed_generation=generation, rules=rules)
+    data = status.model_dump(by_alias=True, exclude_none=True, include={"observed_generation", "rules"})
+    data["conditions"] = merge(old.get("conditions") or [], new, now)
+    return data
+
+
+def applied(old: Mapping[str, Any], generation: int | None, wanted: Desired, kind: str, now: str) -> dict[str, Any]:
+    """Valid spec, rules written (or already in place)."""
+    message = f"{kind} {wanted.name}: {wanted.groups} groups, {wanted.rules} rules"
+    return _status(old, generation, [
+        condition("Ready", True, "RulesApplied", message, generation),
+        condition("Valid", True, "SpecValid", "the spec is valid", generation),
+        condition("RulesApplied", True, "Applied", message, generation),
+    ], now, RulesStatus(name=wanted.name, groups=wanted.groups, rules=wanted.rules))
+
+
+def invalid(old: Mapping[str, Any], generation: int | None, problems: Sequence[str], now: str) -> dict[str, Any]:
+    """Invalid spec: RulesApplied is left as it was, because the last good rules stay in place."""
+    message = "; ".join(problems)
+    return _status(old, generation, [
+        condition("Ready", False, "InvalidSpec", f"the spec is invalid; the last valid rules stay: {message}", generation),
+        condition("Valid", False, "InvalidSpec", message, generation),
+    ], now)
+
+
+def failed(old: Mapping[str, Any], generation: int | None, reason: str, message: str, now: str) -> dict[str, Any]:
+    """Valid spec, but the rule object could not be written (API failure or a foreign object)."""
+    return _status(old, generation, [
+        condition("Ready", False, reason, message, generation),
+        condition("Valid", True, "SpecValid", "the spec is valid", generation),
+        condition("RulesApplied", False, reason, message, generation),
+    ], now)
+
+
+def _name(reading: Reading) -> str:
+    group = ",".join(f"{k}={v}" for k, v in sorted(reading.group.items()))
+    return f"{reading.objective} ({group})" if group else reading.objective
+
+
+def objectives(readings: Sequence[Reading]) -> dict[str, Any]:
+    """Per objective (and group value): SLI in percent, budget remaining as a ratio, state; plus the worst."""
+    entries = [ObjectiveStatus(
+        name=_name(r),
+        sli=None if r.compliance.sli is None else f"{r.compliance.sli * 100:.3f}",
+        budget_remaining=None if r.compliance.budget_remaining is None else f"{r.compliance.budget_remaining:.3f}",
+        state=r.compliance.state,
+    ) for r in readings]
+    budgets = [r.compliance.budget_remaining for r in readings if r.compliance.budget_remaining is not None]
+    worst: State = next((s for s in SEVERITY if any(r.compliance.state == s for r in readings)), "NoData")
+    return SLAStatus(
+        objectives=entries, state=worst, budget_remaining=f"{min(budgets):.3f}" if budgets else None,
+    ).model_dump(by_alias=True, include={"objectives", "state", "budget_remaining"}, exclude_none=True) | (
+        {} if budgets else {"budgetRemaining": None})  # null removes a stale figure (merge patch)

@@ -1,0 +1,43 @@
+"""Status from Prometheus for the per-SLA timers, read once per interval for all SLAs together.
+
+Each SLA has its own kopf timer (so kopf patches its status), but the figures come from one
+pledge.status.read_status call over every known SLA: two Prometheus queries per round however
+many SLAs there are, instead of two per SLA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+
+from pledge.prom import PrometheusClient
+from pledge.spec import ServiceLevelAgreement
+from pledge.status import Reading, read_status
+
+
+class StatusReader:
+    """Readings of every SLA, refreshed when older than ``max_age`` seconds or missing an SLA."""
+
+    def __init__(self, client: PrometheusClient, max_age: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.max_age = max_age
+        self.clock = clock
+        self._lock = asyncio.Lock()
+        self._read_at = -max_age
+        self._readings: dict[str, list[Reading]] = {}
+
+    async def readings(self, key: str, slas: Iterable[ServiceLevelAgreement]) -> list[Reading]:
+        """The readings of the SLA ``key`` ("namespace/name"); ``slas`` are all SLAs known now."""
+        async with self._lock:
+            if self.clock() - self._read_at >= self.max_age or key not in self._readings:
+                known = list(slas)
+                found: dict[str, list[Reading]] = {sla.key: [] for sla in known}
+                for reading in await read_status(self.client, known):
+                    found[reading.sla.key].append(reading)
+                self._readings, self._read_at = found, self.clock()
+        return self._readings.get(key, [])
+
+    async def close(self) -> None:
+        await self.client.aclose()
