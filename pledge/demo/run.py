@@ -9,9 +9,12 @@ import time
 from importlib import resources
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from pledge.api.auth import TokenEntry, new_token
+from pledge.api.server import running_api
 from pledge.demo.report import render_table
 from pledge.demo.scenario import demo_metrics
 from pledge.prom import LocalPrometheus, PrometheusClient
@@ -65,9 +68,7 @@ async def _demo(console: Console, keep: bool, days: int) -> list[Reading]:
                     await _await_alert_evaluation(client, loaded)
                 readings = await read_status(client, slas, at=end)
             console.print(render_table(readings))
-            if keep:
-                console.print(f"Prometheus stays up at {prom.url} until Ctrl-C.")
-                await asyncio.Event().wait()
+            await _serve_api(console, slas, prom.url, keep)
     return readings
 
 
@@ -86,6 +87,21 @@ async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, met
             progress.update(task, description=message[:40])
 
         await load_history(prom, timeline, metrics, groups, step=step, progress=advance)
+
+
+async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], prometheus_url: str, keep: bool) -> None:
+    """The API on the same Prometheus, with a one-off token; kept up with --keep."""
+    token = new_token()
+    async with running_api(slas, prometheus_url, [TokenEntry.from_token("demo", token, ["read:all"])]) as api_url:
+        console.print(f"[bold]API[/] {api_url}  (docs: {api_url}/docs)\n"
+                      f"  curl -H 'Authorization: Bearer {token}' {api_url}/v1/slas/shop/checkout")
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http:
+            answer = await http.get(f"{api_url}/v1/slas/shop/checkout")
+        console.print(f"  -> {answer.status_code}, {len(answer.content):,} bytes of JSON"
+                      + ("" if keep else "; run `pledge demo --keep` to keep Prometheus and the API up"))
+        if keep:
+            console.print(f"Prometheus {prometheus_url} and the API stay up until Ctrl-C.")
+            await asyncio.Event().wait()
 
 
 def run(keep: bool = False, days: int = 30) -> list[Reading]:

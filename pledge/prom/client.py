@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,9 @@ from pledge.prom.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+Observer = Callable[[str, float, str], None]
+"""Told (API path, seconds, outcome) after each call: "ok" or the error class name."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,7 @@ class PrometheusClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_concurrency: int = 8,
         retries: int = 2,
+        observer: Observer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
@@ -149,6 +154,7 @@ class PrometheusClient:
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._delays = [0.1 * 2**attempt for attempt in range(retries)]
+        self._observer = observer
 
     async def __aenter__(self) -> Self:
         return self
@@ -166,6 +172,21 @@ class PrometheusClient:
 
     async def _send(
         self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> Any:
+        """One API call, timed and reported to the observer (the API's own /metrics)."""
+        if self._observer is None:
+            return await self._retrying(method, path, form)
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            return await self._retrying(method, path, form)
+        except Exception as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._observer(path, time.perf_counter() - started, outcome)
+
+    async def _retrying(
+        self, method: str, path: str, form: dict[str, str] | None
     ) -> Any:
         """Send with retries: connection errors and 5xx are usually a restart in progress."""
         async with self._semaphore:

@@ -1,0 +1,74 @@
+"""The FastAPI application: routes, problem+json errors, metrics, and the lifespan that owns the
+Prometheus client and the SLA source."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import Depends, FastAPI, Request, Response
+
+from pledge.api import reports, routes
+from pledge.api.auth import TokenStore, authenticate
+from pledge.api.metrics import ApiMetrics
+from pledge.api.models import Health
+from pledge.api.problems import PROBLEM_RESPONSES, install, problem
+from pledge.api.settings import Settings
+from pledge.api.sources import SLASource
+from pledge.api.state import ApiState, api_state
+from pledge.prom import PrometheusClient
+
+DESCRIPTION = """SLA status, error-budget burn, period reports and service credits, computed from the series
+pledge's generated rules record in Prometheus. Every route except /healthz and /readyz needs a bearer token."""
+
+
+def _client(settings: Settings, metrics: ApiMetrics, transport: httpx.AsyncBaseTransport | None) -> PrometheusClient:
+    return PrometheusClient(settings.prometheus_url, timeout=settings.prometheus_timeout,
+                            max_concurrency=settings.prometheus_concurrency, retries=settings.prometheus_retries,
+                            observer=metrics.observe_prometheus, transport=transport)
+
+
+def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
+               transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """``transport`` replaces the network to Prometheus (tests of answers no real server gives)."""
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await source.start()
+        async with _client(settings, metrics, transport) as client:
+            app.state.api = ApiState(source, tokens, settings, metrics, client)
+            try:
+                yield
+            finally:
+                await source.stop()
+
+    app = FastAPI(title="pledge", version="1", description=DESCRIPTION, lifespan=lifespan)
+    install(app)
+    metrics.install(app)
+    app.include_router(routes.router)
+    app.include_router(reports.router)
+    _ops(app)
+    return app
+
+
+def _ops(app: FastAPI) -> None:
+    @app.get("/healthz", response_model=Health, summary="The process is up")
+    async def healthz() -> Health:
+        return Health()
+
+    @app.get("/readyz", response_model=Health, responses={503: PROBLEM_RESPONSES[503]},
+             summary="Prometheus answers: 503 with Retry-After until it does")
+    async def readyz(request: Request) -> Health | Response:
+        api = api_state(request)
+        if await api.client.ready():
+            return Health()
+        return problem(request, 503, f"Prometheus at {api.settings.prometheus_url} is not ready",
+                       {"Retry-After": str(api.settings.retry_after)})
+
+    @app.get("/metrics", dependencies=[Depends(authenticate)], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}}, 401: PROBLEM_RESPONSES[401]},
+             summary="The API's own Prometheus metrics (any valid token)")
+    async def metrics(request: Request) -> Response:
+        return api_state(request).metrics.render()

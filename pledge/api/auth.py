@@ -1,0 +1,107 @@
+"""Bearer tokens, stored as SHA-256 hashes, with scopes ``read:all`` or ``customer:<name>``.
+
+Tokens are long random strings, so one unsalted SHA-256 is enough at rest (nothing to brute-force);
+a customer scope narrows every answer to that customer's SLAs and groups: other customers' data is
+never fetched into a response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from pledge.spec import ServiceLevelAgreement
+
+READ_ALL = "read:all"
+CUSTOMER = "customer:"
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="pledge"'}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class TokenEntry(BaseModel):
+    """One line of the tokens file: never the token itself, only its hash."""
+
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[str] = Field(min_length=1)
+
+    @classmethod
+    def from_token(cls, name: str, token: str, scopes: Iterable[str]) -> TokenEntry:
+        return cls(name=name, sha256=hash_token(token), scopes=list(scopes))
+
+
+class TokensFile(BaseModel):
+    tokens: list[TokenEntry]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking and what they may see."""
+
+    name: str
+    everything: bool
+    customers: frozenset[str]
+
+    def sees_sla(self, sla: ServiceLevelAgreement) -> bool:
+        return self.everything or sla.spec.customer in self.customers or "customer" in sla.spec.grouping
+
+    def sees_group(self, sla: ServiceLevelAgreement, group: dict[str, str]) -> bool:
+        if self.everything or sla.spec.customer in self.customers:
+            return True
+        return group.get("customer") in self.customers
+
+    def matchers(self, sla: ServiceLevelAgreement) -> dict[str, str]:
+        """A customer matcher for PromQL when one customer's groups are wanted (value escaped later)."""
+        if self.everything or sla.spec.customer in self.customers or len(self.customers) != 1:
+            return {}
+        return {"customer": next(iter(self.customers))} if "customer" in sla.spec.grouping else {}
+
+
+def principal(entry: TokenEntry) -> Principal:
+    customers = frozenset(s[len(CUSTOMER):] for s in entry.scopes if s.startswith(CUSTOMER))
+    return Principal(entry.name, READ_ALL in entry.scopes, customers)
+
+
+class TokenStore:
+    def __init__(self, entries: Iterable[TokenEntry]) -> None:
+        self._by_hash = {e.sha256: principal(e) for e in entries}
+
+    @classmethod
+    def from_file(cls, path: Path) -> TokenStore:
+        return cls(TokensFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).tokens)
+
+    def find(self, token: str) -> Principal | None:
+        return self._by_hash.get(hash_token(token))
+
+
+_bearer = HTTPBearer(auto_error=False, description="a token from the tokens file (stored there as its SHA-256)")
+
+
+def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    """401 without a known token, 403 for a token without a usable scope."""
+    store: TokenStore = request.app.state.api.tokens
+    found = store.find(credentials.credentials) if credentials is not None else None
+    if found is None:
+        raise HTTPException(401, "a valid bearer token is required (Authorization: Bearer <token>)", headers=CHALLENGE)
+    if not found.everything and not found.customers:
+        raise HTTPException(403, f'token "{found.name}" has no read:all or customer:<name> scope')
+    return found
+
+
+Caller = Annotated[Principal, Depends(authenticate)]

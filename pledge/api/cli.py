@@ -1,0 +1,57 @@
+"""`pledge serve`: the API in the foreground. Registered by pledge.cli with main.add_command(serve)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from pydantic import ValidationError
+
+from pledge.api.app import create_app
+from pledge.api.auth import TokenStore
+from pledge.api.server import serve_forever
+from pledge.api.settings import Settings, load_settings
+from pledge.api.sources import DirectorySource, read_directory
+from pledge.spec import SpecError
+
+
+def _fail(message: str) -> NoReturn:
+    click.secho(message, fg="red", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="YAML file with the same settings (lowest priority).")
+@click.option("--prometheus-url", help="Prometheus base URL [env PLEDGE_PROMETHEUS_URL].")
+@click.option("--prometheus-timeout", type=float, help="Seconds per Prometheus call [env PLEDGE_PROMETHEUS_TIMEOUT].")
+@click.option("--sla-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Directory of SLA YAML files; default: the packaged examples [env PLEDGE_SLA_DIR].")
+@click.option("--tokens-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="YAML file of hashed tokens and scopes [env PLEDGE_TOKENS_FILE].")
+@click.option("--host", help="Address to listen on [env PLEDGE_HOST; default 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [env PLEDGE_PORT; default 8080].")
+def serve(config_file: Path | None, **flags: object) -> None:
+    """Serve the HTTP API: SLA status, budgets, burn rates, reports and credits from Prometheus."""
+    try:
+        settings = load_settings(config_file, **flags)
+    except ValidationError as exc:
+        _fail(f"invalid settings:\n{exc}")
+    tokens = _tokens(settings)
+    source = DirectorySource(settings.sla_dir)
+    try:
+        read_directory(source.folder)  # fail now, with every problem listed, rather than at start-up
+    except SpecError as exc:
+        _fail(str(exc))
+    serve_forever(create_app(source, tokens, settings), settings.host, settings.port)
+
+
+def _tokens(settings: Settings) -> TokenStore:
+    if settings.tokens_file is None:
+        _fail("no tokens: pass --tokens-file (or PLEDGE_TOKENS_FILE); every route but health needs a bearer token")
+    try:
+        return TokenStore.from_file(settings.tokens_file)
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read tokens from {settings.tokens_file}: {exc}")

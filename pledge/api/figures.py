@@ -1,0 +1,166 @@
+"""What the routes answer, computed from a constant number of Prometheus queries per request.
+
+The math is pledge.slo's and pledge.status's (compliance, credits, burn rates); this module only
+sorts query results by objective and group and applies the caller's scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pledge.api.auth import Principal
+from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut
+from pledge.prom import Alert, PrometheusClient, RangeSeries, Sample
+from pledge.rules import names, queries
+from pledge.slo.budget import burn_rate, error_ratio
+from pledge.slo.exclusions import excluded_seconds, intervals
+from pledge.slo.periods import Period
+from pledge.slo.windows import alert_windows, distinct_windows
+from pledge.spec import ServiceLevelAgreement, budget_ratio, format_duration, format_percent
+from pledge.spec.model import Objective
+from pledge.spec.percent import percent_to_ratio
+from pledge.status import Reading, group_of, readings_for
+
+Key = tuple[str, tuple[tuple[str, str], ...]]
+Figures = dict[str, dict[Key, float]]
+WINDOW_LABELS = tuple(format_duration(w) for w in queries.BURN_WINDOWS)
+
+
+def key_of(labels: dict[str, str], grouping: list[str]) -> Key:
+    return labels.get("objective", ""), tuple(sorted(group_of(labels, grouping).items()))
+
+
+def split(samples: Iterable[Sample], grouping: list[str]) -> Figures:
+    """{figure: {(objective, group): value}} from one tagged query."""
+    figures: Figures = defaultdict(dict)
+    for s in samples:
+        figures[s.labels.get(queries.FIGURE_LABEL, "")][key_of(s.labels, grouping)] = s.value
+    return figures
+
+
+def ratio_samples(sla: ServiceLevelAgreement, figures: Figures) -> list[Sample]:
+    """Period error ratios in the shape pledge.status reads; no traffic gives no sample (NoData)."""
+    found = []
+    for (objective, group), valid in figures[queries.REQUESTS].items():
+        ratio = error_ratio(figures[queries.ERRORS].get((objective, group), 0.0), valid)
+        if ratio is not None:
+            found.append(Sample("", {**sla.identity(), "objective": objective, **dict(group)}, ratio))
+    return found
+
+
+def scoped(sla: ServiceLevelAgreement, figures: Figures, alerts: list[Alert], caller: Principal) -> list[Reading]:
+    return [r for r in readings_for(sla, ratio_samples(sla, figures), alerts) if caller.sees_group(sla, r.group)]
+
+
+def objective_of(sla: ServiceLevelAgreement, name: str) -> Objective:
+    return next(o for o in sla.spec.objectives if o.name == name)
+
+
+def ratio_float(percent: Decimal) -> float:
+    return float(percent_to_ratio(percent))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A period as seen at ``at``: excluded time so far and over the whole period."""
+
+    period: Period
+    at: float
+    excluded: list[tuple[float, float]]
+    excluded_whole: float
+
+    @classmethod
+    def of(cls, sla: ServiceLevelAgreement, period: Period, at: float) -> Span:
+        exclusions = sla.spec.exclusions
+        return cls(period, at, intervals(exclusions, period.start, min(period.end, at)),
+                   excluded_seconds(exclusions, period.start, period.end))
+
+    def out(self) -> PeriodOut:
+        stamp = _stamp
+        return PeriodOut(label=self.period.label, start=stamp(self.period.start), end=stamp(self.period.end),
+                         excluded_seconds=sum(b - a for a, b in self.excluded),
+                         excluded=[(stamp(a), stamp(b)) for a, b in self.excluded])
+
+
+def _stamp(unix: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(unix, dt.timezone.utc)
+
+
+def _minutes(ratio: float, objective: Objective, span: Span) -> Budget:
+    """Time-equivalent budget of the whole period (maintenance excluded) and what the SLI spent."""
+    total = float(budget_ratio(objective.target)) * (span.period.seconds - span.excluded_whole) / 60
+    elapsed = min(span.period.end, span.at) - span.period.start - sum(b - a for a, b in span.excluded)
+    consumed = ratio * elapsed / 60
+    return Budget(total=total, consumed=consumed, remaining=total - consumed)
+
+
+def _alert(alert: Alert) -> AlertOut:
+    return AlertOut(name=alert.labels.get("alertname", ""), severity=alert.labels.get("severity"),
+                    labels=alert.labels, active_at=alert.active_at)
+
+
+def objective_detail(reading: Reading, figures: Figures, span: Span) -> ObjectiveDetail:
+    objective = objective_of(reading.sla, reading.objective)
+    key: Key = (reading.objective, tuple(sorted(reading.group.items())))
+    bad, valid = figures[queries.ERRORS].get(key, 0.0), figures[queries.REQUESTS].get(key, 0.0)
+    ratio = 1.0 - reading.compliance.sli if reading.compliance.sli is not None else None
+    burn = {w: burn_rate(figures[w][key], objective) if key in figures[w] else None for w in WINDOW_LABELS}
+    burn["period"] = burn_rate(ratio, objective) if ratio is not None else None
+    allowed = float(budget_ratio(objective.target)) * valid
+    minutes = None if objective.sli.latency is not None else _minutes(ratio or 0.0, objective, span)
+    return ObjectiveDetail(
+        objective=reading.objective, group=reading.group, sli=reading.compliance.sli,
+        target=ratio_float(objective.target),
+        warning=ratio_float(objective.warning) if objective.warning is not None else None,
+        state=reading.compliance.state, budget_remaining=reading.compliance.budget_remaining,
+        events_total=valid, events_bad=bad, budget_events=Budget(total=allowed, consumed=bad, remaining=allowed - bad),
+        budget_minutes=minutes, burn_rates=burn, credit_percent=_credit(reading),
+        alerts=[_alert(a) for a in reading.alerts])
+
+
+def _credit(reading: Reading) -> str | None:
+    return format_percent(reading.credit) if reading.credit is not None else None
+
+
+def recorded_windows(sla: ServiceLevelAgreement) -> frozenset[int]:
+    """The error-ratio windows the SLA's rules record (its alert windows and the base window)."""
+    return frozenset({names.BASE_WINDOW, *distinct_windows(alert_windows(sla.spec.alerting, sla.spec.window))})
+
+
+async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
+                         span: Span) -> tuple[Figures, list[Alert]]:
+    """Two queries, three at most: every period and window figure, then the alerts.
+
+    A rolling period reads the recorded period events (cheap; up to 5 m old); a calendar period,
+    or a rolling one whose period series is not recorded yet, sums the base rates over an exact range.
+    """
+    selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
+    grouping, recorded = sla.spec.grouping, recorded_windows(sla)
+    exact = queries.events(selector, span.at - span.period.start)
+    rolling = sla.spec.window.rolling is not None
+    expr = queries.detail(queries.recorded_events(selector) if rolling else exact, selector, grouping, recorded)
+    samples, alerts = await asyncio.gather(client.query(expr, at=span.at), client.alerts())
+    figures = split(samples, grouping)
+    if rolling and not figures[queries.REQUESTS]:
+        figures = split(await client.query(queries.detail(exact, selector, grouping, recorded), at=span.at), grouping)
+    return figures, alerts
+
+
+async def report_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
+                         span: Span) -> Figures:
+    selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
+    return split(await client.query(queries.period_events(selector, span.at - span.period.start), at=span.at),
+                 sla.spec.grouping)
+
+
+def history_keys(series: list[RangeSeries], grouping: list[str]) -> dict[Key, dict[str, dict[float, float]]]:
+    """{(objective, group): {figure: {t: value}}} from one tagged range query."""
+    found: dict[Key, dict[str, dict[float, float]]] = defaultdict(lambda: defaultdict(dict))
+    for s in series:
+        found[key_of(s.labels, grouping)][s.labels.get(queries.FIGURE_LABEL, "")].update(s.values)
+    return found

@@ -1,0 +1,69 @@
+"""GET /v1/slas: every SLA's period figures from two queries (pledge.status), filtered and paged."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pledge.api.auth import Principal
+from pledge.api.models import ObjectiveSummary, SLAPage, SLASummary, State
+from pledge.prom import PrometheusClient
+from pledge.spec import ServiceLevelAgreement
+from pledge.spec.percent import percent_to_ratio
+from pledge.status import Reading, read_status
+
+SEVERITY: dict[State, int] = {"Met": 0, "NoData": 1, "AtRisk": 2, "Breached": 3}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Query parameters; compared in Python, never pasted into PromQL."""
+
+    namespace: str | None = None
+    service: str | None = None
+    customer: str | None = None
+    tier: str | None = None
+    state: State | None = None
+
+    def spec_matches(self, sla: ServiceLevelAgreement) -> bool:
+        spec = sla.spec
+        wanted = ((self.namespace, sla.metadata.namespace), (self.service, spec.service), (self.tier, spec.tier))
+        if any(want is not None and want != have for want, have in wanted):
+            return False
+        return self.customer is None or spec.customer == self.customer or "customer" in spec.grouping
+
+    def row_matches(self, sla: ServiceLevelAgreement, reading: Reading) -> bool:
+        if self.customer is None or sla.spec.customer == self.customer:
+            return True
+        return reading.group.get("customer") == self.customer
+
+
+def worst(states: list[State]) -> State:
+    return max(states, key=SEVERITY.__getitem__, default="NoData")
+
+
+def summary(sla: ServiceLevelAgreement, readings: list[Reading]) -> SLASummary:
+    rows = []
+    for r in readings:
+        target = next(o.target for o in sla.spec.objectives if o.name == r.objective)
+        rows.append(ObjectiveSummary(objective=r.objective, group=r.group, sli=r.compliance.sli,
+                                     target=float(percent_to_ratio(target)), state=r.compliance.state,
+                                     budget_remaining=r.compliance.budget_remaining))
+    spec = sla.spec
+    return SLASummary(namespace=sla.metadata.namespace, name=sla.metadata.name, service=spec.service,
+                      customer=spec.customer, tier=spec.tier, owner=spec.owner, window=spec.window.describe(),
+                      state=worst([r.state for r in rows]), objectives=rows)
+
+
+async def sla_page(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal, filters: Filters,
+                   limit: int, offset: int, at: float | None) -> SLAPage:
+    candidates = [s for s in slas if caller.sees_sla(s) and filters.spec_matches(s)]
+    by_sla: dict[str, list[Reading]] = defaultdict(list)
+    for reading in await read_status(client, candidates, at):
+        if caller.sees_group(reading.sla, reading.group) and filters.row_matches(reading.sla, reading):
+            by_sla[reading.sla.key].append(reading)
+    summaries = [summary(s, by_sla[s.key]) for s in candidates if by_sla[s.key]]
+    matching = [s for s in summaries if filters.state is None or s.state == filters.state]
+    page = matching[offset:offset + limit]
+    following = offset + limit if offset + limit < len(matching) else None
+    return SLAPage(items=page, total=len(matching), limit=limit, offset=offset, next_offset=following)

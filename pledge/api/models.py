@@ -1,0 +1,147 @@
+"""Response bodies. Ratios are 0..1 floats (SLI 0.9993 is 99.93 %); None where there is no data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+State = Literal["Met", "AtRisk", "Breached", "NoData"]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ObjectiveSummary(Out):
+    objective: str = Field(examples=["availability"])
+    group: dict[str, str] = Field(description="grouping label values; empty without grouping", examples=[{"customer": "acme"}])
+    sli: float | None = Field(examples=[0.99963])
+    target: float = Field(examples=[0.999])
+    state: State
+    budget_remaining: float | None = Field(description="1 untouched, 0 spent, negative overspent", examples=[0.63])
+
+
+class SLASummary(Out):
+    namespace: str = Field(examples=["shop"])
+    name: str = Field(examples=["checkout"])
+    service: str = Field(examples=["checkout"])
+    customer: str | None = Field(examples=[None])
+    tier: str | None = Field(examples=["gold"])
+    owner: str | None = Field(examples=["team-payments"])
+    window: str = Field(examples=["30d rolling"])
+    state: State = Field(description="the worst state of its objectives and groups")
+    objectives: list[ObjectiveSummary]
+
+
+class SLAPage(Out):
+    items: list[SLASummary]
+    total: int = Field(description="SLAs matching the filters, across all pages")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last one")
+
+
+class Budget(Out):
+    """Error budget in the period so far."""
+
+    total: float = Field(examples=[1234.5])
+    consumed: float = Field(examples=[456.0])
+    remaining: float = Field(examples=[778.5])
+
+
+class AlertOut(Out):
+    name: str = Field(examples=["SLAErrorBudgetBurn"])
+    severity: str | None = Field(examples=["page"])
+    labels: dict[str, str]
+    active_at: dt.datetime | None
+
+
+class ObjectiveDetail(Out):
+    objective: str = Field(examples=["availability"])
+    group: dict[str, str] = Field(examples=[{"customer": "acme"}])
+    sli: float | None = Field(examples=[0.99963])
+    target: float = Field(examples=[0.999])
+    warning: float | None = Field(examples=[0.9995])
+    state: State
+    budget_remaining: float | None = Field(examples=[0.63])
+    events_total: float = Field(description="valid events in the period", examples=[1234567.0])
+    events_bad: float = Field(examples=[456.0])
+    budget_events: Budget
+    budget_minutes: Budget | None = Field(description="time-equivalent budget of the whole period; not for latency")
+    burn_rates: dict[str, float | None] = Field(
+        description="error ratio / allowed error ratio over 5m, 30m, 1h, 6h, 1d, 3d and the period",
+        examples=[{"5m": 0.4, "30m": 0.5, "1h": 0.6, "6h": 0.8, "1d": 1.1, "3d": 0.9, "period": 0.37}])
+    credit_percent: str | None = Field(description="service credit owed if the period ended now", examples=["10"])
+    alerts: list[AlertOut]
+
+
+class PeriodOut(Out):
+    label: str = Field(examples=["2026-11"])
+    start: dt.datetime
+    end: dt.datetime
+    excluded_seconds: float = Field(description="planned maintenance inside the period (up to now)")
+    excluded: list[tuple[dt.datetime, dt.datetime]]
+
+
+class SLADetail(Out):
+    namespace: str
+    name: str
+    service: str
+    customer: str | None
+    tier: str | None
+    owner: str | None
+    window: str
+    at: dt.datetime = Field(description="the moment the figures describe")
+    period: PeriodOut
+    objectives: list[ObjectiveDetail]
+
+
+class HistoryPoint(Out):
+    t: dt.datetime
+    sli: float | None
+    budget_remaining: float | None
+    burn_rate: float | None
+
+
+class HistorySeries(Out):
+    objective: str
+    group: dict[str, str]
+    points: list[HistoryPoint]
+
+
+class History(Out):
+    namespace: str
+    name: str
+    burn_window: str = Field(examples=["1h"])
+    series: list[HistorySeries]
+
+
+class ReportRow(Out):
+    objective: str
+    group: dict[str, str]
+    sli: float | None = Field(examples=[0.99871])
+    target: float
+    state: State
+    breached: bool
+    events_total: float
+    events_bad: float
+    credit_percent: str | None = Field(description="credit owed for this objective (capped)", examples=["10"])
+
+
+class Report(Out):
+    namespace: str
+    name: str
+    service: str
+    customer: str | None
+    period: PeriodOut
+    closed: bool = Field(description="false while the period is still running")
+    rows: list[ReportRow]
+    credits: dict[str, str] = Field(
+        description="credit owed per group (highest over objectives, capped); key '' without grouping",
+        examples=[{"customer=acme": "10"}])
+
+
+class Health(Out):
+    status: Literal["ok"] = "ok"

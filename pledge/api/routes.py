@@ -1,0 +1,116 @@
+"""The /v1 routes for reading: thin, each a few lines over pledge.api.figures and listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import AwareDatetime
+
+from pledge.api.auth import Caller, Principal
+from pledge.api.figures import (
+    Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows, scoped,
+)
+from pledge.api.listing import Filters, sla_page
+from pledge.api.models import History, HistoryPoint, HistorySeries, SLADetail, SLAPage, State
+from pledge.api.problems import PROBLEM_RESPONSES
+from pledge.api.state import ApiState, api_state
+from pledge.rules import queries
+from pledge.slo.budget import budget_remaining, burn_rate
+from pledge.slo.periods import current_period
+from pledge.spec import ServiceLevelAgreement, parse_duration
+
+router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
+At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
+BurnWindow = Literal["5m", "30m", "1h", "6h", "1d", "3d"]
+MAX_POINTS = 11_000
+
+
+def unix(moment: dt.datetime | None) -> float:
+    return moment.timestamp() if moment is not None else time.time()
+
+
+def utc(unix_seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc)
+
+
+def find_sla(state: ApiState, caller: Principal, namespace: str, name: str) -> ServiceLevelAgreement:
+    """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden."""
+    for sla in state.source.slas():
+        if sla.metadata.namespace == namespace and sla.metadata.name == name and caller.sees_sla(sla):
+            return sla
+    raise HTTPException(404, f"no SLA {namespace}/{name}")
+
+
+@router.get("/slas", response_model=SLAPage, summary="Every SLA with its period SLI, state and budget left")
+async def list_slas(
+    request: Request, caller: Caller,
+    namespace: str | None = None, service: str | None = None, customer: str | None = None,
+    tier: str | None = None, state: State | None = None, at: At = None,
+    limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+) -> SLAPage:
+    """Figures come from the recorded period series: two Prometheus queries however many SLAs."""
+    api = api_state(request)
+    filters = Filters(namespace, service, customer, tier, state)
+    return await sla_page(api.client, api.source.slas(), caller, filters, limit, offset,
+                          at.timestamp() if at is not None else None)
+
+
+@router.get("/slas/{namespace}/{name}", response_model=SLADetail,
+            summary="SLI, error budget, burn rates, alerts and excluded time of one SLA")
+async def get_sla(request: Request, caller: Caller, namespace: str, name: str, at: At = None) -> SLADetail:
+    """Exact period figures at query time (also for calendar periods), per objective and group."""
+    api = api_state(request)
+    sla, moment = find_sla(api, caller, namespace, name), unix(at)
+    span = Span.of(sla, current_period(sla.spec.window, moment), moment)
+    figures, alerts = await detail_figures(api.client, sla, caller, span)
+    spec = sla.spec
+    return SLADetail(namespace=namespace, name=name, service=spec.service, customer=spec.customer, tier=spec.tier,
+                     owner=spec.owner, window=spec.window.describe(), at=utc(moment), period=span.out(),
+                     objectives=[objective_detail(r, figures, span) for r in scoped(sla, figures, alerts, caller)])
+
+
+@router.get("/slas/{namespace}/{name}/history", response_model=History,
+            summary="SLI, budget remaining and burn rate as time series, for charts")
+async def get_history(
+    request: Request, caller: Caller, namespace: str, name: str,
+    start: Annotated[AwareDatetime, Query(alias="from", description="RFC 3339 or unix seconds")],
+    end: Annotated[AwareDatetime, Query(alias="to", description="RFC 3339 or unix seconds")],
+    step: Annotated[str, Query(pattern=r"^([0-9]+[wdhms])+$", description="e.g. 5m")] = "5m",
+    window: Annotated[BurnWindow, Query(description="burn-rate window")] = "1h",
+) -> History:
+    api = api_state(request)
+    sla = find_sla(api, caller, namespace, name)
+    step_seconds = _checked_range(start, end, step)
+    selector = queries.sla_matchers(namespace, name, caller.matchers(sla))
+    seconds = parse_duration(window)
+    expr = queries.history(selector, seconds, sla.spec.grouping, seconds in recorded_windows(sla))
+    found = history_keys(await api.client.query_range(expr, unix(start), unix(end), step_seconds), sla.spec.grouping)
+    series = [_history_series(sla, key, figures, window) for key, figures in sorted(found.items())
+              if caller.sees_group(sla, dict(key[1]))]
+    return History(namespace=namespace, name=name, burn_window=window, series=series)
+
+
+def _checked_range(start: dt.datetime, end: dt.datetime, step: str) -> int:
+    """422 naming the parameter: Prometheus would reject these, with a less helpful message."""
+    seconds = parse_duration(step)
+    if seconds <= 0:
+        raise HTTPException(422, "step: must be positive")
+    if end <= start:
+        raise HTTPException(422, "to: must be after from")
+    if (end - start).total_seconds() / seconds > MAX_POINTS:
+        raise HTTPException(422, f"step: too small for this range (at most {MAX_POINTS} points per series)")
+    return seconds
+
+
+def _history_series(sla: ServiceLevelAgreement, key: tuple[str, tuple[tuple[str, str], ...]],
+                    figures: dict[str, dict[float, float]], window: str) -> HistorySeries:
+    objective = objective_of(sla, key[0])
+    period, burn = figures.get(queries.PERIOD, {}), figures.get(window, {})
+    points = [HistoryPoint(t=utc(t), sli=1 - period[t] if t in period else None,
+                           budget_remaining=budget_remaining(period[t], objective) if t in period else None,
+                           burn_rate=burn_rate(burn[t], objective) if t in burn else None)
+              for t in sorted({*period, *burn})]
+    return HistorySeries(objective=key[0], group=dict(key[1]), points=points)

@@ -1,0 +1,76 @@
+"""Run the API under uvicorn: in the foreground (`pledge serve`) or in-process on a free loopback
+port for the demo and tests, stopped cleanly when the block ends."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from pledge.api.app import create_app
+from pledge.api.auth import TokenEntry, TokenStore
+from pledge.api.settings import Settings
+from pledge.api.sources import StaticSource
+from pledge.spec import ServiceLevelAgreement
+
+START_TIMEOUT = 10.0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket with TCP_NODELAY, which accepted connections inherit: uvicorn's h11
+    writes headers and body separately, and Nagle plus delayed ACKs added 40 ms to every response."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def serve_forever(app: FastAPI, host: str, port: int) -> None:
+    """`pledge serve`: until SIGINT/SIGTERM."""
+    uvicorn.Server(uvicorn.Config(app)).run(sockets=[listening_socket(host, port)])
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """Serve ``app`` on a free port of ``host`` in this event loop; yields its base URL."""
+    sock = listening_socket(host, 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await _started(server, task)
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    deadline = asyncio.get_running_loop().time() + START_TIMEOUT
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the API server stopped during start-up")
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"the API server did not start within {START_TIMEOUT} s")
+        await asyncio.sleep(0.01)
+
+
+@asynccontextmanager
+async def running_api(slas: Iterable[ServiceLevelAgreement], prometheus_url: str, tokens: Iterable[TokenEntry],
+                      transport: httpx.AsyncBaseTransport | None = None, **settings: Any) -> AsyncIterator[str]:
+    """The demo's hook: the API over ``slas`` on a free loopback port; yields its URL.
+
+    ``settings`` are Settings fields (e.g. prometheus_timeout); ``transport`` is for tests."""
+    app = create_app(StaticSource(slas), TokenStore(tokens), Settings(prometheus_url=prometheus_url, **settings),
+                     transport)
+    async with serving(app) as url:
+        yield url

@@ -1,0 +1,48 @@
+"""`pledge serve` configuration: flags, then PLEDGE_* environment variables, then a YAML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+
+
+class Settings(BaseSettings):
+    """Every knob of the API; a config file uses the same names (``prometheus_url: ...``)."""
+
+    model_config = SettingsConfigDict(env_prefix="PLEDGE_", extra="forbid")
+
+    prometheus_url: str = "http://127.0.0.1:9090"
+    prometheus_timeout: float = Field(10.0, gt=0, description="seconds per Prometheus call")
+    prometheus_retries: int = Field(2, ge=0, le=10, description="retries on 5xx and connection errors")
+    prometheus_concurrency: int = Field(16, ge=1, description="Prometheus calls in flight at once")
+    sla_dir: Path | None = Field(None, description="directory of SLA YAML files; default: the packaged examples")
+    tokens_file: Path | None = Field(None, description="YAML file of hashed bearer tokens (a mounted Secret works)")
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65_535)
+    retry_after: int = Field(5, ge=1, description="Retry-After seconds when Prometheus is down")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls)
+
+
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """Flags given (not None) win over the environment, which wins over ``config_file``."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    if config_file is None:
+        return Settings(**given)
+
+    class FromFile(Settings):
+        model_config = SettingsConfigDict(env_prefix="PLEDGE_", extra="forbid", yaml_file=config_file)
+
+    return Settings.model_validate(FromFile(**given).model_dump())

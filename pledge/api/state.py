@@ -1,0 +1,27 @@
+"""What the routes share: the SLA source, one Prometheus client, tokens, settings and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from pledge.api.auth import TokenStore
+from pledge.api.metrics import ApiMetrics
+from pledge.api.settings import Settings
+from pledge.api.sources import SLASource
+from pledge.prom import PrometheusClient
+
+
+@dataclass
+class ApiState:
+    source: SLASource
+    tokens: TokenStore
+    settings: Settings
+    metrics: ApiMetrics
+    client: PrometheusClient
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state

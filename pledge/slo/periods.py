@@ -1,0 +1,96 @@
+"""Period boundaries in unix seconds: rolling windows, and calendar weeks, months and quarters
+in the SLA's time zone (a month is the calendar month, DST included). Pure: the API, reports and
+forecaster share them, so "October" means the same instant everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from pledge.spec.model import Window
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_LENGTH = {"week": relativedelta(weeks=1), "month": relativedelta(months=1), "quarter": relativedelta(months=3)}
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in unix seconds, with the name a person would use ("2026-10", "30d rolling")."""
+
+    label: str
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+def _local_start(calendar: str, local: dt.datetime) -> dt.datetime:
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    if calendar == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if calendar == "month":
+        return day.replace(day=1)
+    return day.replace(day=1, month=3 * ((day.month - 1) // 3) + 1)
+
+
+def _label(calendar: str, start: dt.datetime) -> str:
+    if calendar == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if calendar == "month":
+        return f"{start.year}-{start.month:02d}"
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def _calendar_period(calendar: str, start: dt.datetime) -> Period:
+    """Wall-clock arithmetic in the zone, then to UTC: a month with a DST change is 743 or 745 hours."""
+    end = start + _LENGTH[calendar]
+    return Period(_label(calendar, start), start.timestamp(), end.timestamp())
+
+
+def calendar_period(calendar: str, timezone: str, at: float) -> Period:
+    """The calendar week (from Monday), month or quarter in ``timezone`` that contains ``at``."""
+    local = dt.datetime.fromtimestamp(at, ZoneInfo(timezone))
+    return _calendar_period(calendar, _local_start(calendar, local))
+
+
+def current_period(window: Window, at: float) -> Period:
+    """The SLA period that contains ``at``: the last ``rolling`` seconds, or the calendar period."""
+    if window.rolling is not None:
+        return Period(f"{window.rolling} rolling", at - int(window.rolling), at)
+    assert window.calendar is not None
+    return calendar_period(window.calendar, window.timezone, at)
+
+
+def named_period(name: str, timezone: str) -> Period:
+    """"2026-10" (month), "2026-Q4" (quarter) or "2026-W44" (ISO week) in ``timezone``.
+
+    Raises ValueError naming the accepted forms, so the API can answer 422.
+    """
+    zone = ZoneInfo(timezone)
+    if found := _MONTH.match(name):
+        year, month = int(found[1]), int(found[2])
+        if 1 <= month <= 12 and year >= 1970:
+            return _calendar_period("month", dt.datetime(year, month, 1, tzinfo=zone))
+    elif found := _QUARTER.match(name):
+        year, quarter = int(found[1]), int(found[2])
+        if year >= 1970:
+            return _calendar_period("quarter", dt.datetime(year, 3 * quarter - 2, 1, tzinfo=zone))
+    elif found := _WEEK.match(name):
+        year, week = int(found[1]), int(found[2])
+        try:
+            monday = dt.date.fromisocalendar(year, week, 1)
+        except ValueError:
+            monday = None
+        if monday is not None and year >= 1970:
+            return _calendar_period("week", dt.datetime(monday.year, monday.month, monday.day, tzinfo=zone))
+    raise ValueError(f'expected a month "2026-10", a quarter "2026-Q4" or an ISO week "2026-W44", got "{name}"')

@@ -1,0 +1,77 @@
+"""A real Prometheus with the world's history and the generated rules, shared by the API tests,
+and the API itself served on a free loopback port in each test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pledge.api.auth import TokenEntry
+from pledge.api.server import running_api
+from pledge.prom import LocalPrometheus, PrometheusClient
+from pledge.prom.history import load_history
+from pledge.rules import generate, rule_file, to_yaml
+from tests.api import world
+
+TOKENS = {"sre-token": ["read:all"], "acme-token": ["customer:acme"], "initech-token": ["customer:initech"],
+          "nasty-token": [f"customer:{world.NASTY}"], "no-scope-token": ["write:nothing"]}
+
+
+@dataclass(frozen=True)
+class World:
+    prom: LocalPrometheus
+    truth: dict[str, world.Truth]
+
+
+async def _alerts_evaluated(url: str, after: float, timeout: float = 120.0) -> None:
+    async with PrometheusClient(url) as client:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            groups = [g for g in await client.rule_groups() if g["name"].endswith("-alerts")]
+            stamps = [str(g.get("lastEvaluation", "")) for g in groups]
+            if groups and all(s and datetime.fromisoformat(s).timestamp() > after for s in stamps):
+                return
+            await asyncio.sleep(0.5)
+    raise TimeoutError("Prometheus did not evaluate the alert rules in time")
+
+
+def _say(message: str, started: float = time.monotonic()) -> None:
+    print(f"{time.monotonic() - started:6.1f} s  {message}")
+
+
+@pytest.fixture(scope="session")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    metrics, truth = world.build()
+    groups = {name: generate(sla) for name, sla in world.SLAS.items()}
+    rules = Path(tmp_path_factory.mktemp("rules")) / "rules.yaml"
+    rules.write_text(to_yaml(rule_file([g for named in groups.values() for g in named])))
+    with LocalPrometheus() as prom:
+        for timeline, names in ((world.TIMELINE, world.LONG_SLAS), (world.SHORT, set(groups) - set(world.LONG_SLAS))):
+            asyncio.run(load_history(prom, timeline, [m for n in names for m in metrics[n]],
+                                     [g for n in names for g in groups[n]], step=_say))
+        loaded_at = time.time()
+        prom.reload([rules])
+        asyncio.run(_alerts_evaluated(prom.url, loaded_at))
+        yield World(prom, truth)
+
+
+def entries() -> list[TokenEntry]:
+    return [TokenEntry.from_token(token, token, scopes) for token, scopes in TOKENS.items()]
+
+
+@pytest.fixture
+async def api(loaded: World) -> AsyncIterator[str]:
+    async with running_api(world.SLAS.values(), loaded.prom.url, entries()) as url:
+        yield url
+
+
+def client(url: str, token: str | None = "sre-token") -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(base_url=url, headers=headers, timeout=30.0)

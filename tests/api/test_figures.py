@@ -1,0 +1,112 @@
+"""Every figure the API returns equals an independent computation from the raw counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pledge.prom import PrometheusClient
+from pledge.slo.exclusions import excluded_seconds, intervals
+from tests.api import world
+from tests.api.conftest import World, client
+
+pytestmark = pytest.mark.integration
+DAY = 86_400
+BASE = 300  # the period sums start one 5m base window late (pledge.rules.queries.events)
+
+
+async def detail(url: str, name: str, token: str = "sre-token") -> dict[str, Any]:
+    async with client(url, token) as http:
+        response = await http.get(f"/v1/slas/{world.NS}/{name}", params={"at": world.AT})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def recorded_at(loaded: World, series: str, sla: str) -> float:
+    """When the recorded sample the API read was evaluated: the truth is computed for that moment."""
+    async with PrometheusClient(loaded.prom.url) as prom:
+        [sample] = await prom.query(f'timestamp({series}{{sla="{sla}"}})', at=world.AT)
+    return sample.value
+
+
+async def test_burning_sla_shows_its_firing_alerts(api: str) -> None:
+    body = await detail(api, "burning")
+    [row] = body["objectives"]
+    names = {(a["name"], a["labels"].get("burn_tier")) for a in row["alerts"]}
+    assert ("SLAErrorBudgetBurn", "ticket-slow") in names, names  # its windows never go stale
+    assert all(a["labels"]["sla"] == "burning" for a in row["alerts"])
+
+
+async def test_rolling_period_sli_budget_and_burn_rates(api: str, loaded: World) -> None:
+    truth = loaded.truth["bursty"]
+    [row] = (await detail(api, "bursty"))["objectives"]
+    exact = 1 - truth.ratio(world.AT - 30 * DAY, world.AT)
+    bad, valid = truth.events(world.AT - 30 * DAY + BASE, world.AT)
+    print(f"bursty SLI: exact {exact:.8f}, API {row['sli']:.8f}")
+    assert row["sli"] == pytest.approx(exact, abs=1e-6)
+    assert row["events_total"] == pytest.approx(valid, rel=1e-4)
+    assert row["events_bad"] == pytest.approx(bad, rel=1e-3)
+    budget = 0.001 * row["events_total"]
+    assert row["budget_events"]["total"] == pytest.approx(budget, rel=1e-9)
+    assert row["budget_events"]["consumed"] == pytest.approx(row["events_bad"], rel=1e-9)
+    assert row["budget_remaining"] == pytest.approx(1 - (1 - exact) / 0.001, abs=1e-3)
+    assert row["budget_events"]["remaining"] == pytest.approx(budget - row["events_bad"], rel=1e-9)
+    minutes = row["budget_minutes"]
+    assert minutes["total"] == pytest.approx(0.001 * 30 * DAY / 60)
+    assert minutes["consumed"] == pytest.approx((1 - exact) * 30 * DAY / 60, rel=1e-3)
+    assert row["burn_rates"]["period"] == pytest.approx((1 - exact) / 0.001, abs=1e-3)
+    for label, seconds in (("5m", 300), ("30m", 1800), ("1h", 3600)):  # recorded from raw counters: exact
+        evaluated = await recorded_at(loaded, f"pledge:sli_error_ratio:rate{label}", "bursty")
+        assert row["burn_rates"][label] == pytest.approx(truth.rate_window(evaluated, seconds) / 0.001, abs=1e-6), label
+    for label, seconds in (("6h", 6 * 3600), ("1d", DAY), ("3d", 3 * DAY)):  # sums of 5m rates: edges weigh less
+        expected = truth.ratio(world.AT - seconds, world.AT) / 0.001
+        # each edge blurs by up to a 5m window: a bad event or two at night
+        assert row["burn_rates"][label] == pytest.approx(expected, rel=0.02, abs=0.05), label
+    assert row["state"] == ("Met" if exact >= 0.9995 else "AtRisk" if exact >= 0.999 else "Breached")
+    assert row["credit_percent"] == ("0" if exact >= 0.999 else "10")
+
+
+async def test_calendar_month_with_exclusions(api: str, loaded: World) -> None:
+    truth, spec = loaded.truth["monthly"], world.SLAS["monthly"].spec
+    body = await detail(api, "monthly")
+    start = world.month_start(world.END)
+    excluded = intervals(spec.exclusions, start, world.AT)
+    [row] = body["objectives"]
+    exact = 1 - truth.ratio(start, world.AT, world.masked(excluded))
+    print(f"monthly SLI: exact {exact:.8f}, API {row['sli']:.8f}, {len(excluded)} exclusions so far")
+    assert body["period"]["start"] == world.iso(start)
+    assert body["period"]["excluded_seconds"] == pytest.approx(excluded_seconds(spec.exclusions, start, world.AT))
+    assert len(body["period"]["excluded"]) == len(excluded)
+    assert row["sli"] == pytest.approx(exact, abs=1e-6)
+    bad, valid = truth.events(start + BASE, world.AT, world.masked(excluded))
+    assert row["events_total"] == pytest.approx(valid, rel=2e-3)
+    period_seconds = world.month_start(world.END, -1) - start
+    whole = excluded_seconds(spec.exclusions, start, start + period_seconds)
+    assert row["budget_minutes"]["total"] == pytest.approx(0.001 * (period_seconds - whole) / 60)
+
+
+async def test_grouped_sla_per_customer(api: str, loaded: World) -> None:
+    rows = {r["group"]["customer"]: r for r in (await detail(api, "grouped"))["objectives"]}
+    assert set(rows) == set(world.CUSTOMERS)
+    for customer, row in rows.items():
+        truth = loaded.truth[customer]
+        exact = 1 - truth.ratio(world.AT - 7 * DAY, world.AT)
+        print(f"grouped {customer!r}: exact {exact:.8f}, API {row['sli']:.8f}, 1h burn {row['burn_rates']['1h']}")
+        assert row["sli"] == pytest.approx(exact, abs=1e-6), customer
+        assert row["budget_remaining"] == pytest.approx(1 - (1 - exact) / 0.005, abs=1e-3)
+        assert row["state"] == ("Met" if exact >= 0.995 else "Breached")
+        assert row["credit_percent"] == ("0" if exact >= 0.995 else "5")
+        # a 7-day SLA records no 1d or 3d window: the API sums the recorded 5m rates instead
+        for label, seconds in (("1d", DAY), ("3d", 3 * DAY)):
+            expected = truth.ratio(world.AT - seconds, world.AT) / 0.005
+            assert row["burn_rates"][label] == pytest.approx(expected, rel=0.03), (customer, label)
+
+
+async def test_period_without_traffic_is_no_data(api: str) -> None:
+    [row] = (await detail(api, "quiet"))["objectives"]
+    assert row["state"] == "NoData" and row["sli"] is None and row["budget_remaining"] is None
+    assert row["events_total"] == 0 and row["events_bad"] == 0
+    assert row["budget_events"] == {"total": 0, "consumed": 0, "remaining": 0}
+    assert all(value is None for value in row["burn_rates"].values())
+    assert row["credit_percent"] is None and row["alerts"] == []

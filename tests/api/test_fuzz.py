@@ -1,0 +1,61 @@
+"""schemathesis fuzzes every route of the OpenAPI document against the running app: no 500s,
+and answers match the documented schemas."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from pledge.api.server import running_api
+from tests.api import world
+from tests.api.conftest import World, entries
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def api_in_thread(loaded: World) -> Iterator[str]:
+    """The API in its own thread and event loop: schemathesis calls it synchronously."""
+    started, stop = threading.Event(), threading.Event()
+    found: list[str] = []
+
+    async def serve() -> None:
+        async with running_api(world.SLAS.values(), loaded.prom.url, entries()) as url:
+            found.append(url)
+            started.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    assert started.wait(30), "the API did not start"
+    yield found[0]
+    stop.set()
+    thread.join(30)
+
+
+def test_no_server_errors(api_in_thread: str) -> None:
+    """Every operation, with valid and invalid inputs, as three callers: read:all, a customer, nobody."""
+    schema = schemathesis.openapi.from_url(f"{api_in_thread}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 7
+    for operation in operations:
+        fuzz(operation.as_strategy())
+
+
+def fuzz(strategy: st.SearchStrategy[schemathesis.Case]) -> None:
+    @given(case=strategy)
+    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def run(case: schemathesis.Case) -> None:
+        for token in ("sre-token", "acme-token", "nonsense"):
+            case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
+                                   checks=[not_a_server_error, response_schema_conformance])
+
+    run()

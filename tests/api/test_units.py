@@ -1,0 +1,68 @@
+"""Pure parts of the API: period boundaries, settings precedence, the serve command's refusals,
+and the PromQL the API reads with."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pledge.api.cli import serve
+from pledge.api.settings import load_settings
+from pledge.rules import queries
+from pledge.slo.periods import calendar_period, current_period, named_period
+from pledge.spec import Window
+
+UTC = dt.timezone.utc
+
+
+def unix(*args: int) -> float:
+    return dt.datetime(*args, tzinfo=UTC).timestamp()
+
+
+def test_named_periods_follow_the_zone_and_its_daylight_saving() -> None:
+    october = named_period("2026-10", "Europe/Berlin")
+    assert (october.start, october.end) == (unix(2026, 9, 30, 22), unix(2026, 10, 31, 23))
+    assert october.seconds == 745 * 3600  # the clocks go back on 25 October
+    assert named_period("2026-W44", "UTC").start == unix(2026, 10, 26)
+    assert named_period("2026-Q4", "UTC").seconds == 92 * 86_400
+    for bad in ("2026-13", "2026-00", "26-10", "2026-W54", "2026-Q5", "october"):
+        with pytest.raises(ValueError, match="expected a month"):
+            named_period(bad, "UTC")
+
+
+def test_current_period() -> None:
+    at = unix(2026, 11, 3, 12)
+    assert current_period(Window(rolling="30d"), at).start == at - 30 * 86_400  # type: ignore[arg-type]
+    month = current_period(Window(calendar="month", timezone="Europe/Berlin"), at)  # type: ignore[arg-type]
+    assert (month.label, month.start) == ("2026-11", unix(2026, 10, 31, 23))
+    assert calendar_period("week", "UTC", at).start == unix(2026, 11, 2)
+
+
+def test_settings_flags_beat_environment_beat_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "pledge.yaml"
+    config.write_text("prometheus_url: http://file:9090\nport: 7000\nprometheus_timeout: 3\n")
+    monkeypatch.setenv("PLEDGE_PORT", "7100")
+    settings = load_settings(config, prometheus_url="http://flag:9090", host=None)
+    assert (settings.prometheus_url, settings.port, settings.prometheus_timeout) == ("http://flag:9090", 7100, 3)
+
+
+def test_serve_refuses_to_start_without_tokens_or_with_bad_slas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PLEDGE_TOKENS_FILE", raising=False)
+    result = CliRunner().invoke(serve, [])
+    assert result.exit_code == 2 and "no tokens" in result.output
+    (tmp_path / "bad.yaml").write_text("apiVersion: pledge.dev/v1alpha1\nkind: ServiceLevelAgreement\n"
+                                       "metadata: {name: x}\nspec: {service: x, objectives: []}\n")
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text("tokens: []\n")
+    result = CliRunner().invoke(serve, ["--sla-dir", str(tmp_path), "--tokens-file", str(tokens)])
+    assert result.exit_code == 2 and "spec.objectives" in result.output
+
+
+def test_label_values_are_escaped_in_every_query() -> None:
+    selector = queries.sla_matchers("ns", "name", {"customer": 'a"} or vector(1) # \\\n'})
+    assert 'customer="a\\"} or vector(1) # \\\\\\n"' in selector
+    expr = queries.detail(queries.events(selector, 86_400), selector, ["customer"], frozenset({300}))
+    assert expr.count(selector) == 2 + 1 + 2 * 5  # events, the recorded 5m window, five computed windows

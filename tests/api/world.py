@@ -1,0 +1,154 @@
+"""The history the API tests read: five SLAs with known raw counts, and the exact figures from them.
+
+Data ends at the current minute (alerts are evaluated in real time), and starts a day before the
+previous calendar month (Berlin), so that month is a closed period with a full report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from pledge.slo.exclusions import intervals
+from pledge.spec import ServiceLevelAgreement, parse_sla
+from pledge.synthetic import DAY, HOUR, Metric, Timeline, combine, http_counters, request_counts, split_errors, steady, window
+
+NS = "api"
+STEP = 60
+BERLIN = ZoneInfo("Europe/Berlin")
+NASTY = 'ev"il} or vector(1) \\ x\n{'  # a customer label value built to break naive PromQL
+CUSTOMERS = ("acme", "globex", NASTY)
+Interval = tuple[float, float]
+
+
+def _end() -> float:
+    return float(int(time.time()) // STEP * STEP)
+
+
+def month_start(moment: float, months_back: int = 0) -> float:
+    local = dt.datetime.fromtimestamp(moment, BERLIN)
+    first = dt.datetime(local.year, local.month, 1, tzinfo=BERLIN) - relativedelta(months=months_back)
+    return first.timestamp()
+
+
+END = _end()
+PREVIOUS_MONTH = (month_start(END, 1), month_start(END))
+TIMELINE = Timeline(float(int(PREVIOUS_MONTH[0] - DAY) // STEP * STEP), END, STEP)
+SHORT = Timeline(END - 10 * DAY, END, STEP)  # enough for the 7d and 1d SLAs, and much cheaper to record
+LONG_SLAS = ("bursty", "monthly")
+AT = END + 1  # the tail of recorded series is evaluated at END + 1 (pledge.prom.history)
+
+
+def ratio_sli(service: str) -> dict[str, Any]:
+    return {"ratio": {"errors": f'http_requests_total{{service="{service}",code="500"}}',
+                      "total": f'http_requests_total{{service="{service}"}}'}}
+
+
+def sla(name: str, window_spec: dict[str, str], target: str = "99.9", **spec: Any) -> ServiceLevelAgreement:
+    objective = {"name": "availability", "target": target, "sli": ratio_sli(name)}
+    if "warning" in spec:
+        objective["warning"] = spec.pop("warning")
+    return parse_sla({"apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
+                      "metadata": {"name": name, "namespace": NS},
+                      "spec": {"service": name, "window": window_spec, "objectives": [objective], **spec}})
+
+
+CREDITS = [{"below": "99.9", "percent": "10"}, {"below": "99", "percent": "25"}, {"below": "95", "percent": "100"}]
+MONTH_OUTAGE = (PREVIOUS_MONTH[0] + 12 * DAY + 10 * HOUR, PREVIOUS_MONTH[0] + 12 * DAY + 16 * HOUR)
+ONE_OFF = (PREVIOUS_MONTH[0] + 20 * DAY + 3 * HOUR, PREVIOUS_MONTH[0] + 20 * DAY + 5 * HOUR)
+SUNDAYS = {"schedule": "weekly", "day": "sunday", "at": "02:00", "duration": "2h", "timezone": "Europe/Berlin"}
+
+
+def iso(unix: float) -> str:
+    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+SLAS = {
+    "bursty": sla("bursty", {"rolling": "30d"}, warning="99.95", credits=CREDITS, customer="initech"),
+    "monthly": sla("monthly", {"calendar": "month", "timezone": "Europe/Berlin"}, credits=CREDITS, creditCap="20",
+                   exclusions=[SUNDAYS, {"start": iso(ONE_OFF[0]), "end": iso(ONE_OFF[1]), "reason": "upgrade"}]),
+    "grouped": sla("grouped", {"rolling": "7d"}, target="99.5", grouping=["customer"],
+                   credits=[{"below": "99.5", "percent": "5"}]),
+    "quiet": sla("quiet", {"rolling": "1d"}),
+    "burning": sla("burning", {"rolling": "7d"}),
+}
+
+
+def masked(excluded: list[Interval]) -> list[Interval]:
+    """What the rules leave out: each maintenance window and the 5 minutes after it, which the
+    5m base rates need to forget it (README, "Exclusions")."""
+    return [(a, b + 300) for a, b in excluded]
+
+
+@dataclass
+class Truth:
+    """Per-step request and error counts; step i ends at TIMELINE.timestamps[i + 1]."""
+
+    requests: list[int]
+    bad: list[int]
+    timeline: Timeline = TIMELINE
+
+    @property
+    def stamps(self) -> list[float]:
+        return self.timeline.timestamps[1:]
+
+    def events(self, start: float, end: float, excluded: list[Interval] = []) -> tuple[int, int]:
+        """(bad, valid) events of the steps ending in (start, end], minus steps inside ``excluded``."""
+        bad = valid = 0
+        for n, b, t in zip(self.requests, self.bad, self.stamps):
+            if start < t <= end and not any(a <= t - STEP and t <= e for a, e in excluded):
+                bad, valid = bad + b, valid + n
+        return bad, valid
+
+    def ratio(self, start: float, end: float, excluded: list[Interval] = []) -> float:
+        bad, valid = self.events(start, end, excluded)
+        return bad / valid
+
+    def rate_window(self, at: float, seconds: int) -> float:
+        """What rate() over [at - seconds, at] sees: the steps between the first and last sample inside."""
+        inside = [t for t in self.timeline.timestamps if at - seconds <= t <= at]
+        return self.ratio(inside[0], inside[-1])
+
+
+def _errors(name: str) -> Callable[[float], float]:
+    month_maintenance = intervals(SLAS["monthly"].spec.exclusions, TIMELINE.start, TIMELINE.end)
+    incident = END - 10 * DAY - 10 * HOUR
+    return {
+        "bursty": combine(steady(0.0005), window(incident, incident + 3 * HOUR, 0.2)),
+        "monthly": combine(steady(0.0004), window(*MONTH_OUTAGE, 1.0),
+                           lambda t: 0.3 if any(a < t <= b for a, b in month_maintenance) else 0.0),
+        "burning": combine(steady(0.0005), window(END - 8 * HOUR, END + 1, 0.01)),
+        "quiet": steady(0.001),
+    }[name]
+
+
+GROUP_ERRORS = {"acme": steady(0.001), "globex": combine(steady(0.002), window(END - 2 * DAY, END - 2 * DAY + HOUR, 0.3)),
+                NASTY: steady(0.004)}
+
+
+def _truth(timeline: Timeline, peak: float, errors: Callable[[float], float], rng: random.Random) -> Truth:
+    requests = request_counts(timeline, peak, rng)
+    return Truth(requests, split_errors(requests, timeline, errors, rng), timeline)
+
+
+def build() -> tuple[dict[str, list[Metric]], dict[str, Truth]]:
+    """Raw series for the LONG_SLAS over TIMELINE and for the others over SHORT, and the truth."""
+    rng = random.Random(11)
+    truth = {name: _truth(TIMELINE if name in LONG_SLAS else SHORT, 20.0, _errors(name), rng)
+             for name in ("bursty", "monthly", "burning", "quiet")}
+    quiet = truth["quiet"]  # traffic stopped three days ago: the 1d period has none
+    quiet.requests = [n if t <= END - 3 * DAY else 0 for n, t in zip(quiet.requests, quiet.stamps)]
+    quiet.bad = [min(b, n) for b, n in zip(quiet.bad, quiet.requests)]
+    metrics: dict[str, list[Metric]] = {name: http_counters({"service": name}, t.requests, t.bad) for name, t in truth.items()}
+    for customer, errors in GROUP_ERRORS.items():
+        truth[customer] = _truth(SHORT, 10.0, errors, rng)
+        metrics.setdefault("grouped", []).extend(
+            http_counters({"service": "grouped", "customer": customer}, truth[customer].requests, truth[customer].bad))
+    return metrics, truth
