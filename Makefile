@@ -33,3 +33,5 @@ bench: setup
 	$(PY) bench/rule_generation.py
 	$(PY) bench/rule_evaluation.py
 	$(PY) bench/operator_reconcile.py
+	$(PY) bench/api_bench.py
+	$(PY) bench/forecast.py

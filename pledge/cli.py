@@ -49,7 +49,12 @@ def report(errors: list[SpecError]) -> None:
 class LazyGroup(click.Group):
     """Commands with heavy imports (kopf, FastAPI, scikit-learn) load only when they are run."""
 
-    lazy = {"operator": "pledge.operator.cli:operator", "serve": "pledge.api.cli:serve"}
+    lazy = {
+        "operator": "pledge.operator.cli:operator",
+        "serve": "pledge.api.cli:serve",
+        "backtest": "pledge.forecasting.cli:backtest",
+        "forecast": "pledge.forecasting.cli:forecast",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])

@@ -1,0 +1,88 @@
+"""Replay a history without peeking ahead: at each decision step a method sees only counts up to it.
+
+Every method reads the counts through prefix sums indexed at the decision step (counts.py), so no
+value after the decision enters a prediction; ``test_no_peeking`` checks it by truncating histories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pledge.forecasting.counts import Counts, breached, counts
+from pledge.forecasting.goal import Goal
+from pledge.forecasting.methods import Method, Prediction
+from pledge.forecasting.scoring import Tally, tally
+from pledge.forecasting.series import Ints, Series
+
+EVERY = 1_800  # a decision every 30 minutes: lead times are reported to that resolution
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One series replayed: the truth and the decision steps shared by all methods."""
+
+    counts: Counts
+    starts: Ints
+    eligible: np.ndarray  # window known and SLA met at the step
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What one method decided at each decision step of one series for one horizon."""
+
+    method: str
+    horizon: int
+    steps: Ints
+    prediction: Prediction
+
+
+def replay(series: Series, goal: Goal) -> Replay:
+    c = counts(series, goal)
+    hit, known = breached(c)
+    edges = np.diff(np.concatenate([[0], hit[0].astype(np.int8)]))
+    return Replay(c, np.flatnonzero(edges == 1).astype(np.int64), known[0] & ~hit[0])
+
+
+def decision_steps(r: Replay, horizon: int, every: int = EVERY) -> Ints:
+    """Every ``every`` seconds while the SLA is met, leaving a whole horizon of data to score."""
+    stride = max(1, every // r.counts.step)
+    n = r.eligible.size
+    candidates = np.arange(0, n - max(1, horizon // r.counts.step), stride)
+    chosen: Ints = candidates[r.eligible[candidates]].astype(np.int64)
+    return chosen
+
+
+def decide(r: Replay, method: Method, horizon: int, every: int = EVERY) -> Decisions:
+    steps = decision_steps(r, horizon, every)
+    rows = np.zeros(steps.size, dtype=np.int64)
+    return Decisions(method.name, horizon, steps, method.predict(r.counts, rows, steps, horizon))
+
+
+def score(r: Replay, d: Decisions, every: int = EVERY) -> Tally:
+    stride = max(1, every // r.counts.step)
+    horizon_steps = max(1, d.horizon // r.counts.step)
+    return tally(d.steps, d.prediction.warning, d.prediction.probability, r.starts, horizon_steps, r.counts.step, stride)
+
+
+Progress = Callable[[], None]
+
+
+def run(histories: Sequence[tuple[Series, Goal]], methods: Sequence[Method], horizons: Sequence[int],
+        *, every: int = EVERY, progress: Progress | None = None,
+        keep: list[Decisions] | None = None) -> dict[tuple[str, int], Tally]:
+    """Score every method at every horizon over all histories (tallies summed across them)."""
+    totals = {(m.name, h): Tally() for m in methods for h in horizons}
+    for series, goal in histories:
+        r = replay(series, goal)
+        for method in methods:
+            for horizon in horizons:
+                d = decide(r, method, horizon, every)
+                totals[(method.name, horizon)].add(score(r, d, every))
+                if keep is not None:
+                    keep.append(d)
+                if progress is not None:
+                    progress()
+    return totals

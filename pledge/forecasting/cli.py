@@ -1,0 +1,220 @@
+"""`pledge backtest` and `pledge forecast`: click commands registered by pledge.cli."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from pledge.forecasting.backtest import EVERY, Decisions, replay, run
+from pledge.forecasting.forecast import Forecast, forecast as forecast_series, message
+from pledge.forecasting.goal import Goal, goal_for, goals_of
+from pledge.forecasting.io import read_counts, read_metric, write_predictions
+from pledge.forecasting.methods import BurnRate, Linear, Method
+from pledge.forecasting.model import Pledge
+from pledge.forecasting.series import Series, SeriesError
+from pledge.spec.duration import parse_duration
+from pledge.spec.model import ServiceLevelAgreement, Window
+
+METHODS: dict[str, type[Method]] = {"pledge": Pledge, "linear": Linear, "burnrate": BurnRate}
+_CALENDAR = re.compile(r"^calendar:(week|month|quarter)(?::(.+))?$")
+
+
+def parse_window(text: str) -> Window:
+    """``30d`` (rolling) or ``calendar:month`` / ``calendar:month:Europe/Berlin``."""
+    match = _CALENDAR.match(text.strip())
+    try:
+        if match:
+            return Window(calendar=match.group(1), timezone=match.group(2) or "UTC")  # type: ignore[arg-type]
+        return Window.model_validate({"rolling": text})
+    except ValidationError as exc:
+        raise click.BadParameter(exc.errors()[0]["msg"], param_hint="--window") from exc
+
+
+def parse_durations(text: str, hint: str) -> list[int]:
+    try:
+        return [parse_duration(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from exc
+
+
+def _target(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise click.BadParameter(f'must be a percentage such as "99.9", got "{text}"', param_hint="--target") from exc
+    if not Decimal(0) < value < Decimal(100):
+        raise click.BadParameter(f"must be between 0 and 100 exclusive, got {text}", param_hint="--target")
+    return value
+
+
+def _load(csv_file: Path | None, metric: Path | None, bad_when: str | None, fill_gaps: bool) -> Series:
+    if (csv_file is None) == (metric is None):
+        raise click.UsageError("give a counts CSV, or --from-metric FILE with --bad-when")
+    if metric is not None:
+        if not bad_when:
+            raise click.UsageError("--from-metric needs --bad-when, e.g. --bad-when '> 500'")
+        return read_metric(metric, bad_when, fill_gaps=fill_gaps)
+    assert csv_file is not None
+    return read_counts(csv_file, fill_gaps=fill_gaps)
+
+
+def wide() -> Console:
+    """Tables stay readable when piped (rich falls back to 80 columns without a terminal)."""
+    return Console(width=max(Console().width, 130))
+
+
+def _fmt(value: object, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def score_table(results: dict[tuple[str, int], dict[str, Any]]) -> Table:
+    table = Table(title="Backtest: breach warnings, event level")
+    for name in ("method", "H", "breaches", "alarms", "precision", "recall", "F1", "lead p50 h", "lead p10 h",
+                 "false alarms/mo", "Brier"):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    for (method, horizon), r in results.items():
+        table.add_row(method, f"{horizon // 3600}h", str(r["breaches"]), str(r["alarms"]), _fmt(r["precision"]),
+                      _fmt(r["recall"]), _fmt(r["f1"]), _fmt(r["lead_median_h"], 1), _fmt(r["lead_p10_h"], 1),
+                      _fmt(r["false_alarms_per_month"]), _fmt(r["brier"], 4))
+    return table
+
+
+@click.command()
+@click.argument("csv_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from-metric", "metric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A timestamp,value CSV turned into one event per step.")
+@click.option("--bad-when", help="With --from-metric: when a step is bad, e.g. '> 500'.")
+@click.option("--target", default="99.9", show_default=True, help="Objective in percent.")
+@click.option("--window", "window_text", default="30d", show_default=True, help="Rolling (30d) or calendar:month[:ZONE].")
+@click.option("--horizons", default="1h,6h,24h,72h", show_default=True)
+@click.option("--methods", "method_names", default="pledge,linear,burnrate", show_default=True)
+@click.option("--every", default="30m", show_default=True, help="Time between decisions.")
+@click.option("--fill-gaps", is_flag=True, help="Count missing steps as no traffic instead of failing.")
+@click.option("--json", "as_json", is_flag=True, help="Scores as JSON.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), help="PNG of the first horizon.")
+@click.option("--predictions", "predictions_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of every decision.")
+def backtest(csv_file: Path | None, metric: Path | None, bad_when: str | None, target: str, window_text: str,
+             horizons: str, method_names: str, every: str, fill_gaps: bool, as_json: bool,
+             plot_path: Path | None, predictions_path: Path | None) -> None:
+    """Replay a history and score breach warnings per method and horizon."""
+    unknown = [m for m in method_names.split(",") if m not in METHODS]
+    if unknown:
+        raise click.BadParameter(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}", param_hint="--methods")
+    chosen = [METHODS[m]() for m in method_names.split(",")]
+    spans, stride = parse_durations(horizons, "--horizons"), parse_durations(every, "--every")[0]
+    try:
+        series = _load(csv_file, metric, bad_when, fill_gaps)
+        goal = goal_for(_target(target), parse_window(window_text))
+        kept: list[Decisions] = []
+        results = _run(series, goal, chosen, spans, stride, kept, quiet=as_json)
+    except SeriesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([{"method": m, "horizon_s": h, **r} for (m, h), r in results.items()], indent=2))
+    else:
+        wide().print(score_table(results))
+    if predictions_path is not None:
+        click.echo(f"wrote {write_predictions(predictions_path, series, kept)} decisions to {predictions_path}", err=True)
+    if plot_path is not None:
+        from pledge.forecasting.plot import plot
+
+        plot(plot_path, replay(series, goal), kept, spans[0])
+        click.echo(f"wrote {plot_path}", err=True)
+
+
+def _run(series: Series, goal: Goal, methods: list[Method], horizons: list[int], every: int,
+         kept: list[Decisions], *, quiet: bool) -> dict[tuple[str, int], dict[str, Any]]:
+    with Progress(disable=quiet, transient=True) as bar:
+        task = bar.add_task("replaying (the pledge model trains first, ~10 s)", total=len(methods) * len(horizons))
+        tallies = run([(series, goal)], methods, horizons, every=every, keep=kept, progress=lambda: bar.advance(task))
+    return {key: t.summary() for key, t in tallies.items()}
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prometheus", "url", required=True, envvar="PLEDGE_PROMETHEUS_URL", help="Prometheus base URL.")
+@click.option("--horizon", help="Default: to the end of the calendar period, or 7d for rolling windows.")
+@click.option("--history", default="30d", show_default=True, help="How much history to read.")
+@click.option("--min-probability", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def forecast(files: tuple[Path, ...], url: str, horizon: str | None, history: str, min_probability: float,
+             as_json: bool) -> None:
+    """SLAs (and group values) at risk of breaching, most likely first."""
+    from pledge.cli import load, report
+
+    slas, errors = load(files)
+    if errors:
+        report(errors)
+        raise SystemExit(1)
+    span = parse_durations(horizon, "--horizon")[0] if horizon else None
+    end = int(dt.datetime.now(dt.timezone.utc).timestamp())
+    fetched = asyncio.run(_fetch(url, slas, end - parse_durations(history, "--history")[0], end))
+    rows = [r for r in at_risk(slas, fetched, span) if r["probability"] >= min_probability]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    else:
+        wide().print(risk_table(rows))
+
+
+async def _fetch(url: str, slas: list[ServiceLevelAgreement], start: int, end: int) -> dict[Any, Series]:
+    from pledge.forecasting.fetch import fetch
+    from pledge.prom.client import PrometheusClient
+
+    names = "|".join(sorted({re.escape(s.metadata.name) for s in slas}))
+    async with PrometheusClient(url, timeout=60.0) as client:
+        found, _ = await fetch(client, start, end, f'{{sla=~"{names}"}}')
+    return found
+
+
+def at_risk(slas: list[ServiceLevelAgreement], fetched: dict[Any, Series], horizon: int | None) -> list[dict[str, Any]]:
+    """Rows for the table and the API: one per SLA objective and group value, most likely first."""
+    rows: list[dict[str, Any]] = []
+    for sla in slas:
+        for goal in goals_of(sla):
+            ident = {"sla": sla.metadata.name, "sla_namespace": sla.metadata.namespace, "objective": goal.objective.name}
+            keys = [k for k in fetched if ident.items() <= dict(k).items()]
+            if not keys:
+                continue
+            batch = Series(fetched[keys[0]].timestamps, np.stack([fetched[k].errors for k in keys]),
+                           np.stack([fetched[k].total for k in keys]), fetched[keys[0]].step)
+            for key, f in zip(keys, forecast_series(batch, goal, horizon)):
+                group = {k: v for k, v in key if k not in ident}
+                rows.append(_row(sla, goal, group, f))
+    return sorted(rows, key=lambda r: -float(r["probability"]))
+
+
+def _row(sla: ServiceLevelAgreement, goal: Goal, group: dict[str, str], f: Forecast) -> dict[str, Any]:
+    who = ",".join(group.values()) or sla.spec.customer or sla.spec.service
+    return {"sla": sla.key, "objective": goal.objective.name, "group": group, "probability": round(f.probability, 3),
+            "breach_at": f.breach_at, "breach_earliest": f.breach_earliest, "breach_latest": f.breach_latest,
+            "sli": f.current.sli, "state": f.current.state, "projected_sli": f.projected_sli, "exhaustion_at": f.exhaustion_at,
+            "horizon_s": f.horizon, "message": message(who, f"{sla.spec.service} {goal.objective.name}", str(goal.objective.target), f)}
+
+
+def _time(unix: int | None) -> str:
+    return "-" if unix is None else dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%d %b %H:%M")
+
+
+def risk_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="SLAs at risk (UTC)")
+    for name in ("SLA", "objective", "group", "SLI", "state", "P(breach)", "breach at", "interval", "projected SLI", "exhausted at"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(r["sla"], r["objective"], ",".join(r["group"].values()) or "-",
+                      "-" if r["sli"] is None else f"{100 * r['sli']:.3f} %", r["state"], f"{r['probability']:.2f}",
+                      _time(r["breach_at"]), f"{_time(r['breach_earliest'])} - {_time(r['breach_latest'])}",
+                      "-" if r["projected_sli"] is None else f"{100 * r['projected_sli']:.3f} %", _time(r["exhaustion_at"]))
+    return table

@@ -1,0 +1,100 @@
+"""The serving entry point: history arrays in, a Forecast per series out. Pure, so the API, the
+operator's status timer and `pledge forecast` all call this one function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pledge.forecasting.counts import Counts, burn, counts, future_traffic, kept_history, now
+from pledge.forecasting.goal import Goal
+from pledge.forecasting.model import Pledge, projected
+from pledge.forecasting.periods import boundaries
+from pledge.forecasting.series import Floats, Ints, Series
+from pledge.slo.budget import Compliance, compliance, error_ratio
+from pledge.slo.windows import period_seconds
+
+ROLLING_HORIZON = 7 * 86_400
+CURRENT_BURN = 3_600
+CHUNK = 1_000  # series per batch: bounds memory at (chunk x horizon steps) floats
+
+
+@dataclass(frozen=True)
+class Forecast:
+    at: int
+    horizon: int
+    probability: float
+    breach_at: int | None
+    breach_earliest: int | None
+    breach_latest: int | None
+    projected_sli: float | None
+    exhaustion_at: int | None
+    current: Compliance
+
+
+def default_horizon(goal: Goal, at: int) -> int:
+    """Until the end of the current calendar period, or 7 days for rolling windows."""
+    if goal.window.calendar is None:
+        return ROLLING_HORIZON
+    bounds = boundaries(goal.window, float(at), float(at))
+    return int(bounds[np.searchsorted(bounds, at, side="right")] - at)
+
+
+def forecast(series: Series, goal: Goal, horizon: int | None = None) -> list[Forecast]:
+    """One forecast per row of ``series`` (1-D: one series) at its last step."""
+    rows = np.atleast_2d(series.errors).shape[0]
+    out: list[Forecast] = []
+    for start in range(0, rows, CHUNK):
+        part = Series(series.timestamps, np.atleast_2d(series.errors)[start:start + CHUNK],
+                      np.atleast_2d(series.total)[start:start + CHUNK], series.step)
+        out += _chunk(part, goal, horizon)
+    return out
+
+
+def _chunk(series: Series, goal: Goal, horizon: int | None) -> list[Forecast]:
+    c = counts(series, goal)
+    rows = c.errors.shape[0]
+    s, i = np.arange(rows, dtype=np.int64), np.full(rows, series.timestamps.size - 1, dtype=np.int64)
+    at = int(series.timestamps[-1])
+    h = horizon or default_horizon(goal, at)
+    p = Pledge().predict(c, s, i, h)
+    bad, valid = now(c, s, i)
+    current = [compliance(None if math.isnan(v) else error_ratio(b, v), goal.objective) for b, v in zip(bad.tolist(), valid.tolist())]
+    rate = burn(c, s, i, CURRENT_BURN)
+    median, _ = projected(c, s, i, h)
+    sli = _projected_sli(c, s, i, h, 10**median - 0.01)
+
+    def when(k: int) -> int | None:
+        return at + k * series.step if k else None
+
+    return [Forecast(at, h, float(p.probability[r]), when(int(p.expected[r])), when(int(p.earliest[r])),
+                     when(int(p.latest[r])), sli[r], _exhaustion(at, current[r], float(rate[r]), goal), current[r])
+            for r in range(rows)]
+
+
+def _projected_sli(c: Counts, s: Ints, i: Ints, horizon: int, future_burn: Floats) -> list[float | None]:
+    """The window's SLI at the horizon if the median projected burn holds."""
+    steps = max(1, horizon // c.step)
+    bad, valid = (a[:, -1] for a in kept_history(c, s, i, steps))
+    traffic = future_traffic(c, s, i, steps)[:, -1]
+    errors = bad + future_burn * c.goal.budget * traffic
+    return [1.0 - e / v if v > 0 else None for e, v in zip(errors.tolist(), (valid + traffic).tolist())]
+
+
+def _exhaustion(at: int, current: Compliance, rate: float, goal: Goal) -> int | None:
+    """When the remaining budget runs out at the last hour's burn (what time-to-exhaustion widgets show)."""
+    if current.budget_remaining is None or rate <= 0:
+        return None
+    left = max(current.budget_remaining, 0.0)
+    return at + int(left * period_seconds(goal.window) / rate)
+
+
+def message(who: str, objective: str, target: str, f: Forecast) -> str:
+    """Plain words customer success can adapt."""
+    if f.breach_at is None:
+        return f"{who}'s {objective} is not expected to fall below {target} % within the horizon (p={f.probability:.2f})."
+    moment = dt.datetime.fromtimestamp(f.breach_at, dt.timezone.utc).strftime("%d %b %H:%M UTC")
+    return f"At the current error rate, {who}'s {objective} is likely to fall below {target} % around {moment} (p={f.probability:.2f})."

@@ -1,0 +1,50 @@
+"""NAB series (Numenta Anomaly Benchmark, MIT) as SLA event histories, by a rule fixed in advance.
+
+Conversion, per file, using only NAB's probationary period (its first 15 %, which NAB itself
+reserves for learning) so nothing is tuned on the scored part: a step is bad when its value lies
+outside the [0.5, 99.5] percentile band of the probationary values (1 % of steps expected bad, the
+budget of the 99 % target used), one event per step. Window: rolling 7 days.
+NAB files are not perfectly regular (ec2_request_latency has 11 repeated timestamps and one sample
+off the 5-minute grid): samples are snapped to the nearest step of the file's usual spacing and a
+step is bad if any sample in it is; steps without a sample count as no traffic.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from pledge.forecasting.goal import Goal, goal_for
+from pledge.forecasting.io import parse_time
+from pledge.forecasting.series import Floats, Series, build
+from pledge.spec.duration import Duration
+from pledge.spec.model import Window
+
+PROBATION = 0.15
+BAND = (0.5, 99.5)
+TARGET = Decimal("99")
+WINDOW = Window(rolling=Duration(7 * 86_400))
+
+
+def band(values: Floats) -> tuple[float, float]:
+    head = values[: max(1, int(values.size * PROBATION))]
+    low, high = np.percentile(head, BAND)
+    return float(low), float(high)
+
+
+def convert(path: Path) -> tuple[Series, Goal, tuple[float, float]]:
+    """The events and goal for one NAB CSV (timestamp,value), gaps counted as no traffic."""
+    lines = path.read_text(encoding="utf-8").strip().splitlines()[1:]
+    stamps = np.array([parse_time(line.split(",")[0]) for line in lines], dtype=np.int64)
+    values = np.array([float(line.split(",")[1]) for line in lines])
+    low, high = band(values)
+    step = int(np.bincount(np.diff(stamps)[np.diff(stamps) > 0]).argmax())
+    slot = np.rint((stamps - stamps[0]) / step).astype(np.int64)
+    bad = np.zeros(slot[-1] + 1)
+    np.maximum.at(bad, slot, ((values < low) | (values > high)).astype(np.float64))
+    seen = np.bincount(slot, minlength=bad.size) > 0
+    grid = stamps[0] + step * np.arange(bad.size, dtype=np.int64)
+    series = build(grid[seen], bad[seen], np.ones(int(seen.sum())), gaps="zero")
+    return series, goal_for(TARGET, WINDOW), (low, high)

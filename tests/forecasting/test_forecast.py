@@ -1,0 +1,142 @@
+"""The pure forecast function, the batched Prometheus fetch, the CLI commands and NAB conversion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pledge.forecasting.cli import at_risk, backtest
+from pledge.forecasting.fetch import fetch
+from pledge.forecasting.forecast import default_horizon, forecast, message
+from pledge.forecasting.goal import goal_for
+from pledge.forecasting.scenarios import scenario
+from pledge.forecasting.series import Series
+from pledge.prom.client import PrometheusClient
+from pledge.spec import parse_yaml
+from pledge.spec.model import Window
+from decimal import Decimal
+
+DAY = 86_400
+NAB = Path(__file__).resolve().parents[3] / "shared" / "data" / "nab"
+
+
+def test_batch_equals_one_by_one() -> None:
+    a, b = scenario("degradation", 5), scenario("steady", 5)
+    batch = Series(a.series.timestamps, np.stack([a.series.errors, b.series.errors]),
+                   np.stack([a.series.total, b.series.total]), a.series.step)
+    together = forecast(batch, a.goal, DAY)
+    assert together == forecast(a.series, a.goal, DAY) + forecast(b.series, a.goal, DAY)
+
+
+def test_forecast_fields() -> None:
+    s = scenario("steady", 2)
+    f = forecast(s.series, s.goal, DAY)[0]
+    assert f.current.state == "Met" and f.probability < 0.1 and f.breach_at is None
+    assert f.projected_sli is not None and f.projected_sli > 0.999
+    assert f.exhaustion_at is not None and f.exhaustion_at > f.at + 10 * DAY
+    assert "not expected" in message("Acme", "checkout availability", "99.9", f)
+
+
+def test_default_horizon() -> None:
+    month = goal_for(Decimal("99.9"), Window(calendar="month"))
+    assert default_horizon(month, 1_767_225_600 + DAY) == 30 * DAY  # 2 Jan -> 1 Feb
+    assert default_horizon(goal_for(Decimal("99"), Window.model_validate({"rolling": "30d"})), 0) == 7 * DAY
+
+
+SLA = """
+apiVersion: pledge.dev/v1alpha1
+kind: ServiceLevelAgreement
+metadata: {name: checkout, namespace: shop}
+spec:
+  service: checkout
+  grouping: [customer]
+  objectives:
+    - name: availability
+      target: "99.9"
+      sli: {ratio: {errors: 'x{code="500"}', total: x}}
+"""
+
+
+def prometheus(series: dict[str, Series], calls: list[str]) -> httpx.MockTransport:
+    """Answers the two batched range queries from in-memory counts (rates per second)."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        calls.append(form["query"])
+        start, end = float(form["start"]), float(form["end"])
+        errors = form["query"].startswith("pledge:sli_errors")
+        result = []
+        for customer, s in series.items():
+            keep = (s.timestamps >= start) & (s.timestamps <= end)
+            values = (s.errors if errors else s.total)[keep] / s.step
+            result.append({"metric": {"sla": "checkout", "sla_namespace": "shop", "objective": "availability",
+                                      "customer": customer},
+                           "values": [[int(t), str(v)] for t, v in zip(s.timestamps[keep], values)]})
+        return httpx.Response(200, json={"status": "success", "data": {"resultType": "matrix", "result": result}})
+    return httpx.MockTransport(answer)
+
+
+async def test_fetch_is_batched_and_forecasts_match_offline() -> None:
+    data = {"acme": scenario("degradation", 6).series, "initech": scenario("steady", 6).series}
+    calls: list[str] = []
+    first, last = int(data["acme"].timestamps[0]), int(data["acme"].timestamps[-1])
+    async with PrometheusClient("http://prom", transport=prometheus(data, calls)) as client:
+        found, queries = await fetch(client, first - 300, last)
+    assert queries == len(calls) == 2 * int(np.ceil(data["acme"].timestamps.size / 10_000))
+    sla = parse_yaml(SLA, "sla.yaml")
+    rows = at_risk(sla, found, DAY)
+    goal = scenario("degradation", 6).goal
+    offline = {c: forecast(s, goal, DAY)[0].probability for c, s in data.items()}
+    assert {r["group"]["customer"]: r["probability"] for r in rows} == {c: round(p, 3) for c, p in offline.items()}
+    assert rows[0]["probability"] >= rows[1]["probability"]
+
+
+def test_backtest_cli(tmp_path: Path) -> None:
+    s = scenario("degradation", 7)
+    csv = tmp_path / "counts.csv"
+    csv.write_text("timestamp,errors,total\n" + "".join(
+        f"{t},{int(e)},{int(n)}\n" for t, e, n in zip(s.series.timestamps, s.series.errors, s.series.total)))
+    runner = CliRunner()
+    result = runner.invoke(backtest, [str(csv), "--horizons", "6h,24h", "--json", "--predictions", str(tmp_path / "p.csv"),
+                                      "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert {(r["method"], r["horizon_s"]) for r in scores} == {(m, h) for m in ("pledge", "linear", "burnrate") for h in (21_600, DAY)}
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "timestamp,method,horizon_s,breach_probability,warning,predicted_breach" and len(lines) > 1000
+    assert (tmp_path / "p.png").stat().st_size > 10_000
+    table = runner.invoke(backtest, [str(csv), "--horizons", "24h", "--methods", "linear"])
+    assert table.exit_code == 0 and "linear" in table.output and "precision" in table.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--window", "calendar:fortnight"], "Invalid value"),
+    (["--target", "100"], "between 0 and 100"),
+    (["--horizons", "soon"], "duration"),
+    (["--methods", "magic"], "unknown method"),
+])
+def test_backtest_cli_rejects_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
+    csv = tmp_path / "c.csv"
+    csv.write_text("timestamp,errors,total\n0,0,1\n300,0,1\n")
+    result = CliRunner().invoke(backtest, [str(csv), *args])
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_backtest_cli_reports_bad_data(tmp_path: Path) -> None:
+    csv = tmp_path / "c.csv"
+    csv.write_text("timestamp,errors,total\n300,0,1\n0,0,1\n")
+    result = CliRunner().invoke(backtest, [str(csv)])
+    assert result.exit_code == 1 and "not sorted" in result.output
+
+
+@pytest.mark.skipif(not NAB.is_dir(), reason="shared NAB data not present")
+def test_nab_conversion() -> None:
+    from pledge.forecasting.nab import convert
+
+    series, goal, (low, high) = convert(NAB / "ec2_request_latency_system_failure.csv")
+    assert series.step == 300 and low < high and 0 < series.errors.sum() < 0.1 * series.total.sum()
+    assert str(goal.objective.target) == "99"

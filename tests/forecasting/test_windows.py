@@ -1,0 +1,101 @@
+"""Window math against pledge.slo: rolling age-out, calendar resets, no peeking."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from pledge.forecasting.backtest import replay
+from pledge.forecasting.counts import breached, counts, kept_history, now, required_burn
+from pledge.forecasting.goal import goal_for
+from pledge.forecasting.methods import Linear
+from pledge.forecasting.model import Pledge
+from pledge.forecasting.periods import boundaries
+from pledge.forecasting.scenarios import scenario
+from pledge.forecasting.series import Series
+from pledge.slo.budget import compliance, error_ratio
+from pledge.spec.duration import Duration
+from pledge.spec.model import Window
+
+DAY, STEP = 86_400, 300
+START = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+def flat(days: int, errors: dict[int, float], total: float = 1_000.0) -> Series:
+    n = days * DAY // STEP
+    bad = np.zeros(n)
+    for at, value in errors.items():
+        bad[at] = value
+    return Series(START + STEP * (1 + np.arange(n, dtype=np.int64)), bad, np.full(n, total), STEP)
+
+
+def test_truth_matches_the_core_state() -> None:
+    s = scenario("degradation", 3)
+    c = counts(s.series, s.goal)
+    hit, known = breached(c)
+    steps = np.arange(0, s.series.timestamps.size, 97, dtype=np.int64)
+    bad, valid = now(c, np.zeros(steps.size, dtype=np.int64), steps)
+    for k, i in enumerate(steps.tolist()):
+        if known[0, i]:
+            state = compliance(error_ratio(float(bad[k]), float(valid[k])), s.goal.objective).state
+            assert (state == "Breached") == bool(hit[0, i]), i
+
+
+def test_rolling_window_ages_errors_out() -> None:
+    goal = goal_for(Decimal("99.9"), Window(rolling=Duration(DAY)))
+    series = flat(3, {300: 400.0})  # over a day's budget (288 bad of 288,000): breached while inside
+    hit, _ = breached(counts(series, goal))
+    assert hit[0, 300] and hit[0, 300 + 287] and not hit[0, 300 + 288]
+    c = counts(series, goal)
+    bad, _ = kept_history(c, np.zeros(1, dtype=np.int64), np.array([400]), 288)
+    assert bad[0, 186] == 400 and bad[0, 187] == 0  # the burst leaves 188 steps after step 400
+
+
+def test_calendar_window_resets_at_the_month() -> None:
+    goal = goal_for(Decimal("99.9"), Window(calendar="month"))
+    n = 40 * DAY // STEP
+    series = Series(START + STEP * (1 + np.arange(n, dtype=np.int64)), np.zeros(n), np.full(n, 100.0), STEP)
+    c = counts(series, goal)
+    feb = int((1_769_904_000 - START) // STEP) - 1  # the step ending at 2026-02-01T00:00Z closes January
+    assert c.window_start[feb] == 0 and c.window_start[feb + 1] == feb + 1
+    bad, valid = kept_history(c, np.zeros(1, dtype=np.int64), np.array([feb - 2]), 4)
+    assert valid[0].tolist() == [100.0 * (feb - 1)] * 2 + [0.0, 0.0]
+
+
+def test_calendar_boundaries_follow_the_time_zone() -> None:
+    bounds = boundaries(Window(calendar="month", timezone="Europe/Berlin"), START, START + 40 * DAY)
+    assert (1_767_222_000 in bounds.tolist()) and (1_769_900_400 in bounds.tolist())  # midnight CET
+
+
+def test_linear_counts_errors_that_age_out() -> None:
+    """A day-old burst keeps the window over budget now, but it leaves soon: no breach ahead."""
+    goal = goal_for(Decimal("99.9"), Window(rolling=Duration(DAY)))
+    series = flat(3, {300: 250.0} | {i: 1.0 for i in range(569, 581)})  # then an hour at burn 1
+    c = counts(series, goal)
+    at = np.array([580])
+    need = required_burn(c, np.zeros(1, dtype=np.int64), at, 72)
+    assert need[0, 6] < 10 < need[0, 7]  # room jumps when the burst leaves, 8 steps ahead
+    assert (288 - 262) / 1.0 < 72  # without age-out, burn 1 would spend the rest within 6 h
+    assert Linear().predict(c, np.zeros(1, dtype=np.int64), at, 6 * 3_600).probability[0] == 0.0
+
+
+def test_no_peeking() -> None:
+    """A prediction at step i is the same whether or not the data after i exists."""
+    s = scenario("seasonal", 4)
+    r = replay(s.series, s.goal)
+    cut = int(r.starts[0]) - 100
+    short = Series(s.series.timestamps[: cut + 1], s.series.errors[: cut + 1], s.series.total[: cut + 1], STEP)
+    i, rows = np.array([cut]), np.zeros(1, dtype=np.int64)
+    for method in (Pledge(), Linear()):
+        full = method.predict(r.counts, rows, i, DAY)
+        part = method.predict(counts(short, s.goal), rows, i, DAY)
+        assert np.allclose(full.probability, part.probability) and (full.expected == part.expected).all()
+
+
+def test_no_decisions_is_not_an_error() -> None:
+    s = scenario("steady", 1)
+    c = counts(s.series, s.goal)
+    empty = np.zeros(0, dtype=np.int64)
+    for method in (Pledge(), Linear()):
+        assert method.predict(c, empty, empty, DAY).probability.size == 0
