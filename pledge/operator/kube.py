@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import aiohttp
@@ -86,29 +86,19 @@ class Kube:
 
     async def read(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The live object, or None when it does not exist."""
-        try:
-            if self.kind.group:
-                return _object(await self.custom.get_namespaced_custom_object(
-                    self.kind.group, self.kind.version, namespace, self.kind.plural, name))
-            config_map = await self.core.read_namespaced_config_map(name, namespace)
-            return _object(self.api.sanitize_for_serialization(config_map))  # type: ignore[no-untyped-call]
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise _error(f"get {self.kind.kind} {namespace}/{name}", exc) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise KubeError(f"get {self.kind.kind} {namespace}/{name}", None, str(exc)) from None
+        return await _found(f"get {self.kind.kind} {namespace}/{name}", self._read(namespace, name))
+
+    async def _read(self, namespace: str, name: str) -> Any:
+        if self.kind.group:
+            return await self.custom.get_namespaced_custom_object(
+                self.kind.group, self.kind.version, namespace, self.kind.plural, name)
+        config_map = await self.core.read_namespaced_config_map(name, namespace)
+        return self.api.sanitize_for_serialization(config_map)  # type: ignore[no-untyped-call]
 
     async def read_sla(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The SLA resource as stored, or None when it is gone."""
-        try:
-            return _object(await self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name))
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise _error(f"get {KIND} {namespace}/{name}", exc) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise KubeError(f"get {KIND} {namespace}/{name}", None, str(exc)) from None
+        return await _found(f"get {KIND} {namespace}/{name}",
+                            self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name))
 
     async def write(self, body: Mapping[str, Any], exists: bool) -> None:
         """Create the object, or merge-patch it when it ``exists``."""
@@ -155,3 +145,15 @@ def _object(found: object) -> dict[str, Any]:
 
 def _error(action: str, exc: ApiException) -> KubeError:
     return KubeError(action, exc.status, str(exc.reason or ""))
+
+
+async def _found(what: str, call: Awaitable[Any]) -> dict[str, Any] | None:
+    """Await a read: None for 404, KubeError for any other failure, named after ``what``."""
+    try:
+        return _object(await call)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise _error(what, exc) from None
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise KubeError(what, None, str(exc)) from None
