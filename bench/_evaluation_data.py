@@ -22,6 +22,7 @@ NAMESPACE = "bench"
 # Three instances x two status codes: six raw series per SLA, of which the error selector matches three.
 INSTANCES = ("i1", "i2", "i3")
 SCRAPE_STEP = 60
+METRIC = "http_requests_total"  # what pledge.synthetic.http_counters writes
 
 
 def service(index: int) -> str:
@@ -42,8 +43,8 @@ def sla(index: int) -> ServiceLevelAgreement:
                 "name": "availability",
                 "target": "99.9",
                 "sli": {"ratio": {
-                    "errors": f'http_requests_total{{service="{name}",code=~"5.."}}',
-                    "total": f'http_requests_total{{service="{name}"}}',
+                    "errors": f'{METRIC}{{service="{name}",code=~"5.."}}',
+                    "total": f'{METRIC}{{service="{name}"}}',
                 }},
             }],
         },
@@ -51,7 +52,7 @@ def sla(index: int) -> ServiceLevelAgreement:
 
 
 def history(count: int, timeline: Timeline, seed: int = 1) -> Iterator[Series]:
-    """``http_requests_total`` per service, instance and code; bursty traffic, 0.02-0.2 % errors."""
+    """``METRIC`` per service, instance and code; bursty traffic, 0.02-0.2 % errors."""
     rng = random.Random(seed)
     stamps = timeline.timestamps
     for index in range(count):
