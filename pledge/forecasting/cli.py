@@ -24,6 +24,7 @@ from pledge.forecasting.io import read_counts, read_metric, write_predictions
 from pledge.forecasting.methods import BurnRate, Linear, Method
 from pledge.forecasting.model import Pledge
 from pledge.forecasting.series import Series, SeriesError
+from pledge.rules.queries import any_sla_matchers
 from pledge.spec.duration import parse_duration
 from pledge.spec.model import ServiceLevelAgreement, Window
 
@@ -173,9 +174,8 @@ async def _fetch(url: str, slas: list[ServiceLevelAgreement], start: int, end: i
     from pledge.forecasting.fetch import fetch
     from pledge.prom.client import PrometheusClient
 
-    names = "|".join(sorted({re.escape(s.metadata.name) for s in slas}))
     async with PrometheusClient(url, timeout=60.0) as client:
-        found, _ = await fetch(client, start, end, f'{{sla=~"{names}"}}')
+        found, _ = await fetch(client, start, end, any_sla_matchers([s.metadata.name for s in slas]))
     return found
 
 

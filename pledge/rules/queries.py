@@ -9,6 +9,8 @@ from the same base rates.
 
 from __future__ import annotations
 
+import re
+
 from pledge.rules import names
 from pledge.rules.generate import SLI_INTERVAL
 from pledge.rules.promql import escape_label_value, matchers
@@ -88,3 +90,9 @@ def history(selector: str, window: int, grouping: list[str], recorded: bool) -> 
     """One range query for charts: the recorded period ratio and the ``window`` error ratio."""
     ratio = window_ratio(selector, window, grouping, recorded)
     return f"{_tag(period_ratio(selector), PERIOD)} or {_tag(ratio, format_duration(window))}"
+
+
+def any_sla_matchers(sla_names: list[str]) -> str:
+    """``{sla=~"a|b"}``: one selector for many SLAs, names regex- and string-escaped."""
+    alternatives = "|".join(sorted({re.escape(n) for n in sla_names}))
+    return f'{{sla=~"{escape_label_value(alternatives)}"}}'
