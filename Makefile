@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup prometheus demo test lint bench
+.PHONY: setup prometheus victoria demo test lint bench
 
 setup: $(VENV)/.installed prometheus
 
@@ -19,10 +19,16 @@ prometheus:
 	  ( echo "installing Prometheus (Debian package prometheus)"; \
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus >/dev/null )
 
+# Debian's victoria-metrics package brings `victoria-metrics` and `vmalert` (the compatibility tests).
+victoria:
+	@command -v victoria-metrics >/dev/null && command -v vmalert >/dev/null || \
+	  ( echo "installing VictoriaMetrics (Debian package victoria-metrics)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq victoria-metrics >/dev/null )
+
 demo: setup
 	$(VENV)/bin/pledge demo
 
-test: setup lint
+test: setup victoria lint
 	$(PY) -m pytest -q
 
 lint:
