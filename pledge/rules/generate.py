@@ -5,7 +5,8 @@ Three groups per SLA:
   ratio for every alert window. Windows up to 1 h read raw counters (exact and quick to react);
   longer ones sum the recorded base rates, so they are request-weighted and cheap.
 - ``period`` (every 5 m): events and error ratio over the SLA period, budget remaining, metadata.
-- ``alerts`` (every 30 s): multiwindow burn-rate alerts, budget at risk / exhausted, absent data.
+- ``alerts`` (every 30 s): multiwindow burn-rate alerts, budget at risk / exhausted, absent data,
+  and (opt-in) a predicted breach from the API's forecast gauge.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pledge.rules import names
 from pledge.rules.calendar import calendar_base_rules, calendar_period_rules
 from pledge.rules.context import Context
 from pledge.rules.model import Rule, RuleGroup
-from pledge.rules.promql import any_of, in_interval, in_recurrence, sli_rates
+from pledge.rules.promql import any_of, by, in_interval, in_recurrence, selector, sli_rates
 from pledge.slo.exclusions import recurrence
 from pledge.slo.numbers import render_number
 from pledge.slo.windows import AlertWindows, distinct_windows, period_seconds
@@ -210,9 +211,34 @@ def _absent_alert(c: Context) -> Rule:
     )
 
 
+def _breach_predicted_alert(c: Context) -> Rule:
+    """Fires when the API's forecast gauge stays at or above ``minProbability`` for ``for``.
+
+    ``max by (<grouping>)`` keeps one alert per group when several API replicas export the gauge; an
+    absent gauge yields no series, so it never fires, and SLAMetricAbsent never reads it.
+    """
+    prediction = c.sla.spec.alerting.breach_prediction
+    identity = {"sla": c.sla.metadata.name, "namespace": c.sla.metadata.namespace, "objective": c.objective.name}
+    threshold = render_number(prediction.min_probability)
+    return Rule(
+        alert=names.ALERT_BREACH_PREDICTED,
+        expr=f"max {by(c.grouping)}({selector(names.BREACH_PROBABILITY, identity)}) >= {threshold}",
+        for_=format_duration(int(prediction.for_)),
+        labels=_alert_labels(c, prediction.severity),
+        annotations=_annotations(
+            c, f"{_who(c)} is likely to breach its {format_percent(c.objective.target)} % target",
+            "Probability of a breach within the forecast horizon: {{ $value | humanizePercentage }} (this alert "
+            f"fires from {render_number(prediction.min_probability * 100)} %). Nothing is broken yet: "
+            "GET /v1/predictions says when the breach is expected; the error budget and burn rates say why.",
+        ),
+    )
+
+
 def alert_rules(c: Context) -> list[Rule]:
     rules = [burn_alert(c, tier) for tier in c.tiers]
     rules += _state_alerts(c)
     if c.sla.spec.alerting.absent:
         rules.append(_absent_alert(c))
+    if c.sla.spec.alerting.breach_prediction.enabled:
+        rules.append(_breach_predicted_alert(c))
     return rules

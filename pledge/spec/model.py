@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from pledge.spec.duration import Duration
 from pledge.spec.errors import validate
-from pledge.spec.percent import Percent
+from pledge.spec.percent import Percent, Probability
 from pledge.spec.promql import check_selector, check_window_template
 
 API_VERSION: Final = "pledge.dev/v1alpha1"
@@ -200,6 +200,15 @@ class BurnTier(Model):
         return value
 
 
+class BreachPrediction(Model):
+    """Opt-in SLABreachPredicted alert on the API's forecast gauge: a proactive notice, so a ticket by default."""
+
+    enabled: bool = False
+    min_probability: Probability = Decimal("0.8")
+    for_: Annotated[Duration, Field(alias="for")] = Duration(900)
+    severity: Severity = "ticket"
+
+
 class Alerting(Model):
     policy: Literal["sre-workbook", "none"] = "sre-workbook"
     tiers: list[BurnTier] = []
@@ -208,6 +217,7 @@ class Alerting(Model):
     runbook: str | None = None
     absent: bool = True
     absent_for: Duration = Duration(600)
+    breach_prediction: BreachPrediction = BreachPrediction()
 
     @field_validator("labels")
     @classmethod

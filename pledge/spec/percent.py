@@ -1,4 +1,4 @@
-"""Percentages as exact decimals: "99.9" must become a budget of exactly 0.001.
+"""Percentages (and probabilities) as exact decimals: "99.9" must become a budget of exactly 0.001.
 
 The CRD stores them as strings (Kubernetes API conventions avoid floats in specs); plain YAML files
 may also write numbers, which are read through their shortest decimal spelling.
@@ -50,3 +50,30 @@ def percent_to_ratio(value: Decimal) -> Decimal:
 def budget_ratio(target: Decimal) -> Decimal:
     """Allowed error ratio for a target percentage: 99.9 -> 0.001, exactly."""
     return (Decimal(100) - target) / Decimal(100)
+
+
+# A probability strictly between 0 and 1: a fraction ("0.8", "0.95") or a percentage with its sign
+# ("80%"). The schema pattern states the open interval, so the API server refuses what the model refuses.
+PROBABILITY_REGEX = r"^(0*\.[0-9]*[1-9][0-9]*%?|0*[1-9][0-9]?(\.[0-9]+)?%)$"
+_NUMBER = re.compile(r"^([0-9]*\.?[0-9]+)(%?)$")
+
+
+def _to_probability(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError(f'must be a probability such as "0.8" or "80%", got {value!r}')
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    match = _NUMBER.match(text)
+    if match is None:
+        raise ValueError(f'must be a probability such as "0.8" or "80%", got "{value}"')
+    probability = Decimal(match.group(1)) / (Decimal(100) if match.group(2) else Decimal(1))
+    if not Decimal(0) < probability < Decimal(1):
+        raise ValueError(f'must be between 0 and 1 exclusive (a fraction such as "0.8", or "80%"), got "{value}"')
+    return probability.normalize()
+
+
+Probability = Annotated[
+    Decimal,
+    BeforeValidator(_to_probability),
+    PlainSerializer(format_percent, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": PROBABILITY_REGEX}),
+]

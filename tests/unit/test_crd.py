@@ -19,6 +19,8 @@ import yaml
 from celpy.adapter import json_to_cel
 from celpy.celtypes import BoolType
 from celpy.evaluation import CELEvalError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pledge.spec.crd import CRD_FILENAME, build_crd, crd_yaml
 from pledge.spec.errors import SpecError
@@ -299,3 +301,32 @@ def test_status_keeps_unknown_fields_and_checks_known_ones() -> None:
     assert _schema_errors({**MINIMAL, "status": status}) == []
     assert ("status.state", "'Fine' is not one of ['Met', 'AtRisk', 'Breached', 'NoData']") in _schema_errors(
         {**MINIMAL, "status": {**status, "state": "Fine"}})
+
+
+def _prediction(min_probability: str) -> dict[str, Any]:
+    return _with({"spec.alerting": {"breachPrediction": {"enabled": True, "minProbability": min_probability}}})
+
+
+def _model_accepts(document: dict[str, Any]) -> bool:
+    try:
+        parse_sla(document)
+    except SpecError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("written", ["0.8", ".5", "0.05", "00.5", "80%", "05%", "92.5%", "0.5%", "99.99%", "1", "0",
+                                     "0.0", "1.5", "100%", "0%", "80", "high", "-0.5", "5.", "0.8%%"])
+def test_min_probability_pattern_agrees_with_the_model(written: str) -> None:
+    """The API server refuses exactly what `pledge validate` refuses: 0 < p < 1 lives in the pattern."""
+    document = _prediction(written)
+    path = "spec.alerting.breachPrediction.minProbability"
+    assert (path not in {p for p, _ in _schema_errors(document)}) == _model_accepts(document)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A[0-9]{0,3}\.?[0-9]{0,3}%?\Z"))
+def test_min_probability_pattern_agrees_with_the_model_everywhere(written: str) -> None:
+    document = _prediction(written)
+    path = "spec.alerting.breachPrediction.minProbability"
+    assert (path not in {p for p, _ in _schema_errors(document)}) == _model_accepts(document), written

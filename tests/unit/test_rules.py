@@ -80,7 +80,8 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
             {"name": "latency", "target": "99", "warning": "99.5", "sli": {"latency": {
                 "histogram": "http_request_duration_seconds", "selector": '{job="api"}', "threshold": 1}}},
         ],
-        "alerting": {"labels": {"team": "shop"}, "absent": True, "absentFor": "20m"},
+        "alerting": {"labels": {"team": "shop"}, "absent": True, "absentFor": "20m",
+                     "breachPrediction": {"enabled": True, "minProbability": "92.5%", "for": "30m", "severity": "page"}},
         "exclusions": [
             {"start": "2026-11-01T02:00:00Z", "end": "2026-11-01T04:00:00Z"},
             {"schedule": "weekly", "day": "saturday", "at": "23:00", "duration": "2h", "timezone": "Europe/Berlin"},
@@ -605,7 +606,74 @@ def test_policy_none_keeps_only_state_alerts() -> None:
 
 def test_alert_names_are_the_documented_ones() -> None:
     names = {r.alert for n in ALL for r in _alerts(n)}
-    assert names == {"SLAErrorBudgetBurn", "SLABudgetAtRisk", "SLABudgetExhausted", "SLAMetricAbsent"}
+    assert names == {"SLAErrorBudgetBurn", "SLABudgetAtRisk", "SLABudgetExhausted", "SLAMetricAbsent", "SLABreachPredicted"}
+
+
+# --- (10b) predicted breach ------------------------------------------------------------------------------
+
+GAUGE = "pledge_breach_probability"
+EQUAL = promql_parser.MatchOp.Equal
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_breach_predicted_alert_iff_enabled(name: str) -> None:
+    sla = _slas()[name]
+    prediction = sla.spec.alerting.breach_prediction
+    predicted = _alerts(name, "SLABreachPredicted")
+    if not prediction.enabled:
+        assert predicted == []
+        return
+    assert [r.labels["objective"] for r in predicted] == [o.name for o in sla.spec.objectives]
+    (group,) = [g for g in _groups(name) if any(r in predicted for r in g.rules)]
+    assert group.name.endswith("-alerts")
+    for rule in predicted:
+        assert rule.for_ == str(prediction.for_)
+        assert rule.labels["severity"] == prediction.severity
+        top = _strip(_parsed(rule.expr))
+        assert str(top.op) == ">=" and Decimal(repr(top.rhs.val)) == prediction.min_probability
+        aggregation = _strip(top.lhs)
+        # one alert per group value, however many API replicas export the gauge
+        assert str(aggregation.op) == "max"
+        assert aggregation.modifier is None if not sla.spec.grouping else (
+            aggregation.modifier.type == promql_parser.AggModifierType.By and aggregation.modifier.labels == sla.spec.grouping)
+        gauge = _strip(aggregation.expr)
+        assert isinstance(gauge, promql_parser.VectorSelector) and gauge.name == GAUGE
+        # the gauge's contract: sla, namespace (the SLA's), objective -- not the recorded series' sla_namespace
+        assert {m.name: (m.op, m.value) for m in gauge.matchers.matchers} == {
+            "sla": (EQUAL, sla.metadata.name), "namespace": (EQUAL, sla.metadata.namespace),
+            "objective": (EQUAL, rule.labels["objective"])}
+        assert "summary" in rule.annotations and "{{ $value | humanizePercentage }}" in rule.annotations["description"]
+
+
+def test_breach_predicted_labels_match_the_other_alerts() -> None:
+    """Routing works the same as for the burn alerts: identity, service, sla_tier, owner and the SLA's labels."""
+    for name in ("checkout-grouped", "two-objectives"):
+        for predicted in _alerts(name, "SLABreachPredicted"):
+            (exhausted,) = [r for r in _alerts(name, "SLABudgetExhausted") if r.labels["objective"] == predicted.labels["objective"]]
+            expected = {k: v for k, v in exhausted.labels.items() if k not in ("state", "severity")}
+            assert {k: v for k, v in predicted.labels.items() if k != "severity"} == expected
+            assert predicted.annotations.keys() == exhausted.annotations.keys()
+
+
+def test_breach_predicted_settings_reach_the_rule() -> None:
+    (availability, latency) = _alerts("two-objectives", "SLABreachPredicted")
+    assert availability.expr == (f'max ({GAUGE}{{namespace="test",objective="availability",sla="two-objectives"}})'
+                                 " >= 0.925")
+    assert (availability.for_, availability.labels["severity"]) == ("30m", "page")
+    assert "fires from 92.5 %" in latency.annotations["description"]
+    (grouped, _) = _alerts("checkout-grouped", "SLABreachPredicted")
+    assert grouped.expr.startswith("max by (customer) (") and grouped.expr.endswith(") >= 0.8")
+    assert (grouped.for_, grouped.labels["severity"]) == ("15m", "ticket")
+    assert "customer" not in grouped.labels and "{{ $labels.customer }}" in grouped.annotations["summary"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_only_the_prediction_alert_reads_the_gauge(name: str) -> None:
+    """SLAMetricAbsent and every recording rule ignore the gauge: a forecast that is missing says nothing
+    about the SLI's data."""
+    for rule in _rules(name):
+        reads = {_metric(n) for n in _nodes(_parsed(rule.expr)) if isinstance(n, promql_parser.VectorSelector)}
+        assert (GAUGE in reads) == (rule.alert == "SLABreachPredicted"), rule.name
 
 
 # --- (11) exclusions -------------------------------------------------------------------------------------

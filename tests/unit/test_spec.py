@@ -121,6 +121,8 @@ def test_examples_use_what_they_claim() -> None:
     assert by_name["queue-raw.yaml"].spec.objectives[0].sli.kind == "raw"
     latency = by_name["search-latency.yaml"].spec.objectives[0].sli.latency
     assert latency is not None and latency.threshold == 0.3 and latency.histogram == "http_request_duration_seconds"
+    prediction = by_name["checkout-grouped.yaml"].spec.alerting.breach_prediction
+    assert prediction.enabled and prediction.min_probability == Decimal("0.8") and int(prediction.for_) == 900
 
 
 @pytest.mark.parametrize("written", ["99.9", 99.9, "99.90", " 99.9 "])
@@ -404,6 +406,53 @@ def test_grouping_label_syntax_and_duplicates() -> None:
 def test_reserved_alert_label() -> None:
     line = _only(_doc(**{"spec.alerting": {"labels": {"severity": "critical", "team": "x"}}}))
     assert line == "spec.alerting.labels: reserved label name(s) severity: set by pledge itself"
+
+
+PREDICTION = "spec.alerting.breachPrediction"
+
+
+def test_breach_prediction_is_off_by_default_with_documented_defaults() -> None:
+    prediction = parse_sla(_doc()).spec.alerting.breach_prediction
+    assert (prediction.enabled, prediction.min_probability, int(prediction.for_), prediction.severity) == (
+        False, Decimal("0.8"), 900, "ticket")
+    enabled = parse_sla(_doc(**{"spec.alerting": {"breachPrediction": {"enabled": True}}})).spec.alerting
+    assert enabled.breach_prediction.enabled and enabled.breach_prediction.min_probability == Decimal("0.8")
+
+
+@pytest.mark.parametrize(("written", "probability"), [
+    ("0.8", "0.8"), ("0.95", "0.95"), (".5", "0.5"), (0.9, "0.9"), ("80%", "0.8"), ("92.5%", "0.925"), ("0.5%", "0.005"),
+])
+def test_min_probability_as_fraction_or_percentage(written: Any, probability: str) -> None:
+    document = _doc(**{"spec.alerting": {"breachPrediction": {"enabled": True, "minProbability": written}}})
+    prediction = parse_sla(document).spec.alerting.breach_prediction
+    assert prediction.min_probability == Decimal(probability)
+    assert prediction.model_dump(by_alias=True)["minProbability"] == probability  # the fraction, whatever the spelling
+
+
+@pytest.mark.parametrize("written", ["1", "0", "0.0", "1.5", "100%", "0%", "80", 1, 0])
+def test_min_probability_outside_the_open_interval(written: Any) -> None:
+    line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"minProbability": written}}}))
+    assert line == (f'{PREDICTION}.minProbability: must be between 0 and 1 exclusive '
+                    f'(a fraction such as "0.8", or "80%"), got "{written}"')
+
+
+@pytest.mark.parametrize("written", ["high", "0.8.1", "-0.5", "80 %", True, [0.8]])
+def test_min_probability_not_a_number(written: Any) -> None:
+    line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"minProbability": written}}}))
+    assert line.startswith(f'{PREDICTION}.minProbability: must be a probability such as "0.8" or "80%", got '), line
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("for", "soon", 'must be a duration such as "5m", "1h30m" or "30d", got "soon"'),
+    ("for", "0m", 'must be longer than zero, got "0m"'),
+    ("severity", "critical", "Input should be 'page' or 'ticket'"),
+    ("enabled", "maybe", "Input should be a valid boolean, unable to interpret input"),
+    ("minProb", "0.9", "unknown field (check the spelling; fields are camelCase)"),
+    ("min_probability", "0.9", "unknown field (check the spelling; fields are camelCase)"),
+])
+def test_breach_prediction_field_errors_name_the_field(field: str, value: str, reason: str) -> None:
+    line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"enabled": True, field: value}}}))
+    assert line == f"{PREDICTION}.{field}: {reason}"
 
 
 def test_duplicate_objective_names() -> None:
