@@ -96,7 +96,7 @@ def fired(which: str, matchers: str, minus: float = 0) -> str:
 PREDICTED = 'alertname="SLABreachPredicted"'
 PROBES = {
     **{f"first/{name}": (fired("min", f'sla="{name}",{PREDICTED}', START), END) for name in SCENARIOS},
-    "last/likely": (fired("max", f'sla="likely",{PREDICTED}', START + 20 * 60), END),
+    "last/likely": (fired("max", f'sla="likely",{PREDICTED}', START + 20 * 60 - STEP), END),  # from the last sample
     "pending/likely": (f'ALERTS{{alertstate="pending",sla="likely",{PREDICTED}}}', START + 5 * 60),
     "others": (fired("min", 'alertname!="SLABreachPredicted"'), END),
     "grouped/firing": (f'ALERTS{{alertstate="firing",sla="grouped"}}', START + 30 * 60),
@@ -129,8 +129,10 @@ def test_likely_breach_fires_after_for(measured: dict[str, list[Sample]]) -> Non
 def test_the_alert_ends_when_the_gauge_is_gone(measured: dict[str, list[Sample]]) -> None:
     last = _value(measured["last/likely"])
     assert last is not None
-    # a vanished series stays readable for Prometheus' 5 m lookback, then the alert resolves
-    assert last <= 5 * 60 + STEP
+    print(f"SLABreachPredicted last fired {last:.0f} s after the gauge's last sample")
+    # firing while the gauge is high; a vanished series stays readable for Prometheus' 5 m lookback, then
+    # the alert resolves
+    assert 0 <= last <= 5 * 60 + STEP
 
 
 def test_threshold_is_inclusive(measured: dict[str, list[Sample]]) -> None:
