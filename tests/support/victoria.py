@@ -18,6 +18,10 @@ Findings (VictoriaMetrics 1.79.5) this module is built on:
   -dedup.minScrapeInterval keeps one sample per timestamp and nothing else changes.
 * Replay sends -datasource.queryStep (5m by default) as the range query step, overriding each
   group's interval: 0s makes it use the group interval, as live evaluation does.
+* A bare series in a subquery is looked up over the subquery step (1h in the calendar-period
+  rules), not Prometheus' 5 minute lookback delta, so a fully excluded maintenance hour is counted
+  at the rate of the hour before. -search.maxStalenessInterval=5m restores Prometheus' behaviour
+  (tests/victoria/test_recorded_periods.py).
 * Instant queries close to "now" are moved back by -search.latencyOffset (30 s by default), and
   range queries are aligned to the step for the response cache; both are turned off here so a
   query at a given time reads exactly that time, as Prometheus does.
@@ -165,8 +169,9 @@ def running_victoria() -> Iterator[Victoria]:
         port, vmalert_port = _free_port(), _free_port()
         url, vmalert_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{vmalert_port}"
         command = [binary("victoria-metrics"), f"-storageDataPath={workdir / 'data'}",
-                   f"-httpListenAddr=127.0.0.1:{port}", "-retentionPeriod=100y", "-dedup.minScrapeInterval=1ms", "-search.latencyOffset=0s",
-                   "-search.disableCache", f"-vmalert.proxyURL={vmalert_url}", "-loggerLevel=ERROR"]
+                   f"-httpListenAddr=127.0.0.1:{port}", "-retentionPeriod=100y", "-dedup.minScrapeInterval=1ms",
+                   "-search.maxStalenessInterval=5m", "-search.latencyOffset=0s", "-search.disableCache",
+                   f"-vmalert.proxyURL={vmalert_url}", "-loggerLevel=ERROR"]
         victoria = Victoria(workdir, url, vmalert_url, [])
         victoria.processes.append(_spawn(command, workdir / "victoria-metrics.log", f"{url}/health"))
         try:
