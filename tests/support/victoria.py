@@ -35,7 +35,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -121,7 +121,10 @@ class Victoria:
         httpx.get(f"{self.url}/internal/force_flush", timeout=60.0).raise_for_status()
 
     def replay(self, rule_file: Path, start: float, end: float) -> None:
-        """Evaluate the recording rules of ``rule_file`` over [start, end] and store the results."""
+        """Evaluate the recording rules of ``rule_file`` over [start, end] and store the results.
+
+        The rules of one file never read each other (one dependency level), so no delay between
+        them; a rule that fails makes vmalert exit non-zero, and the harness with it."""
         command = [binary("vmalert"), f"-rule={rule_file}", f"-datasource.url={self.url}",
                    f"-remoteWrite.url={self.url}", f"-replay.timeFrom={_rfc3339(start)}",
                    f"-replay.timeTo={_rfc3339(end)}", "-replay.disableProgressBar",
@@ -141,8 +144,7 @@ class Victoria:
         say(f"importing {sum(len(m.values) for m in metrics):,} raw samples ({len(metrics)} series)")
         self.import_series(to_series(timeline, metrics))
         end = timeline.end + 1
-        passes = self.workdir / f"passes-{len(list(self.workdir.glob('passes-*')))}"
-        passes.mkdir()
+        passes = Path(tempfile.mkdtemp(prefix="passes-", dir=self.workdir))
         for path, whole in write_passes(groups, passes):
             start = timeline.start if whole else end - tail
             say(f"replaying {path.stem} ({format_duration(int(end - start))})")
@@ -155,6 +157,7 @@ class Victoria:
         on (sending fails, quietly at this log level); the tests read alerts from vmalert's API."""
         command = [binary("vmalert"), *(f"-rule={p}" for p in rule_files), f"-datasource.url={self.url}",
                    f"-remoteWrite.url={self.url}", f"-remoteRead.url={self.url}", "-evaluationInterval=30s",
+                   "-remoteWrite.flushInterval=1s",
                    f"-notifier.url=http://127.0.0.1:{_free_port()}",
                    f"-httpListenAddr={self.vmalert_url.removeprefix('http://')}", "-loggerLevel=ERROR"]
         self.processes.append(_spawn(command, self.workdir / "vmalert.log", f"{self.vmalert_url}/-/healthy"))
@@ -164,8 +167,8 @@ class Victoria:
 def running_victoria() -> Iterator[Victoria]:
     """victoria-metrics on free loopback ports and a temporary storage; everything stopped and
     removed on exit, pass or fail."""
-    with ExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pledge-victoria-")))
+    with tempfile.TemporaryDirectory(prefix="pledge-victoria-") as tmp:
+        workdir = Path(tmp)
         port, vmalert_port = _free_port(), _free_port()
         url, vmalert_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{vmalert_port}"
         command = [binary("victoria-metrics"), f"-storageDataPath={workdir / 'data'}",
