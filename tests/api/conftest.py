@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -17,20 +18,27 @@ from pledge.api.auth import TokenEntry
 from pledge.api.server import running_api
 from pledge.prom import LocalPrometheus, PrometheusClient
 from pledge.prom.history import load_history
-from pledge.rules import generate, rule_file, to_yaml
 from tests.api import world
 
 TOKENS = {"sre-token": ["read:all"], "acme-token": ["customer:acme"], "initech-token": ["customer:initech"],
           "nasty-token": [f"customer:{world.NASTY}"], "no-scope-token": ["write:nothing"]}
 
 
+class Store(Protocol):
+    """What the tests read from: a Prometheus, or VictoriaMetrics (tests/victoria)."""
+
+    @property
+    def url(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class World:
-    prom: LocalPrometheus
+    prom: Store
     truth: dict[str, world.Truth]
+    rate_from_previous_sample: bool = False  # how the store's rate() reads a window: world.Truth.rate_window
 
 
-async def _alerts_evaluated(url: str, after: float, timeout: float = 120.0) -> None:
+async def alerts_evaluated(url: str, after: float, timeout: float = 120.0) -> None:
     async with PrometheusClient(url) as client:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -42,23 +50,20 @@ async def _alerts_evaluated(url: str, after: float, timeout: float = 120.0) -> N
     raise TimeoutError("Prometheus did not evaluate the alert rules in time")
 
 
-def _say(message: str, started: float = time.monotonic()) -> None:
+def say(message: str, started: float = time.monotonic()) -> None:
     print(f"{time.monotonic() - started:6.1f} s  {message}")
 
 
 @pytest.fixture(scope="session")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     metrics, truth = world.build()
-    groups = {name: generate(sla) for name, sla in world.SLAS.items()}
-    rules = Path(tmp_path_factory.mktemp("rules")) / "rules.yaml"
-    rules.write_text(to_yaml(rule_file([g for named in groups.values() for g in named])))
+    rules = world.write_rules(Path(tmp_path_factory.mktemp("rules")))
     with LocalPrometheus() as prom:
-        for timeline, names in ((world.TIMELINE, world.LONG_SLAS), (world.SHORT, set(groups) - set(world.LONG_SLAS))):
-            asyncio.run(load_history(prom, timeline, [m for n in names for m in metrics[n]],
-                                     [g for n in names for g in groups[n]], step=_say))
+        for timeline, raw, groups in world.histories(metrics):
+            asyncio.run(load_history(prom, timeline, raw, groups, step=say))
         loaded_at = time.time()
         prom.reload([rules])
-        asyncio.run(_alerts_evaluated(prom.url, loaded_at))
+        asyncio.run(alerts_evaluated(prom.url, loaded_at))
         yield World(prom, truth)
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from pledge.rules import generate, rule_file, to_yaml
+from pledge.rules.model import RuleGroup
 from pledge.slo.exclusions import intervals
 from pledge.spec import ServiceLevelAgreement, parse_sla
 from pledge.synthetic import DAY, HOUR, Metric, Timeline, combine, http_counters, request_counts, split_errors, steady, window
@@ -111,8 +114,12 @@ class Truth:
         bad, valid = self.events(start, end, excluded)
         return bad / valid
 
-    def rate_window(self, at: float, seconds: int) -> float:
-        """What rate() over [at - seconds, at] sees: the steps between the first and last sample inside."""
+    def rate_window(self, at: float, seconds: int, from_previous_sample: bool = False) -> float:
+        """What a ratio of rate() over ``seconds`` at ``at`` sees. Prometheus: the steps between the
+        first and last sample inside [at - seconds, at]. VictoriaMetrics (``from_previous_sample``)
+        counts from the last sample before the window, (at - seconds, at]: every step ending inside."""
+        if from_previous_sample:
+            return self.ratio(at - seconds, at)
         inside = [t for t in self.timeline.timestamps if at - seconds <= t <= at]
         return self.ratio(inside[0], inside[-1])
 
@@ -152,3 +159,18 @@ def build() -> tuple[dict[str, list[Metric]], dict[str, Truth]]:
         metrics.setdefault("grouped", []).extend(
             http_counters({"service": "grouped", "customer": customer}, truth[customer].requests, truth[customer].bad))
     return metrics, truth
+
+
+def histories(metrics: dict[str, list[Metric]]) -> Iterator[tuple[Timeline, list[Metric], list[RuleGroup]]]:
+    """What a store loads, in order: the LONG_SLAS over TIMELINE, the others over SHORT, each
+    with the raw series and the rule groups of its SLAs."""
+    groups = {name: generate(sla) for name, sla in SLAS.items()}
+    for timeline, names in ((TIMELINE, LONG_SLAS), (SHORT, sorted(set(SLAS) - set(LONG_SLAS)))):
+        yield timeline, [m for n in names for m in metrics[n]], [g for n in names for g in groups[n]]
+
+
+def write_rules(directory: Path) -> Path:
+    """Every SLA's generated rules in one rule file, as the store evaluates them live."""
+    path = directory / "rules.yaml"
+    path.write_text(to_yaml(rule_file([g for sla in SLAS.values() for g in generate(sla)])))
+    return path

@@ -1,0 +1,38 @@
+"""The API tests' world, stored in VictoriaMetrics instead of Prometheus: raw history imported,
+recorded history replayed by vmalert, and a live vmalert evaluating the same generated rules.
+
+The test bodies are tests/api's own, imported; only the store behind ``loaded`` changes.
+Nothing here skips: without the binaries the harness fails with an install hint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api import world
+from tests.api.conftest import World, alerts_evaluated, api, say
+from tests.support.victoria import running_victoria
+
+__all__ = ["api", "loaded"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "victoria: needs VictoriaMetrics and vmalert (Debian package victoria-metrics)")
+
+
+@pytest.fixture(scope="session")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    metrics, truth = world.build()
+    rules = world.write_rules(Path(tmp_path_factory.mktemp("victoria-rules")))
+    with running_victoria() as victoria:
+        for timeline, raw, groups in world.histories(metrics):
+            victoria.load_history(timeline, raw, groups, step=say)
+        loaded_at = time.time()
+        victoria.start_vmalert([rules])
+        asyncio.run(alerts_evaluated(victoria.url, loaded_at))
+        yield World(victoria, truth, rate_from_previous_sample=True)

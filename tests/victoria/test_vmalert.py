@@ -1,0 +1,110 @@
+"""The generated rules in vmalert: every example parses as MetricsQL, every rule of the API world
+evaluates without error, and exactly the burn-rate alerts the raw counts call for fire."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import pledge
+from pledge.prom import PrometheusClient, Sample
+from pledge.rules import generate, rule_file, to_yaml
+from pledge.slo.exclusions import intervals
+from pledge.slo.windows import alert_windows
+from pledge.spec import ServiceLevelAgreement, budget_ratio, parse_yaml
+from tests.api import world
+from tests.api.conftest import World
+from tests.support.victoria import binary
+
+pytestmark = [pytest.mark.integration, pytest.mark.victoria]
+EXAMPLES = sorted((Path(pledge.__file__).parent / "examples").glob("*.yaml"))
+MARGIN = 0.1  # each expected alert is decided by ratios this far from the threshold: no coin flips
+
+
+def dry_run(path: Path) -> subprocess.CompletedProcess[str]:
+    """vmalert's own check: parse every file, validate expressions as MetricsQL and templates."""
+    return subprocess.run([binary("vmalert"), "-dryRun", f"-rule={path}"], capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_rules_load_in_vmalert(path: Path, tmp_path: Path) -> None:
+    for sla in parse_yaml(path.read_text(), str(path)):
+        rules = tmp_path / f"{sla.metadata.name}.yaml"
+        rules.write_text(to_yaml(rule_file(generate(sla))))
+        result = dry_run(rules)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_binaries_fail_with_an_install_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(AssertionError, match=r"vmalert is missing: .*apt-get install -y victoria-metrics"):
+        binary("vmalert")
+
+
+def test_vmalert_rejects_a_broken_rule(tmp_path: Path) -> None:
+    """The check above can fail: a rule MetricsQL cannot parse is refused, named."""
+    rules = tmp_path / "broken.yaml"
+    rules.write_text("groups:\n- name: broken\n  rules:\n  - record: pledge:broken:rate5m\n    expr: sum(rate(x[5m]) by\n")
+    result = dry_run(rules)
+    assert result.returncode != 0 and "pledge:broken:rate5m" in result.stdout + result.stderr
+
+
+async def test_every_world_rule_evaluates_without_error(loaded: World) -> None:
+    async with PrometheusClient(loaded.prom.url) as client:  # VictoriaMetrics proxies /api/v1/rules
+        groups = await client.rule_groups()
+    expected = {g.name: len(g.rules) for sla in world.SLAS.values() for g in generate(sla)}
+    assert {g["name"]: len(g["rules"]) for g in groups} == expected
+    evaluated = [r for g in groups for r in g["rules"] if not str(r.get("lastEvaluation", "")).startswith("0001")]
+    assert len(evaluated) >= sum(n for name, n in expected.items() if name.endswith("-alerts"))
+    failed = {r["name"]: r["lastError"] for r in evaluated if r.get("health") != "ok" or r.get("lastError")}
+    assert failed == {}
+
+
+def expected_burns(loaded: World, at: float) -> set[tuple[str, str, str]]:
+    """(sla, group, tier) of every burn-rate alert the raw counts call for at ``at``: both windows'
+    error ratios (maintenance left out, as the rules do) above the tier's threshold."""
+    expected = set()
+    for name, sla in world.SLAS.items():
+        [objective] = sla.spec.objectives
+        for group in (world.CUSTOMERS if sla.spec.grouping else ("",)):
+            truth = loaded.truth[group or name]
+            for tier in alert_windows(sla.spec.alerting, sla.spec.window):
+                threshold = float(tier.burn_rate * budget_ratio(objective.target))
+                ratios = [burn_ratio(truth, sla, at, seconds) for seconds in (tier.long, tier.short)]
+                clear = any(r < threshold * (1 - MARGIN) for r in ratios) or all(r > threshold * (1 + MARGIN) for r in ratios)
+                assert clear, f"{name} {group!r} {tier.name}: {ratios} too close to {threshold} to call"
+                if all(r > threshold for r in ratios):
+                    expected.add((name, group, tier.name))
+    return expected
+
+
+def burn_ratio(truth: world.Truth, sla: ServiceLevelAgreement, at: float, seconds: int) -> float:
+    excluded = world.masked(intervals(sla.spec.exclusions, at - seconds - 300, at))
+    bad, valid = truth.events(at - seconds, at, excluded)
+    return bad / valid if valid else 0.0
+
+
+async def test_burn_rate_alerts_fire_in_vmalert_as_the_raw_counts_say(loaded: World) -> None:
+    """The "burning" SLA burns its budget about 10x too fast for 8 hours: the page-slow and both
+    ticket tiers fire, page-fast (14.4x) does not, and no other SLA or customer alerts."""
+    async with PrometheusClient(loaded.prom.url) as client:
+        alerts = await client.alerts()
+        recorded = await written_back(client, 'ALERTS{alertname="SLAErrorBudgetBurn",alertstate="firing"}')
+    expected = expected_burns(loaded, time.time())
+    firing = {(a.labels["sla"], a.labels.get("customer", ""), a.labels["burn_tier"]) for a in alerts
+              if a.labels["alertname"] == "SLAErrorBudgetBurn" and a.state == "firing"}
+    assert {tier for sla, _, tier in expected if sla == "burning"} == {"page-slow", "ticket-fast", "ticket-slow"}
+    assert firing == expected
+    assert {(s.labels["sla"], s.labels.get("customer", ""), s.labels["burn_tier"]) for s in recorded} == expected
+
+
+async def written_back(client: PrometheusClient, expr: str, timeout: float = 15.0) -> list[Sample]:
+    """vmalert remote-writes the ALERTS series after each evaluation: poll until it is searchable."""
+    deadline = time.monotonic() + timeout
+    while not (found := await client.query(expr)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+    return found
