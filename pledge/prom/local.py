@@ -60,7 +60,7 @@ def check_rules(path: StrPath) -> int:
     return int(found.group(1))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A loopback port nobody listens on right now (the OS picks it for a bind to port 0)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -135,7 +135,7 @@ class LocalPrometheus:
         self._workdir = Path(tempfile.mkdtemp(prefix="pledge-prometheus-"))
         atexit.register(self.stop)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._port = _free_port()
+        self._port = free_port()
         self._write_config()
         self._launch()
         return self

@@ -49,7 +49,7 @@ import httpx
 
 from pledge.prom.backfill import Series
 from pledge.prom.history import Step, to_series, write_passes
-from pledge.prom.local import _free_port
+from pledge.prom.local import free_port
 from pledge.rules.model import RuleGroup
 from pledge.spec.duration import format_duration
 from pledge.synthetic import Metric, Timeline
@@ -163,7 +163,7 @@ class Victoria:
         command = [binary("vmalert"), *(f"-rule={p}" for p in rule_files), f"-datasource.url={self.url}",
                    f"-remoteWrite.url={self.url}", f"-remoteRead.url={self.url}", "-evaluationInterval=30s",
                    "-remoteWrite.flushInterval=1s",
-                   f"-notifier.url=http://127.0.0.1:{_free_port()}",
+                   f"-notifier.url=http://127.0.0.1:{free_port()}",
                    f"-httpListenAddr={self.vmalert_url.removeprefix('http://')}", "-loggerLevel=ERROR"]
         self.processes.append(_spawn(command, self.workdir / "vmalert.log", f"{self.vmalert_url}/-/healthy"))
 
@@ -174,7 +174,7 @@ def running_victoria() -> Iterator[Victoria]:
     removed on exit, pass or fail."""
     with tempfile.TemporaryDirectory(prefix="pledge-victoria-") as tmp:
         workdir = Path(tmp)
-        port, vmalert_port = _free_port(), _free_port()
+        port, vmalert_port = free_port(), free_port()
         url, vmalert_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{vmalert_port}"
         command = [binary("victoria-metrics"), f"-storageDataPath={workdir / 'data'}",
                    f"-httpListenAddr=127.0.0.1:{port}", "-retentionPeriod=100y", "-dedup.minScrapeInterval=1ms",
