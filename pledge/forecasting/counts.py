@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pledge.forecasting.goal import Goal
-from pledge.forecasting.periods import boundaries, period_index
 from pledge.forecasting.series import Floats, Ints, Series, SeriesError, check_window
+from pledge.slo.periods import period_starts
+from pledge.spec.model import Window
 
 DAY = 86_400
 
@@ -42,6 +43,17 @@ def prefix(values: Floats) -> Floats:
     out = np.zeros((rows.shape[0], rows.shape[1] + 1))
     np.cumsum(rows, axis=1, out=out[:, 1:])
     return out
+
+
+def boundaries(window: Window, start: float, end: float) -> Ints:
+    """Calendar period starts (pledge.slo.periods) as an array, for vectorised period lookups."""
+    assert window.calendar is not None
+    return np.array(period_starts(window.calendar, window.timezone, start, end), dtype=np.int64)
+
+
+def period_index(bounds: Ints, times: Ints) -> Ints:
+    """Which period each step belongs to: a step ending exactly at a boundary closes the old period."""
+    return np.searchsorted(bounds, times, side="left").astype(np.int64) - 1
 
 
 def counts(series: Series, goal: Goal) -> Counts:

@@ -12,9 +12,9 @@ import numpy as np
 from pledge.forecasting.counts import Counts, burn, counts, future_traffic, kept_history, now
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.model import Pledge, projected
-from pledge.forecasting.periods import boundaries
 from pledge.forecasting.series import Floats, Ints, Series
 from pledge.slo.budget import Compliance, compliance, error_ratio
+from pledge.slo.periods import current_period
 from pledge.slo.windows import period_seconds
 
 ROLLING_HORIZON = 7 * 86_400
@@ -39,8 +39,7 @@ def default_horizon(goal: Goal, at: int) -> int:
     """Until the end of the current calendar period, or 7 days for rolling windows."""
     if goal.window.calendar is None:
         return ROLLING_HORIZON
-    bounds = boundaries(goal.window, float(at), float(at))
-    return int(bounds[np.searchsorted(bounds, at, side="right")] - at)
+    return int(current_period(goal.window, float(at)).end) - at
 
 
 def forecast(series: Series, goal: Goal, horizon: int | None = None) -> list[Forecast]:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import pytest
 
 from pledge.forecasting.backtest import replay
 from pledge.forecasting.counts import breached, counts, kept_history, now, required_burn
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.methods import Linear
 from pledge.forecasting.model import Pledge
-from pledge.forecasting.periods import boundaries
 from pledge.forecasting.scenarios import scenario
 from pledge.forecasting.series import Series
 from pledge.slo.budget import compliance, error_ratio
+from pledge.slo.periods import calendar_period, period_starts
 from pledge.spec.duration import Duration
 from pledge.spec.model import Window
 
@@ -64,8 +65,18 @@ def test_calendar_window_resets_at_the_month() -> None:
 
 
 def test_calendar_boundaries_follow_the_time_zone() -> None:
-    bounds = boundaries(Window(calendar="month", timezone="Europe/Berlin"), START, START + 40 * DAY)
-    assert (1_767_222_000 in bounds.tolist()) and (1_769_900_400 in bounds.tolist())  # midnight CET
+    bounds = period_starts("month", "Europe/Berlin", START, START + 40 * DAY)
+    assert bounds[:3] == [1_767_222_000, 1_769_900_400, 1_772_319_600]  # midnight CET: 1 Jan, 1 Feb, 1 Mar
+
+
+@pytest.mark.parametrize("calendar, zone", [("week", "UTC"), ("month", "Europe/Berlin"), ("quarter", "America/New_York")])
+def test_period_starts_agree_with_calendar_period(calendar: str, zone: str) -> None:
+    """One calendar: the forecaster's boundaries are the periods the API and reports name (DST included)."""
+    starts = period_starts(calendar, zone, START, START + 400 * DAY)
+    assert starts[0] <= START < starts[1] and starts[-2] <= START + 400 * DAY < starts[-1]
+    for start, end in zip(starts, starts[1:]):
+        period = calendar_period(calendar, zone, start)
+        assert (period.start, period.end) == (start, end)
 
 
 def test_linear_counts_errors_that_age_out() -> None:
