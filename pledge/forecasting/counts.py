@@ -102,19 +102,22 @@ def burn(c: Counts, s: Ints, i: Ints, seconds: int) -> Floats:
     return np.where(valid > 0, bad / np.maximum(valid, 1e-12), 0.0) * c.goal.burn_per_ratio
 
 
-def future_traffic(c: Counts, s: Ints, i: Ints, steps: int) -> Floats:
-    """Valid events expected in (i, i+k] for k = 1..steps: yesterday's traffic repeated (daily shape)."""
+def ahead(steps: int) -> Ints:
+    """Offsets 1..steps: every future step of a horizon."""
+    return np.arange(1, steps + 1, dtype=np.int64)
+
+
+def future_traffic(c: Counts, s: Ints, i: Ints, k: Ints) -> Floats:
+    """Valid events expected in (i, i+k] for each offset k: yesterday's traffic repeated (daily shape)."""
     d = c.day
-    k = np.arange(1, steps + 1)
     whole, rest = k // d, k % d
     base = np.maximum(i + 1 - d, 0)[:, None]
     daily = (c.total[s, i + 1] - c.total[s, np.maximum(i + 1 - d, 0)])[:, None]
     return whole * daily + c.total[s[:, None], base + rest] - c.total[s[:, None], base]
 
 
-def kept_history(c: Counts, s: Ints, i: Ints, steps: int) -> tuple[Floats, Floats]:
-    """Bad and valid events of today's window still inside the window at i+k, for k = 1..steps."""
-    k = np.arange(1, steps + 1)
+def kept_history(c: Counts, s: Ints, i: Ints, k: Ints) -> tuple[Floats, Floats]:
+    """Bad and valid events of today's window still inside the window at i+k, for each offset k."""
     if c.goal.window.rolling is not None:
         width = int(c.goal.window.rolling) // c.step
         start = np.clip(i[:, None] + k - width + 1, 0, None)
@@ -135,8 +138,8 @@ def required_burn(c: Counts, s: Ints, i: Ints, steps: int) -> Floats:
     Breach at i+k iff kept_bad + b*budget*F > budget*(kept_valid + F), F the future traffic, so
     b > 1 + (budget*kept_valid - kept_bad) / (budget*F).
     """
-    bad, valid = kept_history(c, s, i, steps)
-    traffic = future_traffic(c, s, i, steps)
+    bad, valid = kept_history(c, s, i, ahead(steps))
+    traffic = future_traffic(c, s, i, ahead(steps))
     budget = c.goal.budget
     with np.errstate(divide="ignore", invalid="ignore"):
         need = 1.0 + (budget * valid - bad) / (budget * traffic)

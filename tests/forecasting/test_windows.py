@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pledge.forecasting.backtest import replay
-from pledge.forecasting.counts import breached, counts, kept_history, now, required_burn
+from pledge.forecasting.counts import ahead, breached, counts, kept_history, now, required_burn
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.methods import Linear
 from pledge.forecasting.model import Pledge
@@ -49,7 +49,7 @@ def test_rolling_window_ages_errors_out() -> None:
     hit, _ = breached(counts(series, goal))
     assert hit[0, 300] and hit[0, 300 + 287] and not hit[0, 300 + 288]
     c = counts(series, goal)
-    bad, _ = kept_history(c, np.zeros(1, dtype=np.int64), np.array([400]), 288)
+    bad, _ = kept_history(c, np.zeros(1, dtype=np.int64), np.array([400]), ahead(288))
     assert bad[0, 186] == 400 and bad[0, 187] == 0  # the burst leaves 188 steps after step 400
 
 
@@ -60,7 +60,7 @@ def test_calendar_window_resets_at_the_month() -> None:
     c = counts(series, goal)
     feb = int((1_769_904_000 - START) // STEP) - 1  # the step ending at 2026-02-01T00:00Z closes January
     assert c.window_start[feb] == 0 and c.window_start[feb + 1] == feb + 1
-    bad, valid = kept_history(c, np.zeros(1, dtype=np.int64), np.array([feb - 2]), 4)
+    bad, valid = kept_history(c, np.zeros(1, dtype=np.int64), np.array([feb - 2]), ahead(4))
     assert valid[0].tolist() == [100.0 * (feb - 1)] * 2 + [0.0, 0.0]
 
 
