@@ -61,10 +61,12 @@ def decide(r: Replay, method: Method, horizon: int, every: int = EVERY) -> Decis
     return Decisions(method.name, horizon, steps, method.predict(r.counts, rows, steps, horizon))
 
 
-def score(r: Replay, d: Decisions, every: int = EVERY) -> Tally:
+def score(r: Replay, d: Decisions, every: int = EVERY, warned: np.ndarray | None = None) -> Tally:
+    """Scores of the method's warnings, or of ``warned`` (another warning policy on the same decisions)."""
     stride = max(1, every // r.counts.step)
     horizon_steps = max(1, d.horizon // r.counts.step)
-    return tally(d.steps, d.prediction.warning, d.prediction.probability, r.starts, horizon_steps, r.counts.step, stride)
+    warned = d.prediction.warning if warned is None else warned
+    return tally(d.steps, warned, d.prediction.probability, r.starts, horizon_steps, r.counts.step, stride)
 
 
 Progress = Callable[[], None]

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pledge.forecasting.goal import Goal
-from pledge.forecasting.periods import boundaries, period_index
 from pledge.forecasting.series import Floats, Ints, Series, SeriesError, check_window
+from pledge.slo.periods import period_starts
+from pledge.spec.model import Window
 
 DAY = 86_400
 
@@ -42,6 +43,17 @@ def prefix(values: Floats) -> Floats:
     out = np.zeros((rows.shape[0], rows.shape[1] + 1))
     np.cumsum(rows, axis=1, out=out[:, 1:])
     return out
+
+
+def boundaries(window: Window, start: float, end: float) -> Ints:
+    """Calendar period starts (pledge.slo.periods) as an array, for vectorised period lookups."""
+    assert window.calendar is not None
+    return np.array(period_starts(window.calendar, window.timezone, start, end), dtype=np.int64)
+
+
+def period_index(bounds: Ints, times: Ints) -> Ints:
+    """Which period each step belongs to: a step ending exactly at a boundary closes the old period."""
+    return np.searchsorted(bounds, times, side="left").astype(np.int64) - 1
 
 
 def counts(series: Series, goal: Goal) -> Counts:
@@ -90,19 +102,22 @@ def burn(c: Counts, s: Ints, i: Ints, seconds: int) -> Floats:
     return np.where(valid > 0, bad / np.maximum(valid, 1e-12), 0.0) * c.goal.burn_per_ratio
 
 
-def future_traffic(c: Counts, s: Ints, i: Ints, steps: int) -> Floats:
-    """Valid events expected in (i, i+k] for k = 1..steps: yesterday's traffic repeated (daily shape)."""
+def ahead(steps: int) -> Ints:
+    """Offsets 1..steps: every future step of a horizon."""
+    return np.arange(1, steps + 1, dtype=np.int64)
+
+
+def future_traffic(c: Counts, s: Ints, i: Ints, k: Ints) -> Floats:
+    """Valid events expected in (i, i+k] for each offset k: yesterday's traffic repeated (daily shape)."""
     d = c.day
-    k = np.arange(1, steps + 1)
     whole, rest = k // d, k % d
     base = np.maximum(i + 1 - d, 0)[:, None]
     daily = (c.total[s, i + 1] - c.total[s, np.maximum(i + 1 - d, 0)])[:, None]
     return whole * daily + c.total[s[:, None], base + rest] - c.total[s[:, None], base]
 
 
-def kept_history(c: Counts, s: Ints, i: Ints, steps: int) -> tuple[Floats, Floats]:
-    """Bad and valid events of today's window still inside the window at i+k, for k = 1..steps."""
-    k = np.arange(1, steps + 1)
+def kept_history(c: Counts, s: Ints, i: Ints, k: Ints) -> tuple[Floats, Floats]:
+    """Bad and valid events of today's window still inside the window at i+k, for each offset k."""
     if c.goal.window.rolling is not None:
         width = int(c.goal.window.rolling) // c.step
         start = np.clip(i[:, None] + k - width + 1, 0, None)
@@ -123,8 +138,8 @@ def required_burn(c: Counts, s: Ints, i: Ints, steps: int) -> Floats:
     Breach at i+k iff kept_bad + b*budget*F > budget*(kept_valid + F), F the future traffic, so
     b > 1 + (budget*kept_valid - kept_bad) / (budget*F).
     """
-    bad, valid = kept_history(c, s, i, steps)
-    traffic = future_traffic(c, s, i, steps)
+    bad, valid = kept_history(c, s, i, ahead(steps))
+    traffic = future_traffic(c, s, i, ahead(steps))
     budget = c.goal.budget
     with np.errstate(divide="ignore", invalid="ignore"):
         need = 1.0 + (budget * valid - bad) / (budget * traffic)

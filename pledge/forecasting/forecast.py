@@ -11,10 +11,10 @@ import numpy as np
 
 from pledge.forecasting.counts import Counts, burn, counts, future_traffic, kept_history, now
 from pledge.forecasting.goal import Goal
-from pledge.forecasting.model import Pledge, projected
-from pledge.forecasting.periods import boundaries
+from pledge.forecasting.model import Pledge
 from pledge.forecasting.series import Floats, Ints, Series
 from pledge.slo.budget import Compliance, compliance, error_ratio
+from pledge.slo.periods import current_period
 from pledge.slo.windows import period_seconds
 
 ROLLING_HORIZON = 7 * 86_400
@@ -39,8 +39,7 @@ def default_horizon(goal: Goal, at: int) -> int:
     """Until the end of the current calendar period, or 7 days for rolling windows."""
     if goal.window.calendar is None:
         return ROLLING_HORIZON
-    bounds = boundaries(goal.window, float(at), float(at))
-    return int(bounds[np.searchsorted(bounds, at, side="right")] - at)
+    return int(current_period(goal.window, float(at)).end) - at
 
 
 def forecast(series: Series, goal: Goal, horizon: int | None = None) -> list[Forecast]:
@@ -60,11 +59,10 @@ def _chunk(series: Series, goal: Goal, horizon: int | None) -> list[Forecast]:
     s, i = np.arange(rows, dtype=np.int64), np.full(rows, series.timestamps.size - 1, dtype=np.int64)
     at = int(series.timestamps[-1])
     h = horizon or default_horizon(goal, at)
-    p = Pledge().predict(c, s, i, h)
+    p, median = Pledge().outlook(c, s, i, h)
     bad, valid = now(c, s, i)
     current = [compliance(None if math.isnan(v) else error_ratio(b, v), goal.objective) for b, v in zip(bad.tolist(), valid.tolist())]
     rate = burn(c, s, i, CURRENT_BURN)
-    median, _ = projected(c, s, i, h)
     sli = _projected_sli(c, s, i, h, 10**median - 0.01)
 
     def when(k: int) -> int | None:
@@ -78,8 +76,9 @@ def _chunk(series: Series, goal: Goal, horizon: int | None) -> list[Forecast]:
 def _projected_sli(c: Counts, s: Ints, i: Ints, horizon: int, future_burn: Floats) -> list[float | None]:
     """The window's SLI at the horizon if the median projected burn holds."""
     steps = max(1, horizon // c.step)
-    bad, valid = (a[:, -1] for a in kept_history(c, s, i, steps))
-    traffic = future_traffic(c, s, i, steps)[:, -1]
+    last = np.array([steps])
+    bad, valid = (a[:, 0] for a in kept_history(c, s, i, last))
+    traffic = future_traffic(c, s, i, last)[:, 0]
     errors = bad + future_burn * c.goal.budget * traffic
     return [1.0 - e / v if v > 0 else None for e, v in zip(errors.tolist(), (valid + traffic).tolist())]
 

@@ -61,16 +61,23 @@ def sub_horizons(horizon: int, step: int) -> list[int]:
     return sorted({a for a in AHEAD if a < horizon and a >= step} | {horizon})
 
 
-def projected(c: Counts, s: Ints, i: Ints, ahead: int, base: Floats | None = None) -> tuple[Floats, Floats]:
-    """Median log burn over the next ``ahead`` seconds and its log-normal spread."""
-    x = features(c, s, i, ahead, base)
-    median, upper = (m.predict(x) for m in regressors())
+def projected(c: Counts, s: Ints, i: Ints, grid: list[int], base: Floats | None = None) -> tuple[Floats, Floats]:
+    """Median log burn over each of the next ``grid`` seconds (one column each) and its log-normal spread.
+
+    All look-aheads go through the models in one call: per-call overhead dominates at fleet scale.
+    """
+    base = current(c, s, i) if base is None else base
+    x = np.concatenate([features(c, s, i, ahead, base) for ahead in grid])
+    median, upper = (m.predict(x).reshape(len(grid), i.size).T for m in regressors())
     return median, np.maximum((upper - median) / Z90, 0.05)
 
 
-def crossing(need: Floats, log_rate: Floats) -> Ints:
-    """First step (1-based) where the projected burn exceeds the burn that breaches; 0 if none."""
-    over = (10**log_rate - 0.01) > need
+def crossing(need: Floats, log_rate: Floats, at: Ints) -> Ints:
+    """First step (1-based) where the projected burn exceeds the burn that breaches; 0 if none.
+
+    ``log_rate`` has one column per sub-horizon, ``at`` maps each step to the column covering it.
+    """
+    over = (10**log_rate - 0.01)[:, at] > need
     return np.where(over.any(axis=1), over.argmax(axis=1) + 1, 0)
 
 
@@ -78,26 +85,27 @@ class Pledge:
     name = "pledge"
 
     def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> Prediction:
+        return self.outlook(c, s, i, horizon)[0]
+
+    def outlook(self, c: Counts, s: Ints, i: Ints, horizon: int) -> tuple[Prediction, Floats]:
+        """The prediction and the median log burn over the whole horizon (for the projected SLI)."""
         if not i.size:  # e.g. a history breached throughout: nothing to decide
             none = np.zeros(0, dtype=np.int64)
-            return Prediction(np.zeros(0), none, none, none)
+            return Prediction(np.zeros(0), none, none, none), np.zeros(0)
         steps = max(1, horizon // c.step)
         need = required_burn(c, s, i, steps)
         grid = sub_horizons(horizon, c.step)
-        at = np.searchsorted(np.array(grid) // c.step, np.arange(1, steps + 1))  # grid point covering each step
-        medians, spreads, chances = [], [], []
-        base = current(c, s, i)
-        for ahead in grid:
-            median, spread = projected(c, s, i, ahead, base)
-            worst = np.min(need[:, : max(1, ahead // c.step)], axis=1)
-            with np.errstate(invalid="ignore"):
-                chance = np.where(worst <= 0, 1.0, 1.0 - ndtr((log_burn(worst) - median) / spread))
-            medians.append(median)
-            spreads.append(spread)
-            chances.append(np.where(np.isinf(worst), 0.0, chance))
-        mu, sigma = np.column_stack(medians)[:, at], np.column_stack(spreads)[:, at]
-        probability = np.where(paged(c, s, i, need), 1.0, np.max(np.column_stack(chances), axis=1))
-        return Prediction(probability, crossing(need, mu), crossing(need, mu + Z90 * sigma), crossing(need, mu - Z90 * sigma))
+        ends = np.array([max(1, a // c.step) for a in grid])
+        at = np.searchsorted(ends, np.arange(1, steps + 1))  # grid point covering each step
+        mu, sigma = projected(c, s, i, grid)
+        worst = np.minimum.accumulate(need, axis=1)[:, ends - 1]  # the easiest breach up to each grid point
+        with np.errstate(invalid="ignore"):
+            chance = np.where(worst <= 0, 1.0, 1.0 - ndtr((log_burn(worst) - mu) / sigma))
+        chance = np.where(np.isinf(worst), 0.0, chance)
+        probability = np.where(paged(c, s, i, need), 1.0, np.max(chance, axis=1))
+        prediction = Prediction(probability, crossing(need, mu, at), crossing(need, mu + Z90 * sigma, at),
+                                crossing(need, mu - Z90 * sigma, at))
+        return prediction, mu[:, -1]
 
 
 def paged(c: Counts, s: Ints, i: Ints, need: Floats) -> np.ndarray:

@@ -71,6 +71,18 @@ def current_period(window: Window, at: float) -> Period:
     return calendar_period(window.calendar, window.timezone, at)
 
 
+def period_starts(calendar: str, timezone: str, start: float, end: float) -> list[int]:
+    """Unix starts of every calendar period from the one containing ``start`` to the first after ``end``.
+
+    The forecaster projects windows across boundaries; it needs them all at once, not one at a time.
+    """
+    first = _local_start(calendar, dt.datetime.fromtimestamp(start, ZoneInfo(timezone)))
+    found: list[int] = []
+    while not found or found[-1] <= end:
+        found.append(int((first + _LENGTH[calendar] * len(found)).timestamp()))
+    return found
+
+
 def named_period(name: str, timezone: str) -> Period:
     """"2026-10" (month), "2026-Q4" (quarter) or "2026-W44" (ISO week) in ``timezone``.
 

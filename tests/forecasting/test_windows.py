@@ -5,16 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import pytest
 
 from pledge.forecasting.backtest import replay
-from pledge.forecasting.counts import breached, counts, kept_history, now, required_burn
+from pledge.forecasting.counts import ahead, breached, counts, kept_history, now, required_burn
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.methods import Linear
 from pledge.forecasting.model import Pledge
-from pledge.forecasting.periods import boundaries
 from pledge.forecasting.scenarios import scenario
 from pledge.forecasting.series import Series
 from pledge.slo.budget import compliance, error_ratio
+from pledge.slo.periods import calendar_period, period_starts
 from pledge.spec.duration import Duration
 from pledge.spec.model import Window
 
@@ -48,7 +49,7 @@ def test_rolling_window_ages_errors_out() -> None:
     hit, _ = breached(counts(series, goal))
     assert hit[0, 300] and hit[0, 300 + 287] and not hit[0, 300 + 288]
     c = counts(series, goal)
-    bad, _ = kept_history(c, np.zeros(1, dtype=np.int64), np.array([400]), 288)
+    bad, _ = kept_history(c, np.zeros(1, dtype=np.int64), np.array([400]), ahead(288))
     assert bad[0, 186] == 400 and bad[0, 187] == 0  # the burst leaves 188 steps after step 400
 
 
@@ -59,13 +60,23 @@ def test_calendar_window_resets_at_the_month() -> None:
     c = counts(series, goal)
     feb = int((1_769_904_000 - START) // STEP) - 1  # the step ending at 2026-02-01T00:00Z closes January
     assert c.window_start[feb] == 0 and c.window_start[feb + 1] == feb + 1
-    bad, valid = kept_history(c, np.zeros(1, dtype=np.int64), np.array([feb - 2]), 4)
+    bad, valid = kept_history(c, np.zeros(1, dtype=np.int64), np.array([feb - 2]), ahead(4))
     assert valid[0].tolist() == [100.0 * (feb - 1)] * 2 + [0.0, 0.0]
 
 
 def test_calendar_boundaries_follow_the_time_zone() -> None:
-    bounds = boundaries(Window(calendar="month", timezone="Europe/Berlin"), START, START + 40 * DAY)
-    assert (1_767_222_000 in bounds.tolist()) and (1_769_900_400 in bounds.tolist())  # midnight CET
+    bounds = period_starts("month", "Europe/Berlin", START, START + 40 * DAY)
+    assert bounds[:3] == [1_767_222_000, 1_769_900_400, 1_772_319_600]  # midnight CET: 1 Jan, 1 Feb, 1 Mar
+
+
+@pytest.mark.parametrize("calendar, zone", [("week", "UTC"), ("month", "Europe/Berlin"), ("quarter", "America/New_York")])
+def test_period_starts_agree_with_calendar_period(calendar: str, zone: str) -> None:
+    """One calendar: the forecaster's boundaries are the periods the API and reports name (DST included)."""
+    starts = period_starts(calendar, zone, START, START + 400 * DAY)
+    assert starts[0] <= START < starts[1] and starts[-2] <= START + 400 * DAY < starts[-1]
+    for start, end in zip(starts, starts[1:]):
+        period = calendar_period(calendar, zone, start)
+        assert (period.start, period.end) == (start, end)
 
 
 def test_linear_counts_errors_that_age_out() -> None:
