@@ -93,7 +93,7 @@ async def test_timer_writes_breach_predictions(cluster: Cluster, trained: None) 
                              timeout=60, what="predictions in the status")
 
     [quiet] = status_of(cluster, "platform", "api-availability")["objectives"]
-    assert float(quiet["breachProbability"]) < 0.1 and "predictedBreachAt" not in quiet
+    assert float(quiet["breachProbability"]) < 0.5 and "predictedBreachAt" not in quiet
     burning, latency = status_of(cluster, "shop", "checkout")["objectives"]
     assert burning["name"] == "availability (customer=acme)" and burning["state"] == "Met"
     assert float(burning["breachProbability"]) > 0.5
