@@ -57,11 +57,10 @@ def at_risk(predictions: Predictions) -> list[PredictionOut]:
 
 def render_predictions(items: list[PredictionOut]) -> Table:
     table = Table(title="At risk of a breach (GET /v1/predictions, times UTC)")
-    for column in ("SLA", "objective", "group", "state", "SLI", "P(breach)", "breach around", "interval", "projected SLI"):
-        table.add_column(column, justify="right" if column in {"SLI", "P(breach)", "projected SLI"} else "left")
+    for column in ("SLA", "objective", "group", "state", "SLI", "P(breach)", "breach around", "interval"):
+        table.add_column(column, justify="right" if column in {"SLI", "P(breach)"} else "left")
     for p in items:
         table.add_row(f"{p.namespace}/{p.name}", p.objective, ",".join(p.group.values()) or "-",
                       f"[{STATE_STYLE[p.state]}]{p.state}[/]", _percent(p.sli), f"{p.probability:.2f}",
-                      _moment(p.breach_at), _interval(p.breach_earliest, p.breach_latest),
-                      _percent(p.projected_sli))
+                      _moment(p.breach_at), _interval(p.breach_earliest, p.breach_latest))
     return table

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import datetime
 import tempfile
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -19,8 +19,8 @@ from pledge.api.models import PredictionOut, Predictions
 from pledge.api.server import running_api
 from pledge.demo.report import at_risk, render_predictions, render_table
 from pledge.demo.scenario import demo_metrics
-from pledge.prom import LocalPrometheus, PrometheusClient
 from pledge.predictions import warm_up
+from pledge.prom import LocalPrometheus, PrometheusClient
 from pledge.prom.history import load_history
 from pledge.rules import RuleGroup, generate, rule_file, to_yaml
 from pledge.spec import ServiceLevelAgreement, parse_yaml

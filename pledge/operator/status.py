@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pledge.operator.objects import Desired
+from pledge.predictions import Prediction
 from pledge.slo.budget import State
 from pledge.spec.model import Condition, ObjectiveStatus, RulesStatus, SLAStatus
-from pledge.predictions import Prediction
 from pledge.status import Reading
 
 ORDER: Final = ("Ready", "Valid", "RulesApplied")

@@ -117,9 +117,9 @@ async def test_breach_gauge_for_read_all_only(api: str) -> None:
 
 
 async def test_prometheus_down_is_a_503() -> None:
-    async with running_api(world.SLAS.values(), "http://127.0.0.1:9", entries(), prometheus_retries=0) as url:
-        async with client(url) as http:
-            cached, other = await http.get("/v1/predictions"), await http.get("/v1/predictions?horizon=1d")
+    async with running_api(world.SLAS.values(), "http://127.0.0.1:9", entries(), prometheus_retries=0) as url, \
+            client(url) as http:
+        cached, other = await http.get("/v1/predictions"), await http.get("/v1/predictions?horizon=1d")
     for response in (cached, other):
         assert response.status_code == 503 and response.headers["content-type"] == "application/problem+json"
         assert "Prometheus is unavailable" in response.json()["detail"] and "Traceback" not in response.text
