@@ -177,7 +177,7 @@ def _row(p: Prediction) -> dict[str, Any]:
     return {"sla": p.sla.key, "objective": p.objective.name, "group": p.group, "probability": round(f.probability, 3),
             "breach_at": f.breach_at, "breach_earliest": f.breach_earliest, "breach_latest": f.breach_latest,
             "sli": f.current.sli, "state": p.state, "projected_sli": f.projected_sli, "exhaustion_at": f.exhaustion_at,
-            "horizon_s": f.horizon, "message": p.message}
+            "horizon_s": f.horizon, "at": f.at, "message": p.message}
 
 
 def _time(unix: int | None) -> str:

@@ -3,13 +3,19 @@ API serves equals forecast() run offline on the same recorded counts."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from pledge.api.server import running_api
+from pledge.forecasting.cli import forecast as forecast_command
 from pledge.forecasting.fetch import fetch
 from pledge.forecasting.forecast import Forecast, forecast
 from pledge.forecasting.goal import goals_of
@@ -73,6 +79,20 @@ async def test_served_predictions_equal_offline_forecasts(api: str, loaded: Worl
     by_name = {(i["name"], i["group"].get("customer")): i for i in cached["items"]}
     assert by_name[("burning", None)]["probability"] > by_name[("quiet", None)]["probability"]
     assert all(i["message"].endswith(f"(p={i['probability']:.2f}).") for i in cached["items"])
+
+
+def test_forecast_cli_prints_the_same(loaded: World, tmp_path: Path) -> None:
+    files = tmp_path / "slas.yaml"
+    files.write_text(yaml.safe_dump_all([s.model_dump(mode="json", by_alias=True, exclude_none=True)
+                                         for s in world.SLAS.values()]))
+    result = CliRunner().invoke(forecast_command, [str(files), "--prometheus", loaded.prom.url, "--horizon", "1d", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    expected = asyncio.run(offline(loaded.prom.url, rows[0]["at"], DAY))
+    assert {(r["sla"].split("/")[1], r["objective"], r["group"].get("customer", "")): (r["probability"], r["breach_at"])
+            for r in rows} == {k: (round(f.probability, 3), f.breach_at) for k, f in expected.items()}
+    table = CliRunner().invoke(forecast_command, [str(files), "--prometheus", loaded.prom.url, "--min-probability", "0.5"])
+    assert table.exit_code == 0 and "SLAs at risk" in table.output
 
 
 async def test_scopes_and_filters(api: str) -> None:
