@@ -1,4 +1,4 @@
-"""The `pledge` command: validate, generate, crd, demo. File reading and writing happen here only."""
+"""The `pledge` command: validate, generate, crd, demo. SLA files are read by pledge.files."""
 
 from __future__ import annotations
 
@@ -8,42 +8,11 @@ from pathlib import Path
 
 import click
 
+from pledge.files import load, report
 from pledge.rules import generate as generate_rules
 from pledge.rules import prometheus_rule, rule_file, rule_object_name, to_yaml
-from pledge.spec import ServiceLevelAgreement, SpecError, parse_yaml
+from pledge.spec import ServiceLevelAgreement
 from pledge.spec.crd import crd_yaml
-
-YAML_SUFFIXES = (".yaml", ".yml")
-
-
-def expand(paths: tuple[Path, ...]) -> list[Path]:
-    """Files as given, directories as their YAML files (sorted, not recursive)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES))
-        else:
-            files.append(path)
-    return files
-
-
-def load(paths: tuple[Path, ...]) -> tuple[list[ServiceLevelAgreement], list[SpecError]]:
-    """Every SLA in ``paths``; problems are collected per file so one bad file hides no other."""
-    slas: list[ServiceLevelAgreement] = []
-    errors: list[SpecError] = []
-    for path in expand(paths):
-        try:
-            slas.extend(parse_yaml(path.read_text(encoding="utf-8"), str(path)))
-        except SpecError as exc:
-            errors.append(exc)
-        except OSError as exc:
-            errors.append(SpecError([f"(file): cannot read: {exc.strerror}"], str(path)))
-    return slas, errors
-
-
-def report(errors: list[SpecError]) -> None:
-    for error in errors:
-        click.secho(str(error), fg="red", err=True)
 
 
 class LazyGroup(click.Group):

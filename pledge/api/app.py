@@ -3,14 +3,16 @@ Prometheus client and the SLA source."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 
-from pledge.api import reports, routes
-from pledge.api.auth import TokenStore, authenticate
+from pledge.api import predictions, reports, routes
+from pledge.api.auth import Caller, TokenStore
+from pledge.api.forecasts import PredictionCache
 from pledge.api.metrics import ApiMetrics
 from pledge.api.models import Health
 from pledge.api.problems import PROBLEM_RESPONSES, install, problem
@@ -29,6 +31,17 @@ def _client(settings: Settings, metrics: ApiMetrics, transport: httpx.AsyncBaseT
                             observer=metrics.observe_prometheus, transport=transport)
 
 
+@asynccontextmanager
+async def _refreshing(cache: PredictionCache) -> AsyncIterator[None]:
+    """The background prediction rounds, for the life of the app."""
+    task = asyncio.create_task(cache.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
                transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """``transport`` replaces the network to Prometheus (tests of answers no real server gives)."""
@@ -38,17 +51,20 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await source.start()
         async with _client(settings, metrics, transport) as client:
-            app.state.api = ApiState(source, tokens, settings, metrics, client)
-            try:
-                yield
-            finally:
-                await source.stop()
+            cache = PredictionCache(client, source, settings.predictions_interval)
+            app.state.api = ApiState(source, tokens, settings, metrics, client, cache)
+            async with _refreshing(cache):
+                try:
+                    yield
+                finally:
+                    await source.stop()
 
     app = FastAPI(title="pledge", version="1", description=DESCRIPTION, lifespan=lifespan)
     install(app)
     metrics.install(app)
     app.include_router(routes.router)
     app.include_router(reports.router)
+    app.include_router(predictions.router)
     _ops(app)
     return app
 
@@ -67,8 +83,9 @@ def _ops(app: FastAPI) -> None:
         return problem(request, 503, f"Prometheus at {api.settings.prometheus_url} is not ready",
                        {"Retry-After": str(api.settings.retry_after)})
 
-    @app.get("/metrics", dependencies=[Depends(authenticate)], response_class=Response,
+    @app.get("/metrics", response_class=Response,
              responses={200: {"content": {"text/plain": {}}}, 401: PROBLEM_RESPONSES[401]},
-             summary="The API's own Prometheus metrics (any valid token)")
-    async def metrics(request: Request) -> Response:
-        return api_state(request).metrics.render()
+             summary="The API's own Prometheus metrics (any valid token); pledge_breach_probability for read:all")
+    async def metrics(request: Request, caller: Caller) -> Response:
+        api = api_state(request)
+        return api.metrics.render(*([api.predictions.registry] if caller.everything else []))

@@ -27,8 +27,10 @@ class ApiMetrics:
         if outcome != "ok":
             self.query_errors.labels(path, outcome).inc()
 
-    def render(self) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+    def render(self, *more: CollectorRegistry) -> Response:
+        """This registry's exposition, followed by those of ``more``."""
+        body = b"".join(generate_latest(r) for r in (self.registry, *more))
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     def install(self, app: FastAPI) -> None:
         @app.middleware("http")

@@ -145,3 +145,34 @@ class Report(Out):
 
 class Health(Out):
     status: Literal["ok"] = "ok"
+
+
+class PredictionOut(Out):
+    """One objective of one SLA (and group value): will it breach within the horizon, and when?"""
+
+    namespace: str = Field(examples=["shop"])
+    name: str = Field(examples=["checkout"])
+    service: str = Field(examples=["checkout"])
+    customer: str | None = Field(description="the SLA's customer, or its customer group value", examples=["acme"])
+    objective: str = Field(examples=["availability"])
+    group: dict[str, str] = Field(description="grouping label values; empty without grouping", examples=[{"customer": "acme"}])
+    target: float = Field(examples=[0.999])
+    state: State = Field(description="the state now")
+    sli: float | None = Field(description="the window's SLI now", examples=[0.99921])
+    projected_sli: float | None = Field(description="the window's SLI at the horizon if the median burn holds",
+                                        examples=[0.99874])
+    probability: float = Field(ge=0, le=1, description="probability of a breach within the horizon", examples=[0.82])
+    breach_at: dt.datetime | None = Field(description="expected breach time; null when none is expected")
+    breach_earliest: dt.datetime | None = Field(description="early end of the breach time interval")
+    breach_latest: dt.datetime | None = Field(description="late end of the breach time interval")
+    exhaustion_at: dt.datetime | None = Field(description="when the budget runs out at the last hour's burn")
+    horizon_seconds: int = Field(examples=[604800])
+    at: dt.datetime = Field(description="the moment the forecast was made (the last 5-minute step)")
+    message: str = Field(examples=["At the current error rate, acme's checkout availability is likely to fall below "
+                                   "99.9 % around 14 Nov 18:00 UTC (p=0.82)."])
+
+
+class Predictions(Out):
+    computed_at: dt.datetime = Field(description="when these predictions were computed (cached ones are refreshed "
+                                                 "in the background)")
+    items: list[PredictionOut] = Field(description="most likely breach first")

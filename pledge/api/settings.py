@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65_535)
     retry_after: int = Field(5, ge=1, description="Retry-After seconds when Prometheus is down")
+    predictions_interval: float = Field(300.0, gt=0, description="seconds between background breach-forecast rounds")
 
     @classmethod
     def settings_customise_sources(

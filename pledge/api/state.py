@@ -1,4 +1,5 @@
-"""What the routes share: the SLA source, one Prometheus client, tokens, settings and metrics."""
+"""What the routes share: the SLA source, one Prometheus client, tokens, settings, metrics and the
+breach predictions cache."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from pledge.api.auth import TokenStore
+from pledge.api.forecasts import PredictionCache
 from pledge.api.metrics import ApiMetrics
 from pledge.api.settings import Settings
 from pledge.api.sources import SLASource
@@ -20,6 +22,7 @@ class ApiState:
     settings: Settings
     metrics: ApiMetrics
     client: PrometheusClient
+    predictions: PredictionCache
 
 
 def api_state(request: Request) -> ApiState:

@@ -1,9 +1,12 @@
-"""The demo's table: what Prometheus recorded for each SLA, objective and group."""
+"""The demo's tables: what Prometheus recorded for each SLA, objective and group, and which are at risk."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.table import Table
 
+from pledge.api.models import PredictionOut, Predictions
 from pledge.spec.percent import format_percent
 from pledge.status import Reading
 
@@ -31,4 +34,33 @@ def render_table(readings: list[Reading]) -> Table:
             f"[{STATE_STYLE[state]}]{state}[/]", "-" if r.credit is None else f"{format_percent(r.credit)} %",
             _alert_names(r),
         )
+    return table
+
+
+def _moment(value: dt.datetime | None) -> str:
+    return "-" if value is None else value.strftime("%d %b %H:%M")
+
+
+def _interval(early: dt.datetime | None, late: dt.datetime | None) -> str:
+    """``24 Nov 13:10-14:55``; an interval reaching past the horizon ends in "later"."""
+    if early is None:
+        return "-"
+    if late is None:
+        return f"{_moment(early)}-later"
+    return f"{_moment(early)}-{late.strftime('%H:%M' if late.date() == early.date() else '%d %b %H:%M')}"
+
+
+def at_risk(predictions: Predictions) -> list[PredictionOut]:
+    """Objectives not breached yet, most likely breach first: breached ones are in the table above."""
+    return [p for p in predictions.items if p.state != "Breached"]
+
+
+def render_predictions(items: list[PredictionOut]) -> Table:
+    table = Table(title="At risk of a breach (GET /v1/predictions, times UTC)")
+    for column in ("SLA", "objective", "group", "state", "SLI", "P(breach)", "breach around", "interval"):
+        table.add_column(column, justify="right" if column in {"SLI", "P(breach)"} else "left")
+    for p in items:
+        table.add_row(f"{p.namespace}/{p.name}", p.objective, ",".join(p.group.values()) or "-",
+                      f"[{STATE_STYLE[p.state]}]{p.state}[/]", _percent(p.sli), f"{p.probability:.2f}",
+                      _moment(p.breach_at), _interval(p.breach_earliest, p.breach_latest))
     return table

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 import tempfile
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from pledge.api.auth import TokenEntry, new_token
+from pledge.api.models import PredictionOut, Predictions
 from pledge.api.server import running_api
-from pledge.demo.report import render_table
+from pledge.demo.report import at_risk, render_predictions, render_table
 from pledge.demo.scenario import demo_metrics
+from pledge.predictions import warm_up
 from pledge.prom import LocalPrometheus, PrometheusClient
 from pledge.prom.history import load_history
 from pledge.rules import RuleGroup, generate, rule_file, to_yaml
@@ -25,6 +28,15 @@ from pledge.status import Reading, read_status
 from pledge.synthetic import Metric, Timeline
 
 SETTLE_TIMEOUT = 120.0
+FORECAST_TIMEOUT = 300.0  # the first forecast waits for the model's training on a busy machine
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the demo showed: Prometheus' readings and the API's at-risk list."""
+
+    readings: list[Reading]
+    at_risk: list[PredictionOut]
 
 
 def example_slas() -> list[ServiceLevelAgreement]:
@@ -49,8 +61,9 @@ def _evaluated_after(group: dict[str, object], after: float) -> bool:
     return bool(stamp) and datetime.fromisoformat(stamp).timestamp() > after
 
 
-async def _demo(console: Console, keep: bool, days: int) -> list[Reading]:
+async def _demo(console: Console, keep: bool, days: int) -> Outcome:
     slas = example_slas()
+    training = asyncio.create_task(warm_up())  # the forecast model trains while the history loads
     end = float(int(time.time()) // 60 * 60)
     timeline, metrics = demo_metrics(end, days=days)
     groups = [g for sla in slas for g in generate(sla)]
@@ -68,8 +81,9 @@ async def _demo(console: Console, keep: bool, days: int) -> list[Reading]:
                     await _await_alert_evaluation(client, loaded)
                 readings = await read_status(client, slas, at=end)
             console.print(render_table(readings))
-            await _serve_api(console, slas, prom.url, keep)
-    return readings
+            await training
+            risky = await _serve_api(console, slas, prom.url, keep)
+    return Outcome(readings, risky)
 
 
 async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, metrics: list[Metric], groups: list[RuleGroup]) -> None:
@@ -89,26 +103,33 @@ async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, met
         await load_history(prom, timeline, metrics, groups, step=step, progress=advance)
 
 
-async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], prometheus_url: str, keep: bool) -> None:
+async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], prometheus_url: str,
+                     keep: bool) -> list[PredictionOut]:
     """The API on the same Prometheus, with a one-off token; kept up with --keep."""
     token = new_token()
     async with running_api(slas, prometheus_url, [TokenEntry.from_token("demo", token, ["read:all"])]) as api_url:
-        console.print(f"[bold]API[/] {api_url}  (docs: {api_url}/docs)\n"
-                      f"  curl -H 'Authorization: Bearer {token}' {api_url}/v1/slas/shop/checkout")
-        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http:
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=FORECAST_TIMEOUT) as http:
+            risky = at_risk(Predictions.model_validate((await http.get(f"{api_url}/v1/predictions")).raise_for_status().json()))
+            console.print(render_predictions(risky))
+            for p in risky[:1]:
+                console.print(f"  {p.message}")
             answer = await http.get(f"{api_url}/v1/slas/shop/checkout")
+        console.print(f"[bold]API[/] {api_url}  (docs: {api_url}/docs)\n"
+                      f"  curl -H 'Authorization: Bearer {token}' {api_url}/v1/predictions\n"
+                      f"  curl -H 'Authorization: Bearer {token}' {api_url}/v1/slas/shop/checkout")
         console.print(f"  -> {answer.status_code}, {len(answer.content):,} bytes of JSON"
                       + ("" if keep else "; run `pledge demo --keep` to keep Prometheus and the API up"))
         if keep:
             console.print(f"Prometheus {prometheus_url} and the API stay up until Ctrl-C.")
             await asyncio.Event().wait()
+    return risky
 
 
-def run(keep: bool = False, days: int = 30) -> list[Reading]:
+def run(keep: bool = False, days: int = 30) -> Outcome:
     """Run the demo; Ctrl-C stops it cleanly (the context managers stop Prometheus)."""
     console = Console(width=None if Console().is_terminal else 140)
     try:
         return asyncio.run(_demo(console, keep, days))
     except KeyboardInterrupt:
         console.print("stopped; Prometheus shut down")
-        return []
+        return Outcome([], [])

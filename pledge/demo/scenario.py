@@ -1,6 +1,7 @@
 """The demo's synthetic world: which series exist, and what happened to them over the period.
 
-- checkout, per customer: acme healthy but worsening over the last three days (a forecast target),
+- checkout, per customer: acme within its tolerance band but worsening over the last day, to four
+  times the budget rate by now (the at-risk list's top entry: a breach is forecast, none happened),
   with errors during its weekly Sunday maintenance (excluded in its monthly SLA, not elsewhere);
   globex had a 90-minute incident six days ago (a breach); initech is quiet and healthy.
 - public-api runs inside its tolerance band (AtRisk); search latency too.
@@ -53,7 +54,7 @@ def checkout(timeline: Timeline, rng: random.Random) -> list[Metric]:
     now = timeline.end
     incident = afternoon(6, now)
     errors = {
-        "acme": combine(steady(0.0002), worsening(now - 3 * DAY, now, 0.0, 0.0025), during_maintenance(timeline, 0.2)),
+        "acme": combine(steady(0.0002), worsening(now - DAY, now, 0.0, 0.004), during_maintenance(timeline, 0.1)),
         "globex": combine(steady(0.0002), window(incident, incident + 90 * 60, 0.4)),
         "initech": steady(0.0001),
     }

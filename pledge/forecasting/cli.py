@@ -11,20 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from pledge.forecasting.backtest import EVERY, Decisions, replay, run
-from pledge.forecasting.forecast import Forecast, forecast as forecast_series, message
-from pledge.forecasting.goal import Goal, goal_for, goals_of
+from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.io import read_counts, read_metric, write_predictions
 from pledge.forecasting.methods import BurnRate, Linear, Method
 from pledge.forecasting.model import Pledge
 from pledge.forecasting.series import Series, SeriesError
-from pledge.rules.queries import any_sla_matchers
+from pledge.files import load, report
+from pledge.predictions import Prediction, predict
+from pledge.prom.client import PrometheusClient
 from pledge.spec.duration import parse_duration
 from pledge.spec.model import ServiceLevelAgreement, Window
 
@@ -154,67 +154,47 @@ def _run(series: Series, goal: Goal, methods: list[Method], horizons: list[int],
 def forecast(files: tuple[Path, ...], url: str, horizon: str | None, history: str, min_probability: float,
              as_json: bool) -> None:
     """SLAs (and group values) at risk of breaching, most likely first."""
-    from pledge.cli import load, report
-
     slas, errors = load(files)
     if errors:
         report(errors)
         raise SystemExit(1)
     span = parse_durations(horizon, "--horizon")[0] if horizon else None
-    end = int(dt.datetime.now(dt.timezone.utc).timestamp())
-    fetched = asyncio.run(_fetch(url, slas, end - parse_durations(history, "--history")[0], end))
-    rows = [r for r in at_risk(slas, fetched, span) if r["probability"] >= min_probability]
+    found = asyncio.run(_predict(url, slas, span, parse_durations(history, "--history")[0]))
+    rows = [p for p in found if p.probability >= min_probability]
     if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
+        click.echo(json.dumps([_row(p) for p in rows], indent=2, default=str))
     else:
         wide().print(risk_table(rows))
 
 
-async def _fetch(url: str, slas: list[ServiceLevelAgreement], start: int, end: int) -> dict[Any, Series]:
-    from pledge.forecasting.fetch import fetch
-    from pledge.prom.client import PrometheusClient
-
+async def _predict(url: str, slas: list[ServiceLevelAgreement], horizon: int | None, history: int) -> list[Prediction]:
     async with PrometheusClient(url, timeout=60.0) as client:
-        found, _ = await fetch(client, start, end, any_sla_matchers([s.metadata.name for s in slas]))
-    return found
+        return await predict(client, slas, horizon=horizon, history=history)
 
 
-def at_risk(slas: list[ServiceLevelAgreement], fetched: dict[Any, Series], horizon: int | None) -> list[dict[str, Any]]:
-    """Rows for the table and the API: one per SLA objective and group value, most likely first."""
-    rows: list[dict[str, Any]] = []
-    for sla in slas:
-        for goal in goals_of(sla):
-            ident = {"sla": sla.metadata.name, "sla_namespace": sla.metadata.namespace, "objective": goal.objective.name}
-            keys = [k for k in fetched if ident.items() <= dict(k).items()]
-            if not keys:
-                continue
-            batch = Series(fetched[keys[0]].timestamps, np.stack([fetched[k].errors for k in keys]),
-                           np.stack([fetched[k].total for k in keys]), fetched[keys[0]].step)
-            for key, f in zip(keys, forecast_series(batch, goal, horizon)):
-                group = {k: v for k, v in key if k not in ident}
-                rows.append(_row(sla, goal, group, f))
-    return sorted(rows, key=lambda r: -float(r["probability"]))
-
-
-def _row(sla: ServiceLevelAgreement, goal: Goal, group: dict[str, str], f: Forecast) -> dict[str, Any]:
-    who = ",".join(group.values()) or sla.spec.customer or sla.spec.service
-    return {"sla": sla.key, "objective": goal.objective.name, "group": group, "probability": round(f.probability, 3),
+def _row(p: Prediction) -> dict[str, Any]:
+    f = p.forecast
+    return {"sla": p.sla.key, "objective": p.objective.name, "group": p.group, "probability": round(f.probability, 3),
             "breach_at": f.breach_at, "breach_earliest": f.breach_earliest, "breach_latest": f.breach_latest,
-            "sli": f.current.sli, "state": f.current.state, "projected_sli": f.projected_sli, "exhaustion_at": f.exhaustion_at,
-            "horizon_s": f.horizon, "message": message(who, f"{sla.spec.service} {goal.objective.name}", str(goal.objective.target), f)}
+            "sli": f.current.sli, "state": p.state, "projected_sli": f.projected_sli, "exhaustion_at": f.exhaustion_at,
+            "horizon_s": f.horizon, "at": f.at, "message": p.message}
 
 
 def _time(unix: int | None) -> str:
     return "-" if unix is None else dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%d %b %H:%M")
 
 
-def risk_table(rows: list[dict[str, Any]]) -> Table:
+def risk_table(predictions: list[Prediction]) -> Table:
     table = Table(title="SLAs at risk (UTC)")
     for name in ("SLA", "objective", "group", "SLI", "state", "P(breach)", "breach at", "interval", "projected SLI", "exhausted at"):
         table.add_column(name)
-    for r in rows:
-        table.add_row(r["sla"], r["objective"], ",".join(r["group"].values()) or "-",
-                      "-" if r["sli"] is None else f"{100 * r['sli']:.3f} %", r["state"], f"{r['probability']:.2f}",
-                      _time(r["breach_at"]), f"{_time(r['breach_earliest'])} - {_time(r['breach_latest'])}",
-                      "-" if r["projected_sli"] is None else f"{100 * r['projected_sli']:.3f} %", _time(r["exhaustion_at"]))
+    for p in predictions:
+        f = p.forecast
+        table.add_row(p.sla.key, p.objective.name, ",".join(p.group.values()) or "-", _percent(f.current.sli), p.state,
+                      f"{f.probability:.2f}", _time(f.breach_at), f"{_time(f.breach_earliest)} - {_time(f.breach_latest)}",
+                      _percent(f.projected_sli), _time(f.exhaustion_at))
     return table
+
+
+def _percent(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{100 * ratio:.3f} %"

@@ -27,15 +27,18 @@ def _labels(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
 @click.option("--prometheus-url", envvar=ENV["prometheus_url"], help="Enables the status timer (SLI, budget, state).")
 @click.option("--status-interval", type=click.FloatRange(min=1), default=300, show_default=True,
               envvar=ENV["status_interval"], help="Seconds between status refreshes from Prometheus.")
+@click.option("--prediction-interval", type=click.FloatRange(min=1), default=900, show_default=True,
+              envvar=ENV["prediction_interval"], help="Seconds between breach-prediction refreshes (written with the status).")
 @click.option("--liveness", default="http://0.0.0.0:8080/healthz", show_default=True, help="Liveness endpoint URL.")
 @click.option("--log-format", type=click.Choice(["json", "plain", "full"]), default="json", show_default=True)
 @click.option("--verbose", is_flag=True, help="Debug logging.")
 def operator(standalone: bool, namespaces: tuple[str, ...], all_namespaces: bool, output: str,
-             labels: dict[str, str], prometheus_url: str | None, status_interval: float, liveness: str,
-             log_format: str, verbose: bool) -> None:
+             labels: dict[str, str], prometheus_url: str | None, status_interval: float, prediction_interval: float,
+             liveness: str, log_format: str, verbose: bool) -> None:
     """Reconcile ServiceLevelAgreement resources into PrometheusRules (or ConfigMaps) and status."""
     config = OperatorConfig(output="configmap" if output == "configmap" else "prometheusrule", labels=labels,
-                            prometheus_url=prometheus_url, status_interval=status_interval)
+                            prometheus_url=prometheus_url, status_interval=status_interval,
+                            prediction_interval=prediction_interval)
     registry = kopf.OperatorRegistry()
     register(registry, config)
     kopf.configure(verbose=verbose, log_format=kopf.LogFormat[log_format.upper()])

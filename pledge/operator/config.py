@@ -18,6 +18,7 @@ ENV: Final = {
     "labels": "PLEDGE_RULE_LABELS",
     "prometheus_url": "PLEDGE_PROMETHEUS_URL",
     "status_interval": "PLEDGE_STATUS_INTERVAL",
+    "prediction_interval": "PLEDGE_PREDICTION_INTERVAL",
     "retry_delay": "PLEDGE_RETRY_DELAY",
 }
 
@@ -27,7 +28,8 @@ class OperatorConfig:
     """What the operator writes and how often it refreshes status.
 
     ``labels`` go on every rule object (e.g. ``release: kube-prometheus-stack`` for a ruleSelector);
-    ``prometheus_url`` enables the status timer; ``retry_delay`` is the first backoff step after a
+    ``prometheus_url`` enables the status timer, which also writes breach predictions, refreshed every
+    ``prediction_interval`` seconds (a forecast round costs far more than a status read); ``retry_delay`` is the first backoff step after a
     transient API failure (it doubles per retry, up to ``max_retry_delay``).
     """
 
@@ -35,14 +37,15 @@ class OperatorConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     prometheus_url: str | None = None
     status_interval: float = 300.0
+    prediction_interval: float = 900.0
     retry_delay: float = 5.0
     max_retry_delay: float = 300.0
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
             raise ValueError(f'output must be one of {", ".join(OUTPUTS)}, got "{self.output}"')
-        if self.status_interval <= 0 or self.retry_delay <= 0:
-            raise ValueError("status interval and retry delay must be positive")
+        if min(self.status_interval, self.prediction_interval, self.retry_delay) <= 0:
+            raise ValueError("status interval, prediction interval and retry delay must be positive")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> OperatorConfig:
@@ -53,6 +56,7 @@ class OperatorConfig:
                 labels=parse_labels(environ.get(ENV["labels"], "")),
                 prometheus_url=environ.get(ENV["prometheus_url"]) or None,
                 status_interval=float(environ.get(ENV["status_interval"], "300")),
+                prediction_interval=float(environ.get(ENV["prediction_interval"], "900")),
                 retry_delay=float(environ.get(ENV["retry_delay"], "5")),
             )
         except ValueError as exc:

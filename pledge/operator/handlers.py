@@ -18,7 +18,7 @@ from pledge.operator import status as st
 from pledge.operator.config import OperatorConfig
 from pledge.operator.kube import Kube, KubeError, NotOwned
 from pledge.operator.objects import KINDS, controller, desired, intact
-from pledge.operator.timer import StatusReader
+from pledge.operator.timer import PredictionReader, StatusReader
 from pledge.prom import PrometheusClient, PrometheusError
 from pledge.rules.render import MANAGED_BY
 from pledge.spec import ServiceLevelAgreement, SpecError, parse_sla
@@ -45,6 +45,7 @@ class Operator:
         self._kube: Kube | None = None
         self.reconciled = 0
         self.reader: StatusReader | None = None
+        self.predictor: PredictionReader | None = None
 
     @property
     def kube(self) -> Kube:
@@ -61,8 +62,9 @@ class Operator:
             prefix=PREFIX, key="last-handled-configuration")
         settings.persistence.finalizer = f"{PREFIX}/finalizer"
         if self.config.prometheus_url is not None:
-            self.reader = StatusReader(PrometheusClient(self.config.prometheus_url),
-                                       max_age=self.config.status_interval * 0.9)
+            client = PrometheusClient(self.config.prometheus_url)
+            self.reader = StatusReader(client, max_age=self.config.status_interval * 0.9)
+            self.predictor = PredictionReader(client, max_age=self.config.prediction_interval * 0.9)
 
     async def login(self, **_: Any) -> kopf.ConnectionInfo:
         """One identity for kopf and for our client: in-cluster service account or kubeconfig."""
@@ -73,6 +75,8 @@ class Operator:
     async def cleanup(self, **_: Any) -> None:
         if self._kube is not None:
             await self._kube.close()
+        if self.predictor is not None:
+            await self.predictor.close()
         if self.reader is not None:
             await self.reader.close()
 
@@ -122,17 +126,19 @@ class Operator:
         return {sla.key: sla}
 
     async def refresh_status(self, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
-        """Each objective's SLI, budget remaining and state, as Prometheus recorded them."""
-        assert self.reader is not None  # registered only with a Prometheus URL, created at startup
-        slas: kopf.Index[str, ServiceLevelAgreement] = kwargs["slas"]  # kopf passes indices by their id
+        """Each objective's SLI, budget remaining and state, as Prometheus recorded them, and the
+        latest breach prediction (refreshed in the background at the slower prediction interval)."""
+        assert self.reader is not None and self.predictor is not None  # created at startup with a Prometheus URL
+        index: kopf.Index[str, ServiceLevelAgreement] = kwargs["slas"]  # kopf passes indices by their id
+        slas = [sla for store in index.values() for sla in store]
         key = f"{body.meta.get('namespace')}/{body.meta.get('name')}"
         try:
-            readings = await self.reader.readings(key, (sla for store in slas.values() for sla in store))
+            readings = await self.reader.readings(key, slas)
         except PrometheusError as exc:
             logger.warning(f"status not refreshed, Prometheus failed: {exc}")
             return
         if readings:  # an invalid SLA is in no index and gets no readings
-            patch.status.update(st.objectives(readings))
+            patch.status.update(st.objectives(readings, self.predictor.predictions(key, slas)))
 
     async def restore(self, type: str | None, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
         """Drift: an owned rule object was edited or deleted; write it back from its SLA.

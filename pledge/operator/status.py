@@ -1,4 +1,5 @@
-"""Pure: the SLA's status as the operator writes it (conditions, rule counts, objective readings).
+"""Pure: the SLA's status as the operator writes it (conditions, rule counts, objective readings and
+breach predictions).
 
 Built through pledge.spec's status models, so what the operator writes is what the CRD declares.
 A condition's lastTransitionTime only moves when its status flips (Kubernetes API conventions).
@@ -6,10 +7,12 @@ A condition's lastTransitionTime only moves when its status flips (Kubernetes AP
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pledge.operator.objects import Desired
+from pledge.predictions import Prediction
 from pledge.slo.budget import State
 from pledge.spec.model import Condition, ObjectiveStatus, RulesStatus, SLAStatus
 from pledge.status import Reading
@@ -76,13 +79,27 @@ def _name(reading: Reading) -> str:
     return f"{reading.objective} ({group})" if group else reading.objective
 
 
-def objectives(readings: Sequence[Reading]) -> dict[str, Any]:
-    """Per objective (and group value): SLI in percent, budget remaining as a ratio, state; plus the worst."""
+def _rfc3339(unix: int | None) -> str | None:
+    return None if unix is None else dt.datetime.fromtimestamp(unix, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _prediction_fields(reading: Reading, predictions: Sequence[Prediction]) -> dict[str, Any]:
+    """The reading's breach probability and expected breach time, when a forecast covers it."""
+    for p in predictions:
+        if p.objective.name == reading.objective and p.group == reading.group:
+            return {"breach_probability": f"{p.probability:.3f}", "predicted_breach_at": _rfc3339(p.forecast.breach_at)}
+    return {}
+
+
+def objectives(readings: Sequence[Reading], predictions: Sequence[Prediction] = ()) -> dict[str, Any]:
+    """Per objective (and group value): SLI in percent, budget remaining as a ratio, state, and the
+    breach prediction if there is one; plus the worst state."""
     entries = [ObjectiveStatus(
         name=_name(r),
         sli=None if r.compliance.sli is None else f"{r.compliance.sli * 100:.3f}",
         budget_remaining=None if r.compliance.budget_remaining is None else f"{r.compliance.budget_remaining:.3f}",
         state=r.compliance.state,
+        **_prediction_fields(r, predictions),
     ) for r in readings]
     budgets = [r.compliance.budget_remaining for r in readings if r.compliance.budget_remaining is not None]
     worst: State = next((s for s in SEVERITY if any(r.compliance.state == s for r in readings)), "NoData")

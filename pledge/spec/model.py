@@ -370,6 +370,8 @@ class ObjectiveStatus(Model):
     sli: str | None = None
     budget_remaining: str | None = None
     state: Literal["Met", "AtRisk", "Breached", "NoData"] = "NoData"
+    breach_probability: str | None = Field(None, description="probability of a breach within the default horizon")
+    predicted_breach_at: str | None = Field(None, description="expected breach time (RFC 3339), if one is expected")
 
 
 class SLAStatus(Model):

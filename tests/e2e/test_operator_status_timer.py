@@ -1,12 +1,15 @@
-"""The status timer: SLI, budget remaining and state from a real Prometheus into each SLA's status."""
+"""The status timer: SLI, budget remaining, state and breach predictions from a real Prometheus into
+each SLA's status."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
 import pytest
 
+from pledge.forecasting.model import regressors
 from pledge.operator import OperatorConfig
 from pledge.prom import LocalPrometheus, Series, backfill_openmetrics
 from pledge.rules import names
@@ -14,6 +17,7 @@ from tests.e2e.conftest import SLAS, Cluster, eventually, running
 from tests.e2e.test_operator_e2e import example
 
 pytestmark = pytest.mark.integration
+DAY = 86_400
 
 
 def recorded(sla: str, objective: str, ratio: float, **group: str) -> Series:
@@ -51,3 +55,48 @@ async def test_timer_writes_objective_readings(cluster: Cluster) -> None:
     ]
     assert (breached["state"], breached["budgetRemaining"]) == ("Breached", "-1.000")
     assert [c["type"] for c in breached["conditions"]] == ["Ready", "Valid", "RulesApplied"]  # untouched by the timer
+
+
+def rates(sla: str, objective: str, error_ratio: float, **group: str) -> list[Series]:
+    """Two days of recorded 5-minute rates (10 requests per second), what the forecast reads."""
+    now = time.time()
+    labels = {"sla": sla, "sla_namespace": {"api-availability": "platform"}.get(sla, "shop"),
+              "objective": objective, **group}
+    stamps = [now - 2 * DAY + 60 * i for i in range(2 * DAY // 60)]
+    return [Series(names.errors_rate(names.BASE_WINDOW), labels, [(t, 10.0 * error_ratio) for t in stamps]),
+            Series(names.requests_rate(names.BASE_WINDOW), labels, [(t, 10.0) for t in stamps])]
+
+
+@pytest.fixture(scope="module")
+def trained() -> None:
+    """The model trains once per process (seconds, more on a busy machine): before the timers run."""
+    regressors()
+
+
+async def test_timer_writes_breach_predictions(cluster: Cluster, trained: None) -> None:
+    with LocalPrometheus() as prometheus:
+        await backfill_openmetrics(prometheus, [
+            recorded("api-availability", "availability", 0.0),
+            recorded("checkout", "availability", 0.0005, customer="acme"),
+            *rates("api-availability", "availability", 0.0),
+            *rates("checkout", "availability", 0.006, customer="acme"),  # six times the budget rate
+        ])
+        config = OperatorConfig(prometheus_url=prometheus.url, status_interval=1, prediction_interval=3600)
+        async with running(config):
+            await cluster.create_sla(example("api-availability.yaml"))
+            await cluster.create_sla(example("checkout-grouped.yaml"))
+
+            def predicted(namespace: str, name: str) -> bool:
+                return any("breachProbability" in o for o in status_of(cluster, namespace, name).get("objectives", []))
+
+            await eventually(lambda: predicted("platform", "api-availability") and predicted("shop", "checkout"),
+                             timeout=60, what="predictions in the status")
+
+    [quiet] = status_of(cluster, "platform", "api-availability")["objectives"]
+    assert float(quiet["breachProbability"]) < 0.5 and "predictedBreachAt" not in quiet
+    burning, latency = status_of(cluster, "shop", "checkout")["objectives"]
+    assert burning["name"] == "availability (customer=acme)" and burning["state"] == "Met"
+    assert float(burning["breachProbability"]) > 0.5
+    breach = dt.datetime.fromisoformat(burning["predictedBreachAt"]).timestamp()
+    assert time.time() < breach < time.time() + 7 * DAY  # within the 7-day horizon of a rolling window
+    assert latency == {"name": "latency", "state": "NoData"}  # no history: no prediction

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from pledge.forecasting.cli import at_risk, backtest
+from pledge.forecasting.cli import backtest
 from pledge.forecasting.fetch import fetch
 from pledge.forecasting.forecast import default_horizon, forecast, message
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.scenarios import scenario
 from pledge.forecasting.series import Series
+from pledge.predictions import predictions_from
 from pledge.prom.client import PrometheusClient
 from pledge.spec import parse_yaml
 from pledge.spec.model import Window
@@ -88,11 +89,12 @@ async def test_fetch_is_batched_and_forecasts_match_offline() -> None:
         found, queries = await fetch(client, first - 300, last)
     assert queries == len(calls) == 2 * int(np.ceil(data["acme"].timestamps.size / 10_000))
     sla = parse_yaml(SLA, "sla.yaml")
-    rows = at_risk(sla, found, DAY)
+    predictions = predictions_from(sla, found, DAY)
     goal = scenario("degradation", 6).goal
-    offline = {c: forecast(s, goal, DAY)[0].probability for c, s in data.items()}
-    assert {r["group"]["customer"]: r["probability"] for r in rows} == {c: round(p, 3) for c, p in offline.items()}
-    assert rows[0]["probability"] >= rows[1]["probability"]
+    offline = {c: forecast(s, goal, DAY)[0] for c, s in data.items()}
+    assert {p.group["customer"]: p.forecast for p in predictions} == offline
+    assert predictions[0].probability >= predictions[1].probability
+    assert all(p.message.startswith(("At the current", f"{p.group['customer']}'s")) for p in predictions)
 
 
 def test_backtest_cli(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""`pledge demo` end to end (a week of history to keep it quick): the story the README tells."""
+"""`pledge demo` end to end (a week of history to keep it quick): the story the README tells, the
+at-risk list included."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pledge.demo.run import run
+from pledge.api.models import PredictionOut
+from pledge.demo.run import Outcome, run
 from pledge.status import Reading
 
 pytestmark = pytest.mark.integration
@@ -33,11 +35,16 @@ LEFT_BEHIND: list[int] = []
 
 
 @pytest.fixture(scope="module")
-def readings() -> dict[tuple[str, str, str], Reading]:
+def outcome() -> Outcome:
     before = set(children_running_prometheus())  # other tests' servers may still be up
     found = run(days=7)
     LEFT_BEHIND.extend(sorted(set(children_running_prometheus()) - before))
-    return {(r.sla.key, r.objective, ",".join(r.group.values())): r for r in found}
+    return found
+
+
+@pytest.fixture(scope="module")
+def readings(outcome: Outcome) -> dict[tuple[str, str, str], Reading]:
+    return {(r.sla.key, r.objective, ",".join(r.group.values())): r for r in outcome.readings}
 
 
 def test_every_example_objective_is_reported(readings: dict[tuple[str, str, str], Reading]) -> None:
@@ -64,3 +71,14 @@ def test_tolerance_band_and_exclusions(readings: dict[tuple[str, str, str], Read
 def test_no_prometheus_is_left_behind(readings: dict[tuple[str, str, str], Reading]) -> None:
     assert readings
     assert LEFT_BEHIND == [], "the demo left its Prometheus running"
+
+
+def test_acme_tops_the_at_risk_list(outcome: Outcome) -> None:
+    top: PredictionOut = outcome.at_risk[0]
+    assert top.customer == "acme" and top.state in ("Met", "AtRisk")
+    assert top.probability > 0.5 and top.breach_at is not None
+    assert top.message.startswith("At the current error rate, acme's") and top.message.endswith(f"(p={top.probability:.2f}).")
+    assert all(p.state != "Breached" for p in outcome.at_risk)
+    probabilities = [p.probability for p in outcome.at_risk]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert "initech" in {p.customer for p in outcome.at_risk}  # unlikely breaches are listed too, last

@@ -139,7 +139,8 @@ def test_non_default_values(chart: helm_python.Chart) -> None:
     assert {"name": "tokens", "secret": {"secretName": "pledge-tokens"}} in api["volumes"]
     assert env(container(objects, "pledge-api"))["PLEDGE_TOKENS_FILE"] == "/etc/pledge/tokens/tokens.yaml"
     monitor = one(objects, "ServiceMonitor", "pledge-api")
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s"}]
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "honorLabels": True,
+                                             "interval": "30s"}]
 
 
 def test_operator_and_api_can_be_disabled(chart: helm_python.Chart) -> None:

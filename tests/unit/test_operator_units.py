@@ -29,9 +29,10 @@ def owner() -> dict[str, Any]:
 
 def test_settings_from_the_environment() -> None:
     config = OperatorConfig.from_env({"PLEDGE_OUTPUT": "configmap", "PLEDGE_RULE_LABELS": "release=kps, team=sre",
-                                      "PLEDGE_PROMETHEUS_URL": "http://prom:9090", "PLEDGE_STATUS_INTERVAL": "60"})
+                                      "PLEDGE_PROMETHEUS_URL": "http://prom:9090", "PLEDGE_STATUS_INTERVAL": "60",
+                                      "PLEDGE_PREDICTION_INTERVAL": "600"})
     assert config == OperatorConfig(output="configmap", labels={"release": "kps", "team": "sre"},
-                                    prometheus_url="http://prom:9090", status_interval=60.0)
+                                    prometheus_url="http://prom:9090", status_interval=60.0, prediction_interval=600.0)
     assert OperatorConfig.from_env({}) == OperatorConfig()
 
 
@@ -39,6 +40,7 @@ def test_settings_from_the_environment() -> None:
     ({"PLEDGE_OUTPUT": "prometheus"}, 'output must be one of prometheusrule, configmap, got "prometheus"'),
     ({"PLEDGE_RULE_LABELS": "release"}, 'expected KEY=VALUE, got "release"'),
     ({"PLEDGE_STATUS_INTERVAL": "0"}, "must be positive"),
+    ({"PLEDGE_PREDICTION_INTERVAL": "-1"}, "must be positive"),
 ])
 def test_bad_settings_name_the_variables(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match="PLEDGE_OUTPUT") as raised:
