@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from pledge.forecasting.backtest import EVERY, Decisions, replay, run
+from pledge.forecasting.backtest import Decisions, replay, run
 from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.io import read_counts, read_metric, write_predictions
 from pledge.forecasting.methods import BurnRate, Linear, Method
