@@ -26,7 +26,8 @@ pledge's generated rules record in Prometheus. Every route except /healthz and /
 def _client(settings: Settings, metrics: ApiMetrics, transport: httpx.AsyncBaseTransport | None) -> PrometheusClient:
     return PrometheusClient(settings.prometheus_url, timeout=settings.prometheus_timeout,
                             max_concurrency=settings.prometheus_concurrency, retries=settings.prometheus_retries,
-                            observer=metrics.observe_prometheus, transport=transport)
+                            observer=metrics.observe_prometheus, transport=transport,
+                            cache_seconds=settings.prometheus_cache_seconds)
 
 
 def create_app(source: SLASource, tokens: TokenStore, settings: Settings,

@@ -93,8 +93,12 @@ class TokenStore:
 _bearer = HTTPBearer(auto_error=False, description="a token from the tokens file (stored there as its SHA-256)")
 
 
-def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
-    """401 without a known token, 403 for a token without a usable scope."""
+async def authenticate(request: Request,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    """401 without a known token, 403 for a token without a usable scope.
+
+    Async although it never waits: FastAPI runs a plain function in a worker thread, and that
+    hand-over cost more than the whole check."""
     store: TokenStore = request.app.state.api.tokens
     found = store.find(credentials.credentials) if credentials is not None else None
     if found is None:

@@ -39,7 +39,8 @@ def split(samples: Iterable[Sample], grouping: list[str]) -> Figures:
     """{figure: {(objective, group): value}} from one tagged query."""
     figures: Figures = defaultdict(dict)
     for s in samples:
-        figures[s.labels.get(queries.FIGURE_LABEL, "")][key_of(s.labels, grouping)] = s.value
+        if figure := queries.figure_of(s.name, s.labels):
+            figures[figure][key_of(s.labels, grouping)] = s.value
     return figures
 
 
@@ -134,20 +135,20 @@ def recorded_windows(sla: ServiceLevelAgreement) -> frozenset[int]:
 
 async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
                          span: Span) -> tuple[Figures, list[Alert]]:
-    """Two queries, three at most: every period and window figure, then the alerts.
+    """Two queries at once, three at most: every period and window figure, and the alerts.
 
     A rolling period reads the recorded period events (cheap; up to 5 m old); a calendar period,
     or a rolling one whose period series is not recorded yet, sums the base rates over an exact range.
     """
     selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
     grouping, recorded = sla.spec.grouping, recorded_windows(sla)
-    exact = queries.events(selector, span.at - span.period.start)
+    exact = span.at - span.period.start
     rolling = sla.spec.window.rolling is not None
-    expr = queries.detail(queries.recorded_events(selector) if rolling else exact, selector, grouping, recorded)
+    expr = queries.detail(selector, grouping, recorded, None if rolling else exact)
     samples, alerts = await asyncio.gather(client.query(expr, at=span.at), client.alerts())
     figures = split(samples, grouping)
     if rolling and not figures[queries.REQUESTS]:
-        figures = split(await client.query(queries.detail(exact, selector, grouping, recorded), at=span.at), grouping)
+        figures = split(await client.query(queries.detail(selector, grouping, recorded, exact), at=span.at), grouping)
     return figures, alerts
 
 

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     prometheus_timeout: float = Field(10.0, gt=0, description="seconds per Prometheus call")
     prometheus_retries: int = Field(2, ge=0, le=10, description="retries on 5xx and connection errors")
     prometheus_concurrency: int = Field(16, ge=1, description="Prometheus calls in flight at once")
+    prometheus_cache_seconds: float = Field(
+        0.0, ge=0, le=300, description="reuse identical Prometheus answers this long; 'now' is then rounded down "
+                                       "to it (figures up to that old); 0 = off")
     sla_dir: Path | None = Field(None, description="directory of SLA YAML files; default: the packaged examples")
     tokens_file: Path | None = Field(None, description="YAML file of hashed bearer tokens (a mounted Secret works)")
     host: str = "127.0.0.1"

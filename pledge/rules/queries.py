@@ -59,20 +59,39 @@ def window_ratio(selector: str, window: int, grouping: list[str], recorded: bool
     return f"{errors} / {_on(grouping)} ({requests} > 0)"
 
 
-def recorded_events(selector: str) -> tuple[str, str]:
-    """(bad, valid) events in a rolling period as the period rules record them (every 5 m)."""
-    return f"{names.ERRORS_PERIOD}{{{selector}}}", f"{names.REQUESTS_PERIOD}{{{selector}}}"
+RECORDED_FIGURES = {names.ERRORS_PERIOD: ERRORS, names.REQUESTS_PERIOD: REQUESTS,
+                    **{names.error_ratio(w): format_duration(w) for w in BURN_WINDOWS}}
 
 
-def detail(events_pair: tuple[str, str], selector: str, grouping: list[str], recorded: frozenset[int]) -> str:
-    """One query for an SLA's page: period events and every burn window, told apart by a label.
+def figure_of(name: str, labels: dict[str, str]) -> str:
+    """Which figure a sample of a detail, report or history query is: its tag, or its recorded name."""
+    return labels.get(FIGURE_LABEL) or RECORDED_FIGURES.get(name, "")
 
-    Each part reads one kind of series: ``a or b`` evaluates both sides, so a recorded window is
-    never also computed.
+
+def any_name(series: list[str], selector: str) -> str:
+    """``{__name__=~"a|b",...}``: several recorded series of one SLA in one selector, so Prometheus
+    looks the SLA up in its index once instead of once per name (and nothing needs tagging)."""
+    alternatives = "|".join(re.escape(s) for s in sorted(series))
+    return f'{{__name__=~"{escape_label_value(alternatives)}",{selector}}}'
+
+
+def detail(selector: str, grouping: list[str], recorded: frozenset[int], exact_span: float | None) -> str:
+    """One query for an SLA's page: period events and every burn window.
+
+    Recorded series are read with one selector (told apart by name); what has to be computed, a
+    window the SLA does not record or the exact events of the last ``exact_span`` seconds (None:
+    read the recorded rolling-period events), is tagged with a label. Each part reads one kind of
+    series: ``a or b`` evaluates both sides, so a recorded figure is never also computed.
     """
-    parts = [_tag(events_pair[0], ERRORS), _tag(events_pair[1], REQUESTS)]
-    parts += [_tag(window_ratio(selector, w, grouping, w in recorded), format_duration(w)) for w in BURN_WINDOWS]
-    return " or ".join(parts)
+    plain = [names.error_ratio(w) for w in BURN_WINDOWS if w in recorded]  # the base window at least
+    tagged = [_tag(window_ratio(selector, w, grouping, False), format_duration(w))
+              for w in BURN_WINDOWS if w not in recorded]
+    if exact_span is None:
+        plain += [names.ERRORS_PERIOD, names.REQUESTS_PERIOD]
+    else:
+        bad, valid = events(selector, exact_span)
+        tagged += [_tag(bad, ERRORS), _tag(valid, REQUESTS)]
+    return " or ".join([any_name(plain, selector), *tagged])
 
 
 def period_ratio(selector: str) -> str:
