@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pledge.api.auth import Principal
-from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut
+from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut, Source
 from pledge.prom import Alert, PrometheusClient, RangeSeries, Sample
 from pledge.rules import names, queries
 from pledge.slo.budget import burn_rate, error_ratio
@@ -133,30 +133,48 @@ def recorded_windows(sla: ServiceLevelAgreement) -> frozenset[int]:
     return frozenset({names.BASE_WINDOW, *distinct_windows(alert_windows(sla.spec.alerting, sla.spec.window))})
 
 
+def covered(sla: ServiceLevelAgreement, figures: Figures) -> bool:
+    """Whether every objective's recorded series reach back as far as the figures need."""
+    return {o.name for o in sla.spec.objectives} <= {objective for objective, _ in figures[queries.COVERED]}
+
+
 async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
-                         span: Span) -> tuple[Figures, list[Alert]]:
+                         span: Span) -> tuple[Figures, list[Alert], Source]:
     """Two queries at once, three at most: every period and window figure, and the alerts.
 
     A rolling period reads the recorded period events (cheap; up to 5 m old); a calendar period,
-    or a rolling one whose period series is not recorded yet, sums the base rates over an exact range.
+    or a rolling one whose period series is not recorded yet, sums the base rates over an exact
+    range. When the recorded history is shorter than the period (rules deployed recently), every
+    figure comes from the raw counters instead.
     """
     selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
     grouping, recorded = sla.spec.grouping, recorded_windows(sla)
     exact = span.at - span.period.start
+    history = queries.history_needed(exact)
     rolling = sla.spec.window.rolling is not None
-    expr = queries.detail(selector, grouping, recorded, None if rolling else exact)
+    expr = queries.detail(selector, grouping, recorded, None if rolling else exact, history)
     samples, alerts = await asyncio.gather(client.query(expr, at=span.at), client.alerts())
     figures = split(samples, grouping)
+    if not covered(sla, figures):
+        raw = queries.raw_detail(sla, span.period.start, span.at, queries.BURN_WINDOWS)
+        return split(await client.query(raw, at=span.at), grouping), alerts, "raw"
     if rolling and not figures[queries.REQUESTS]:
-        figures = split(await client.query(queries.detail(selector, grouping, recorded, exact), at=span.at), grouping)
-    return figures, alerts
+        expr = queries.detail(selector, grouping, recorded, exact, history)
+        figures = split(await client.query(expr, at=span.at), grouping)
+    return figures, alerts, "recorded"
 
 
 async def report_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
-                         span: Span) -> Figures:
+                         span: Span) -> tuple[Figures, Source]:
+    """The period's events from the recorded base rates, or from the raw counters when those
+    were not recorded that far back."""
     selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
-    return split(await client.query(queries.period_events(selector, span.at - span.period.start), at=span.at),
-                 sla.spec.grouping)
+    figures = split(await client.query(queries.period_events(selector, span.at - span.period.start), at=span.at),
+                    sla.spec.grouping)
+    if covered(sla, figures):
+        return figures, "recorded"
+    raw = queries.raw_detail(sla, span.period.start, span.at, ())
+    return split(await client.query(raw, at=span.at), sla.spec.grouping), "raw"
 
 
 def history_keys(series: list[RangeSeries], grouping: list[str]) -> dict[Key, dict[str, dict[float, float]]]:

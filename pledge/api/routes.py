@@ -73,10 +73,10 @@ async def get_sla(request: Request, caller: Caller, namespace: str, name: str, a
     api = api_state(request)
     sla, moment = find_sla(api, caller, namespace, name), moment_of(api, at)
     span = Span.of(sla, current_period(sla.spec.window, moment), moment)
-    figures, alerts = await detail_figures(api.client, sla, caller, span)
+    figures, alerts, source = await detail_figures(api.client, sla, caller, span)
     spec = sla.spec
     return SLADetail(namespace=namespace, name=name, service=spec.service, customer=spec.customer, tier=spec.tier,
-                     owner=spec.owner, window=spec.window.describe(), at=utc(moment), period=span.out(),
+                     owner=spec.owner, window=spec.window.describe(), at=utc(moment), period=span.out(), source=source,
                      objectives=[objective_detail(r, figures, span) for r in scoped(sla, figures, alerts, caller)])
 
 

@@ -16,8 +16,11 @@ import pytest
 from pledge.api.auth import TokenEntry
 from pledge.api.server import running_api
 from pledge.prom import LocalPrometheus, PrometheusClient
-from pledge.prom.history import load_history
+from pledge.prom import backfill_rules
+from pledge.prom.history import load_history, write_passes
 from pledge.rules import generate, rule_file, to_yaml
+from pledge.rules.model import RuleGroup
+from pledge.spec.duration import format_duration
 from tests.api import world
 
 TOKENS = {"sre-token": ["read:all"], "acme-token": ["customer:acme"], "initech-token": ["customer:initech"],
@@ -42,6 +45,14 @@ async def _alerts_evaluated(url: str, after: float, timeout: float = 120.0) -> N
     raise TimeoutError("Prometheus did not evaluate the alert rules in time")
 
 
+async def _record_recent(prom: LocalPrometheus, groups: list[RuleGroup], seconds: int) -> None:
+    """Recorded series over the last ``seconds`` only, as if the rules had just been deployed."""
+    end = world.END + 1
+    for path, _ in write_passes(groups, prom.workdir):
+        _say(f"recording {path.stem} for the last {seconds} s")
+        await backfill_rules(prom, [path], end - seconds, end, format_duration(min(g.interval for g in groups)))
+
+
 def _say(message: str, started: float = time.monotonic()) -> None:
     print(f"{time.monotonic() - started:6.1f} s  {message}")
 
@@ -53,9 +64,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     rules = Path(tmp_path_factory.mktemp("rules")) / "rules.yaml"
     rules.write_text(to_yaml(rule_file([g for named in groups.values() for g in named])))
     with LocalPrometheus() as prom:
-        for timeline, names in ((world.TIMELINE, world.LONG_SLAS), (world.SHORT, set(groups) - set(world.LONG_SLAS))):
-            asyncio.run(load_history(prom, timeline, [m for n in names for m in metrics[n]],
+        short = set(groups) - {*world.LONG_SLAS, world.FRESH}
+        for timeline, names, raw in ((world.TIMELINE, world.LONG_SLAS, [world.FRESH]), (world.SHORT, short, [])):
+            asyncio.run(load_history(prom, timeline, [m for n in [*names, *raw] for m in metrics[n]],
                                      [g for n in names for g in groups[n]], step=_say))
+        asyncio.run(_record_recent(prom, groups[world.FRESH], world.FRESH_HOURS * 3600))
         loaded_at = time.time()
         prom.reload([rules])
         asyncio.run(_alerts_evaluated(prom.url, loaded_at))

@@ -66,8 +66,8 @@ def test_serve_refuses_to_start_without_tokens_or_with_bad_slas(tmp_path: Path, 
 def test_label_values_are_escaped_in_every_query() -> None:
     selector = queries.sla_matchers("ns", "name", {"customer": 'a"} or vector(1) # \\\n'})
     assert 'customer="a\\"} or vector(1) # \\\\\\n"' in selector
-    expr = queries.detail(selector, ["customer"], frozenset({300}), 86_400)
-    assert expr.count(selector) == 2 + 1 + 2 * 5  # events, the recorded 5m window, five computed windows
+    expr = queries.detail(selector, ["customer"], frozenset({300}), 86_400, 86_400)
+    assert expr.count(selector) == 2 + 1 + 2 * 5 + 1  # events, recorded 5m window, five computed windows, coverage
 
 
 @pytest.mark.parametrize(("cache_seconds", "sent"), [(0.0, 4), (30.0, 2)])
