@@ -133,45 +133,55 @@ def recorded_windows(sla: ServiceLevelAgreement) -> frozenset[int]:
     return frozenset({names.BASE_WINDOW, *distinct_windows(alert_windows(sla.spec.alerting, sla.spec.window))})
 
 
-def covered(sla: ServiceLevelAgreement, figures: Figures) -> bool:
-    """Whether every objective's recorded series reach back as far as the figures need."""
-    return {o.name for o in sla.spec.objectives} <= {objective for objective, _ in figures[queries.COVERED]}
+def _objectives(found: dict[Key, float]) -> set[str]:
+    return {objective for objective, _ in found}
+
+
+async def raw_reaches_further(client: PrometheusClient, sla: ServiceLevelAgreement, figures: Figures,
+                              history: float, at: float) -> bool:
+    """Whether some objective's raw counters reach back ``history`` seconds and its recorded series
+    do not (rules deployed after the service). The raw counters are asked only in that case."""
+    recorded = _objectives(figures[queries.COVERED])
+    if recorded >= {o.name for o in sla.spec.objectives}:
+        return False
+    found = split(await client.query(queries.raw_coverage(sla, history, at), at=at), sla.spec.grouping)
+    return bool(_objectives(found[queries.RAW_COVERED]) - recorded)
 
 
 async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
                          span: Span) -> tuple[Figures, list[Alert], Source]:
-    """Two queries at once, three at most: every period and window figure, and the alerts.
+    """Two queries at once, four at most: every period and window figure, and the alerts.
 
     A rolling period reads the recorded period events (cheap; up to 5 m old); a calendar period,
     or a rolling one whose period series is not recorded yet, sums the base rates over an exact
-    range. When the recorded history is shorter than the period (rules deployed recently), every
-    figure comes from the raw counters instead.
+    range. When the recorded history is shorter than the period (rules deployed recently) and
+    the raw counters go further back, every figure comes from the raw counters instead.
     """
     selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
     grouping, recorded = sla.spec.grouping, recorded_windows(sla)
     exact = span.at - span.period.start
     history = queries.history_needed(exact)
     rolling = sla.spec.window.rolling is not None
-    expr = queries.detail(selector, grouping, recorded, None if rolling else exact, history)
+    expr = queries.detail(sla, selector, recorded, None if rolling else exact, history)
     samples, alerts = await asyncio.gather(client.query(expr, at=span.at), client.alerts())
     figures = split(samples, grouping)
-    if not covered(sla, figures):
+    if await raw_reaches_further(client, sla, figures, history, span.at):
         raw = queries.raw_detail(sla, span.period.start, span.at, queries.BURN_WINDOWS)
         return split(await client.query(raw, at=span.at), grouping), alerts, "raw"
     if rolling and not figures[queries.REQUESTS]:
-        expr = queries.detail(selector, grouping, recorded, exact, history)
+        expr = queries.detail(sla, selector, recorded, exact, history)
         figures = split(await client.query(expr, at=span.at), grouping)
     return figures, alerts, "recorded"
 
 
 async def report_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
                          span: Span) -> tuple[Figures, Source]:
-    """The period's events from the recorded base rates, or from the raw counters when those
-    were not recorded that far back."""
+    """The period's events from the recorded base rates, or from the raw counters when only
+    those go back that far."""
     selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
-    figures = split(await client.query(queries.period_events(selector, span.at - span.period.start), at=span.at),
-                    sla.spec.grouping)
-    if covered(sla, figures):
+    length = span.at - span.period.start
+    figures = split(await client.query(queries.period_events(selector, length), at=span.at), sla.spec.grouping)
+    if not await raw_reaches_further(client, sla, figures, length, span.at):
         return figures, "recorded"
     raw = queries.raw_detail(sla, span.period.start, span.at, ())
     return split(await client.query(raw, at=span.at), sla.spec.grouping), "raw"

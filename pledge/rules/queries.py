@@ -22,7 +22,8 @@ from pledge.spec.model import SLI
 
 FIGURE_LABEL = "pledge_figure"
 BURN_WINDOWS = (300, 1_800, 3_600, 6 * 3_600, 86_400, 3 * 86_400)  # 5m 30m 1h 6h 1d 3d
-ERRORS, REQUESTS, PERIOD, COVERED = "errors", "requests", "period", "covered"
+ERRORS, REQUESTS, PERIOD = "errors", "requests", "period"
+COVERED, RAW_COVERED = "covered", "raw_covered"
 PIECE_LABEL = "pledge_piece"
 Interval = tuple[float, float]
 
@@ -94,12 +95,26 @@ def coverage(selector: str, span: float) -> str:
     return _tag(f"count by (objective) ({base} offset {back})", COVERED)
 
 
+def raw_coverage(sla: ServiceLevelAgreement, span: float, at: float) -> str:
+    """Per objective, present when the SLI's raw counters have data ``span`` seconds before ``at``:
+    falling back to them only pays when they reach further back than the recorded series (a new
+    service has neither). One short range per objective, pinned with ``@``; asked on its own and
+    only when ``coverage`` is missing (mixed into the figures' query, it changed the recorded
+    period events Prometheus 2.42 returned there, in the API tests).
+    """
+    parts = []
+    for objective in sla.spec.objectives:
+        valid = sli_rates(objective.sli, names.BASE_WINDOW, [], end=at - span + names.BASE_WINDOW)[1]
+        parts.append(_tag(_label(f"count({valid})", "objective", objective.name), RAW_COVERED))
+    return " or ".join(parts)
+
+
 def history_needed(span: float) -> float:
     """Recorded history the detail figures read: the period so far, and at least the longest burn window."""
     return max(span, BURN_WINDOWS[-1])
 
 
-def detail(selector: str, grouping: list[str], recorded: frozenset[int], exact_span: float | None,
+def detail(sla: ServiceLevelAgreement, selector: str, recorded: frozenset[int], exact_span: float | None,
            history: float) -> str:
     """One query for an SLA's page: period events, every burn window, and whether the recorded
     series cover ``history`` seconds (``coverage``).
@@ -109,6 +124,7 @@ def detail(selector: str, grouping: list[str], recorded: frozenset[int], exact_s
     read the recorded rolling-period events), is tagged with a label. Each part reads one kind of
     series: ``a or b`` evaluates both sides, so a recorded figure is never also computed.
     """
+    grouping = sla.spec.grouping
     plain = [names.error_ratio(w) for w in BURN_WINDOWS if w in recorded]  # the base window at least
     tagged = [_tag(window_ratio(selector, w, grouping, False), format_duration(w))
               for w in BURN_WINDOWS if w not in recorded]

@@ -40,7 +40,8 @@ async def test_burning_sla_shows_its_firing_alerts(api: str) -> None:
 
 async def test_rolling_period_sli_budget_and_burn_rates(api: str, loaded: World) -> None:
     truth = loaded.truth["bursty"]
-    [row] = (await detail(api, "bursty"))["objectives"]
+    body = await detail(api, "bursty")
+    [row] = body["objectives"]
     exact = 1 - truth.ratio(world.AT - 30 * DAY, world.AT)
     bad, valid = truth.events(world.AT - 30 * DAY + BASE, world.AT)
     print(f"bursty SLI: exact {exact:.8f}, API {row['sli']:.8f}")
@@ -118,11 +119,14 @@ async def test_short_recorded_history_falls_back_to_the_raw_counters(api: str, l
     body = await detail(api, world.FRESH)
     assert body["source"] == "raw"
     assert (await detail(api, "bursty"))["source"] == "recorded"
+    async with client(api) as http:  # a new service: its counters are no older than its recorded series
+        young = await http.get(f"/v1/slas/{world.NS}/burning", params={"at": world.SHORT.start + 2 * DAY})
+    assert young.json()["source"] == "recorded"
     [row] = body["objectives"]
     exact = 1 - truth.ratio(world.AT - 30 * DAY, world.AT)
     recorded_only = 1 - truth.ratio(world.AT - world.FRESH_HOURS * 3600, world.AT)
     print(f"fresh SLI: exact {exact:.8f}, API {row['sli']:.8f}, recorded history alone {recorded_only:.8f}")
-    assert recorded_only - exact > 5e-5  # the fallback matters: 50 times the tolerance below
+    assert recorded_only - exact > 1e-4  # the fallback matters: 100 times the tolerance below
     assert row["sli"] == pytest.approx(exact, abs=1e-6)
     bad, valid = truth.events(world.AT - 30 * DAY, world.AT)
     assert row["events_total"] == pytest.approx(valid, rel=1e-4)

@@ -15,7 +15,7 @@ from pledge.api.settings import load_settings
 from pledge.prom import PrometheusClient
 from pledge.rules import queries
 from pledge.slo.periods import calendar_period, current_period, named_period
-from pledge.spec import Window
+from pledge.spec import Window, parse_sla
 
 UTC = dt.timezone.utc
 
@@ -66,7 +66,11 @@ def test_serve_refuses_to_start_without_tokens_or_with_bad_slas(tmp_path: Path, 
 def test_label_values_are_escaped_in_every_query() -> None:
     selector = queries.sla_matchers("ns", "name", {"customer": 'a"} or vector(1) # \\\n'})
     assert 'customer="a\\"} or vector(1) # \\\\\\n"' in selector
-    expr = queries.detail(selector, ["customer"], frozenset({300}), 86_400, 86_400)
+    grouped = parse_sla({"apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
+                         "metadata": {"name": "name", "namespace": "ns"},
+                         "spec": {"service": "s", "grouping": ["customer"], "objectives": [
+                             {"name": "availability", "target": "99", "sli": {"ratio": {"errors": "e", "total": "t"}}}]}})
+    expr = queries.detail(grouped, selector, frozenset({300}), 86_400, 86_400)
     assert expr.count(selector) == 2 + 1 + 2 * 5 + 1  # events, recorded 5m window, five computed windows, coverage
 
 

@@ -128,7 +128,7 @@ def _errors(name: str) -> Callable[[float], float]:
         "monthly": combine(steady(0.0004), window(*MONTH_OUTAGE, 1.0),
                            lambda t: 0.3 if any(a < t <= b for a, b in month_maintenance) else 0.0),
         "burning": combine(steady(0.0005), window(END - 8 * HOUR, END + 1, 0.01)),
-        FRESH: combine(steady(0.0003), window(END - 12 * DAY, END - 12 * DAY + 2 * HOUR, 0.3)),
+        FRESH: combine(steady(0.0003), window(END - 12 * DAY, END - 12 * DAY + 3 * HOUR, 1.0)),
         "quiet": steady(0.001),
     }[name]
 
