@@ -32,6 +32,7 @@ from pledge.rules import generate, rule_file, to_yaml
 from pledge.rules.generate import SLI_INTERVAL
 from pledge.spec import ServiceLevelAgreement
 
+HISTORY_DAYS = 31  # longer than the example SLAs' 30-day periods: the steady state, recorded figures throughout
 TOKEN = "bench-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TOKENS = [TokenEntry.from_token("bench", TOKEN, ["read:all"])]
@@ -149,7 +150,7 @@ def concurrency(prom_url: str, clients: int, seconds: float) -> None:
 
 async def prepare(prom: LocalPrometheus, slas: list[ServiceLevelAgreement], workdir: Path) -> None:
     groups = [g for sla in slas for g in generate(sla)]
-    timeline, metrics = demo_metrics(float(int(time.time()) // 60 * 60), days=2)
+    timeline, metrics = demo_metrics(float(int(time.time()) // 60 * 60), days=HISTORY_DAYS)
     await load_history(prom, timeline, metrics, groups)
     rules = workdir / "rules.yaml"
     rules.write_text(to_yaml(rule_file(groups)))
