@@ -17,7 +17,7 @@ from pledge.api.metrics import ApiMetrics
 from pledge.api.models import Health
 from pledge.api.problems import PROBLEM_RESPONSES, install, problem
 from pledge.api.settings import Settings
-from pledge.api.sources import SLASource
+from pledge.api.sources import Background, SLASource
 from pledge.api.state import ApiState, api_state
 from pledge.prom import PrometheusClient
 
@@ -28,7 +28,8 @@ pledge's generated rules record in Prometheus. Every route except /healthz and /
 def _client(settings: Settings, metrics: ApiMetrics, transport: httpx.AsyncBaseTransport | None) -> PrometheusClient:
     return PrometheusClient(settings.prometheus_url, timeout=settings.prometheus_timeout,
                             max_concurrency=settings.prometheus_concurrency, retries=settings.prometheus_retries,
-                            observer=metrics.observe_prometheus, transport=transport)
+                            observer=metrics.observe_prometheus, transport=transport,
+                            cache_seconds=settings.prometheus_cache_seconds)
 
 
 @asynccontextmanager
@@ -43,13 +44,16 @@ async def _refreshing(cache: PredictionCache) -> AsyncIterator[None]:
 
 
 def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
-               transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """``transport`` replaces the network to Prometheus (tests of answers no real server gives)."""
+               transport: httpx.AsyncBaseTransport | None = None, token_source: Background | None = None) -> FastAPI:
+    """``transport`` replaces the network to Prometheus (tests of answers no real server gives);
+    ``token_source`` keeps ``tokens`` up to date (a Kubernetes Secret)."""
     metrics = ApiMetrics()
+    started = [source] + ([token_source] if token_source is not None else [])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await source.start()
+        for each in started:
+            await each.start()
         async with _client(settings, metrics, transport) as client:
             cache = PredictionCache(client, source, settings.predictions_interval)
             app.state.api = ApiState(source, tokens, settings, metrics, client, cache)
@@ -57,7 +61,8 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
                 try:
                     yield
                 finally:
-                    await source.stop()
+                    for each in started:
+                        await each.stop()
 
     app = FastAPI(title="pledge", version="1", description=DESCRIPTION, lifespan=lifespan)
     install(app)

@@ -78,13 +78,22 @@ def principal(entry: TokenEntry) -> Principal:
     return Principal(entry.name, READ_ALL in entry.scopes, customers)
 
 
+def parse_tokens(text: str) -> list[TokenEntry]:
+    """The tokens file's entries (also the format of the key in a tokens Secret)."""
+    return TokensFile.model_validate(yaml.safe_load(text)).tokens
+
+
 class TokenStore:
     def __init__(self, entries: Iterable[TokenEntry]) -> None:
-        self._by_hash = {e.sha256: principal(e) for e in entries}
+        self.replace(entries)
 
     @classmethod
     def from_file(cls, path: Path) -> TokenStore:
-        return cls(TokensFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).tokens)
+        return cls(parse_tokens(path.read_text(encoding="utf-8")))
+
+    def replace(self, entries: Iterable[TokenEntry]) -> None:
+        """Swap in a new set of tokens at once (a changed Secret); requests never see half of it."""
+        self._by_hash = {e.sha256: principal(e) for e in entries}
 
     def find(self, token: str) -> Principal | None:
         return self._by_hash.get(hash_token(token))
@@ -93,8 +102,12 @@ class TokenStore:
 _bearer = HTTPBearer(auto_error=False, description="a token from the tokens file (stored there as its SHA-256)")
 
 
-def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
-    """401 without a known token, 403 for a token without a usable scope."""
+async def authenticate(request: Request,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    """401 without a known token, 403 for a token without a usable scope.
+
+    Async although it never waits: FastAPI runs a plain function in a worker thread, and that
+    hand-over cost more than the whole check."""
     store: TokenStore = request.app.state.api.tokens
     found = store.find(credentials.credentials) if credentials is not None else None
     if found is None:

@@ -13,7 +13,7 @@ from pledge.api.app import create_app
 from pledge.api.auth import TokenStore
 from pledge.api.server import serve_forever
 from pledge.api.settings import Settings, load_settings
-from pledge.api.sources import DirectorySource, read_directory
+from pledge.api.sources import Background, DirectorySource, KubernetesSource, SecretTokens, SLASource, read_directory
 from pledge.spec import SpecError
 
 
@@ -27,10 +27,15 @@ def _fail(message: str) -> NoReturn:
               help="YAML file with the same settings (lowest priority).")
 @click.option("--prometheus-url", help="Prometheus base URL [env PLEDGE_PROMETHEUS_URL].")
 @click.option("--prometheus-timeout", type=float, help="Seconds per Prometheus call [env PLEDGE_PROMETHEUS_TIMEOUT].")
+@click.option("--sla-source", type=click.Choice(["directory", "kubernetes"]),
+              help="Where SLAs come from: YAML files, or ServiceLevelAgreement objects [env PLEDGE_SLA_SOURCE].")
+@click.option("--namespace", help="With --sla-source kubernetes: only this namespace [env PLEDGE_NAMESPACE].")
 @click.option("--sla-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Directory of SLA YAML files; default: the packaged examples [env PLEDGE_SLA_DIR].")
 @click.option("--tokens-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="YAML file of hashed tokens and scopes [env PLEDGE_TOKENS_FILE].")
+@click.option("--tokens-secret", metavar="NAMESPACE/NAME",
+              help="Secret whose tokens.yaml key holds the tokens, reloaded on change [env PLEDGE_TOKENS_SECRET].")
 @click.option("--host", help="Address to listen on [env PLEDGE_HOST; default 127.0.0.1].")
 @click.option("--port", type=int, help="Port to listen on [env PLEDGE_PORT; default 8080].")
 def serve(config_file: Path | None, **flags: object) -> None:
@@ -39,19 +44,30 @@ def serve(config_file: Path | None, **flags: object) -> None:
         settings = load_settings(config_file, **flags)
     except ValidationError as exc:
         _fail(f"invalid settings:\n{exc}")
-    tokens = _tokens(settings)
+    tokens, token_source = _tokens(settings)
+    serve_forever(create_app(_source(settings), tokens, settings, token_source=token_source),
+                  settings.host, settings.port)
+
+
+def _source(settings: Settings) -> SLASource:
+    if settings.sla_source == "kubernetes":
+        return KubernetesSource(settings.namespace)
     source = DirectorySource(settings.sla_dir)
     try:
         read_directory(source.folder)  # fail now, with every problem listed, rather than at start-up
     except SpecError as exc:
         _fail(str(exc))
-    serve_forever(create_app(source, tokens, settings), settings.host, settings.port)
+    return source
 
 
-def _tokens(settings: Settings) -> TokenStore:
+def _tokens(settings: Settings) -> tuple[TokenStore, Background | None]:
+    if settings.tokens_secret is not None:
+        store = TokenStore([])
+        return store, SecretTokens(store, settings.tokens_secret)
     if settings.tokens_file is None:
-        _fail("no tokens: pass --tokens-file (or PLEDGE_TOKENS_FILE); every route but health needs a bearer token")
+        _fail("no tokens: pass --tokens-file or --tokens-secret (or PLEDGE_TOKENS_FILE, PLEDGE_TOKENS_SECRET); "
+              "every route but health needs a bearer token")
     try:
-        return TokenStore.from_file(settings.tokens_file)
+        return TokenStore.from_file(settings.tokens_file), None
     except (OSError, ValueError) as exc:
         _fail(f"cannot read tokens from {settings.tokens_file}: {exc}")

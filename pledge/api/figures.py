@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pledge.api.auth import Principal
-from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut
+from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut, Source
 from pledge.prom import Alert, PrometheusClient, RangeSeries, Sample
 from pledge.rules import names, queries
 from pledge.slo.budget import burn_rate, error_ratio
@@ -39,7 +39,8 @@ def split(samples: Iterable[Sample], grouping: list[str]) -> Figures:
     """{figure: {(objective, group): value}} from one tagged query."""
     figures: Figures = defaultdict(dict)
     for s in samples:
-        figures[s.labels.get(queries.FIGURE_LABEL, "")][key_of(s.labels, grouping)] = s.value
+        if figure := queries.figure_of(s.name, s.labels):
+            figures[figure][key_of(s.labels, grouping)] = s.value
     return figures
 
 
@@ -132,30 +133,58 @@ def recorded_windows(sla: ServiceLevelAgreement) -> frozenset[int]:
     return frozenset({names.BASE_WINDOW, *distinct_windows(alert_windows(sla.spec.alerting, sla.spec.window))})
 
 
+def _objectives(found: dict[Key, float]) -> set[str]:
+    return {objective for objective, _ in found}
+
+
+async def raw_reaches_further(client: PrometheusClient, sla: ServiceLevelAgreement, figures: Figures,
+                              history: float, at: float) -> bool:
+    """Whether some objective's raw counters reach back ``history`` seconds and its recorded series
+    do not (rules deployed after the service). The raw counters are asked only in that case."""
+    recorded = _objectives(figures[queries.COVERED])
+    if recorded >= {o.name for o in sla.spec.objectives}:
+        return False
+    found = split(await client.query(queries.raw_coverage(sla, history, at), at=at), sla.spec.grouping)
+    return bool(_objectives(found[queries.RAW_COVERED]) - recorded)
+
+
 async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
-                         span: Span) -> tuple[Figures, list[Alert]]:
-    """Two queries, three at most: every period and window figure, then the alerts.
+                         span: Span) -> tuple[Figures, list[Alert], Source]:
+    """Two queries at once, four at most: every period and window figure, and the alerts.
 
     A rolling period reads the recorded period events (cheap; up to 5 m old); a calendar period,
-    or a rolling one whose period series is not recorded yet, sums the base rates over an exact range.
+    or a rolling one whose period series is not recorded yet, sums the base rates over an exact
+    range. When the recorded history is shorter than the period (rules deployed recently) and
+    the raw counters go further back, every figure comes from the raw counters instead.
     """
     selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
     grouping, recorded = sla.spec.grouping, recorded_windows(sla)
-    exact = queries.events(selector, span.at - span.period.start)
+    exact = span.at - span.period.start
+    history = queries.history_needed(exact)
     rolling = sla.spec.window.rolling is not None
-    expr = queries.detail(queries.recorded_events(selector) if rolling else exact, selector, grouping, recorded)
+    expr = queries.detail(sla, selector, recorded, None if rolling else exact, history)
     samples, alerts = await asyncio.gather(client.query(expr, at=span.at), client.alerts())
     figures = split(samples, grouping)
+    if await raw_reaches_further(client, sla, figures, history, span.at):
+        raw = queries.raw_detail(sla, span.period.start, span.at, queries.BURN_WINDOWS)
+        return split(await client.query(raw, at=span.at), grouping), alerts, "raw"
     if rolling and not figures[queries.REQUESTS]:
-        figures = split(await client.query(queries.detail(exact, selector, grouping, recorded), at=span.at), grouping)
-    return figures, alerts
+        expr = queries.detail(sla, selector, recorded, exact, history)
+        figures = split(await client.query(expr, at=span.at), grouping)
+    return figures, alerts, "recorded"
 
 
 async def report_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
-                         span: Span) -> Figures:
+                         span: Span) -> tuple[Figures, Source]:
+    """The period's events from the recorded base rates, or from the raw counters when only
+    those go back that far."""
     selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
-    return split(await client.query(queries.period_events(selector, span.at - span.period.start), at=span.at),
-                 sla.spec.grouping)
+    length = span.at - span.period.start
+    figures = split(await client.query(queries.period_events(selector, length), at=span.at), sla.spec.grouping)
+    if not await raw_reaches_further(client, sla, figures, length, span.at):
+        return figures, "recorded"
+    raw = queries.raw_detail(sla, span.period.start, span.at, ())
+    return split(await client.query(raw, at=span.at), sla.spec.grouping), "raw"
 
 
 def history_keys(series: list[RangeSeries], grouping: list[str]) -> dict[Key, dict[str, dict[float, float]]]:

@@ -6,10 +6,10 @@ One registry per app, so several apps in one process (tests, the demo) never col
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ApiMetrics:
@@ -33,10 +33,29 @@ class ApiMetrics:
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     def install(self, app: FastAPI) -> None:
-        @app.middleware("http")
-        async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            self.requests.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
-            return response
+        app.add_middleware(Timed, metrics=self)
+
+
+class Timed:
+    """Request latency by route, as plain ASGI middleware: Starlette's BaseHTTPMiddleware
+    (``@app.middleware``) runs each request through an extra task and memory stream."""
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), "500"
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = str(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], route, status).observe(time.perf_counter() - started)

@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 State = Literal["Met", "AtRisk", "Breached", "NoData"]
+Source = Literal["recorded", "raw"]
+SOURCE_DESCRIPTION = ("recorded: read from the series pledge's rules record; raw: computed from the SLI's counters "
+                      "because the recorded history is shorter than the period (rules deployed recently)")
 
 
 class Out(BaseModel):
@@ -95,6 +98,7 @@ class SLADetail(Out):
     window: str
     at: dt.datetime = Field(description="the moment the figures describe")
     period: PeriodOut
+    source: Source = Field(description=SOURCE_DESCRIPTION)
     objectives: list[ObjectiveDetail]
 
 
@@ -137,6 +141,7 @@ class Report(Out):
     customer: str | None
     period: PeriodOut
     closed: bool = Field(description="false while the period is still running")
+    source: Source = Field(description=SOURCE_DESCRIPTION)
     rows: list[ReportRow]
     credits: dict[str, str] = Field(
         description="credit owed per group (highest over objectives, capped); key '' without grouping",

@@ -57,7 +57,7 @@ async def get_report(
     chosen = _period(sla, period, start, end)
     now = time.time()
     span = Span.of(sla, chosen, min(chosen.end, now))
-    figures = await report_figures(api.client, sla, caller, span)
+    figures, source = await report_figures(api.client, sla, caller, span)
     rows = [ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,
                       target=ratio_float(objective_of(sla, r.objective).target), state=r.compliance.state,
                       breached=r.compliance.state == "Breached",
@@ -66,7 +66,8 @@ async def get_report(
                       credit_percent=format_percent(r.credit) if r.credit is not None else None)
             for r in scoped(sla, figures, [], caller)]
     report = Report(namespace=namespace, name=name, service=sla.spec.service, customer=sla.spec.customer,
-                    period=span.out(), closed=chosen.end <= now, rows=rows, credits=_credits(rows))
+                    period=span.out(), closed=chosen.end <= now, source=source, rows=rows,
+                    credits=_credits(rows))
     return _as_csv(report) if "text/csv" in request.headers.get("accept", "") else report
 
 

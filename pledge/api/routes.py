@@ -32,6 +32,15 @@ def unix(moment: dt.datetime | None) -> float:
     return moment.timestamp() if moment is not None else time.time()
 
 
+def moment_of(api: ApiState, at: dt.datetime | None) -> float:
+    """``at``, or now; rounded down to the cache's lifetime when answers are cached, so requests
+    in the same interval ask Prometheus identical questions."""
+    if at is not None:
+        return at.timestamp()
+    now, step = time.time(), api.settings.prometheus_cache_seconds
+    return now - now % step if step else now
+
+
 def utc(unix_seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc)
 
@@ -54,8 +63,7 @@ async def list_slas(
     """Figures come from the recorded period series: two Prometheus queries however many SLAs."""
     api = api_state(request)
     filters = Filters(namespace, service, customer, tier, state)
-    return await sla_page(api.client, api.source.slas(), caller, filters, limit, offset,
-                          at.timestamp() if at is not None else None)
+    return await sla_page(api.client, api.source.slas(), caller, filters, limit, offset, moment_of(api, at))
 
 
 @router.get("/slas/{namespace}/{name}", response_model=SLADetail,
@@ -63,12 +71,12 @@ async def list_slas(
 async def get_sla(request: Request, caller: Caller, namespace: str, name: str, at: At = None) -> SLADetail:
     """Exact period figures at query time (also for calendar periods), per objective and group."""
     api = api_state(request)
-    sla, moment = find_sla(api, caller, namespace, name), unix(at)
+    sla, moment = find_sla(api, caller, namespace, name), moment_of(api, at)
     span = Span.of(sla, current_period(sla.spec.window, moment), moment)
-    figures, alerts = await detail_figures(api.client, sla, caller, span)
+    figures, alerts, source = await detail_figures(api.client, sla, caller, span)
     spec = sla.spec
     return SLADetail(namespace=namespace, name=name, service=spec.service, customer=spec.customer, tier=spec.tier,
-                     owner=spec.owner, window=spec.window.describe(), at=utc(moment), period=span.out(),
+                     owner=spec.owner, window=spec.window.describe(), at=utc(moment), period=span.out(), source=source,
                      objectives=[objective_detail(r, figures, span) for r in scoped(sla, figures, alerts, caller)])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
@@ -18,8 +18,17 @@ class Settings(BaseSettings):
     prometheus_timeout: float = Field(10.0, gt=0, description="seconds per Prometheus call")
     prometheus_retries: int = Field(2, ge=0, le=10, description="retries on 5xx and connection errors")
     prometheus_concurrency: int = Field(16, ge=1, description="Prometheus calls in flight at once")
+    prometheus_cache_seconds: float = Field(
+        0.0, ge=0, le=300, description="reuse identical Prometheus answers this long; 'now' is then rounded down "
+                                       "to it (figures up to that old); 0 = off")
+    sla_source: Literal["directory", "kubernetes"] = Field(
+        "directory", description="directory: YAML files (sla_dir); kubernetes: ServiceLevelAgreement objects, list + watch")
     sla_dir: Path | None = Field(None, description="directory of SLA YAML files; default: the packaged examples")
+    namespace: str | None = Field(None, description="with sla_source kubernetes: only this namespace (default: all)")
     tokens_file: Path | None = Field(None, description="YAML file of hashed bearer tokens (a mounted Secret works)")
+    tokens_secret: str | None = Field(None, pattern=r"^[a-z0-9.-]+/[a-z0-9.-]+$",
+                                      description="NAMESPACE/NAME of a Secret whose tokens.yaml key holds the tokens; "
+                                                  "reloaded when it changes")
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65_535)
     retry_after: int = Field(5, ge=1, description="Retry-After seconds when Prometheus is down")

@@ -1,25 +1,42 @@
-"""Where the API gets SLA definitions: a protocol, so a Kubernetes list+watch source (the one the
-operator uses) can replace the directory source without touching the routes."""
+"""Where the API gets SLA definitions (a directory, or Kubernetes list + watch like the operator)
+and, optionally, its tokens (a Kubernetes Secret): behind one protocol, so the routes never care."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pledge.spec import ServiceLevelAgreement, SpecError, parse_yaml
+from pydantic import ValidationError
+
+from pledge.api.auth import TokenStore, parse_tokens
+from pledge.spec import ServiceLevelAgreement, SpecError, parse_sla, parse_yaml
+
+if TYPE_CHECKING:
+    from pledge.kube import Kube
+
+log = logging.getLogger(__name__)
+RETRY_SECONDS = 5.0
+TOKENS_KEY = "tokens.yaml"
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-class SLASource(Protocol):
-    """Started once with the app; ``slas()`` is called per request and must not block."""
+class Background(Protocol):
+    """Started once with the app, stopped with it."""
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class SLASource(Background, Protocol):
+    """``slas()`` is called per request and must not block."""
 
     def slas(self) -> list[ServiceLevelAgreement]: ...
 
@@ -67,3 +84,143 @@ class DirectorySource(StaticSource):
 
     async def start(self) -> None:
         self._slas = read_directory(self.folder)
+
+
+class MissingExtra(RuntimeError):
+    """An optional dependency is not installed."""
+
+
+def kube_module() -> ModuleType:
+    """pledge.kube, imported only when Kubernetes is asked for: ``kubernetes`` is an optional extra."""
+    try:
+        from pledge import kube
+    except ImportError as exc:
+        raise MissingExtra(f"Kubernetes sources need the kubernetes package ({exc.name} is missing): "
+                           "pip install 'pledge[operator]'") from None
+    return kube
+
+
+async def connect() -> Kube:
+    kube = kube_module()
+    try:
+        connection: Kube = await kube.Kube.connect()
+    except kube.NoCredentials as exc:
+        raise MissingExtra(str(exc)) from None
+    return connection
+
+
+class Follower:
+    """A background task that reads once, then follows changes; reads again after any failure."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._task: asyncio.Task[None] | None = None
+        self._kube: Kube | None = None
+
+    @property
+    def kube(self) -> Kube:
+        assert self._kube is not None, "start() first"
+        return self._kube
+
+    async def start(self) -> None:
+        """Connect and read once, so the app starts with data (or fails saying why)."""
+        self._kube = await connect()
+        version = await self.read()
+        self._task = asyncio.create_task(self._follow(version), name=f"follow {self.what}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._kube is not None:
+            await self._kube.close()
+
+    async def read(self) -> str:
+        """Read everything; returns the resourceVersion to watch from."""
+        raise NotImplementedError
+
+    def changes(self, version: str) -> AsyncIterator[str]:
+        """Apply each change after ``version``, yielding the newest version seen."""
+        raise NotImplementedError
+
+    async def _follow(self, version: str | None) -> None:
+        """Watch from ``version``; when a watch ends, resume; after 410 Gone or a broken
+        connection, read everything again (events may have been missed)."""
+        kube = kube_module()
+        while True:
+            try:
+                if version is None:
+                    version = await self.read()
+                async for version in self.changes(version):
+                    pass
+            except (kube.KubeError, SpecError, ValidationError, ValueError) as exc:
+                log.warning("%s: %s; reading again in %s s", self.what, exc, RETRY_SECONDS)
+                version = None
+                await asyncio.sleep(RETRY_SECONDS)
+
+
+class KubernetesSource(Follower):
+    """ServiceLevelAgreement resources of one namespace or the cluster: listed, then watched (the
+    operator's source). An invalid object is skipped with a warning (the operator reports it in
+    its status); one that turns invalid keeps its last valid version, like the operator's rules."""
+
+    def __init__(self, namespace: str | None = None) -> None:
+        super().__init__(f"ServiceLevelAgreements in {namespace or 'all namespaces'}")
+        self.namespace = namespace
+        self._by_key: dict[str, ServiceLevelAgreement] = {}
+        self._sorted: list[ServiceLevelAgreement] = []
+
+    def slas(self) -> list[ServiceLevelAgreement]:
+        return self._sorted
+
+    async def read(self) -> str:
+        listing = await self.kube.list_slas(self.namespace)
+        found = (self._parsed(obj) for obj in listing.items)
+        self._by_key = {sla.key: sla for sla in found if sla is not None}
+        self._sorted = sorted(self._by_key.values(), key=lambda sla: sla.key)
+        return listing.version
+
+    async def changes(self, version: str) -> AsyncIterator[str]:
+        async for kind, obj in self.kube.watch_slas(self.namespace, version):
+            metadata = obj.get("metadata", {})
+            key = f"{metadata.get('namespace')}/{metadata.get('name')}"
+            sla = None if kind == "DELETED" else self._parsed(obj)
+            if kind == "DELETED":
+                self._by_key.pop(key, None)
+            elif sla is not None:
+                self._by_key[key] = sla
+            self._sorted = sorted(self._by_key.values(), key=lambda s: s.key)
+            yield str(metadata.get("resourceVersion") or version)
+
+    def _parsed(self, obj: dict[str, Any]) -> ServiceLevelAgreement | None:
+        try:
+            return parse_sla(kube_module().document(obj))
+        except SpecError as exc:
+            metadata = obj.get("metadata", {})
+            log.warning("skipping invalid ServiceLevelAgreement %s/%s: %s", metadata.get("namespace"),
+                        metadata.get("name"), "; ".join(exc.problems))
+            return None
+
+
+class SecretTokens(Follower):
+    """The token store's entries from the ``tokens.yaml`` key of one Secret, reloaded whenever the
+    Secret changes (a deleted Secret or key leaves no token valid)."""
+
+    def __init__(self, store: TokenStore, secret: str) -> None:
+        super().__init__(f"tokens Secret {secret}")
+        self.store = store
+        self.namespace, _, self.name = secret.partition("/")
+
+    async def read(self) -> str:
+        found = await self.kube.read_secret(self.namespace, self.name)
+        self._load(found[0] if found is not None else {})
+        return found[1] if found is not None else ""
+
+    async def changes(self, version: str) -> AsyncIterator[str]:
+        async for data, newer in self.kube.watch_secret(self.namespace, self.name, version):
+            self._load(data)
+            yield newer or version
+
+    def _load(self, data: dict[str, str]) -> None:
+        self.store.replace(parse_tokens(data[TOKENS_KEY]) if TOKENS_KEY in data else [])
+

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from pledge.operator import status as st
 from pledge.operator.config import OperatorConfig
-from pledge.operator.kube import Kube, KubeError, NotOwned
-from pledge.operator.objects import KINDS, controller, desired, intact
+from pledge.kube import Kind, Kube, KubeError, NoCredentials, document
+from pledge.operator.objects import KINDS, Desired, controller, desired, intact, matches, owned_by
 from pledge.operator.timer import PredictionReader, StatusReader
 from pledge.prom import PrometheusClient, PrometheusError
 from pledge.rules.render import MANAGED_BY
@@ -31,9 +30,42 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def document(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The SLA resource without its status (status is the operator's output, never its input)."""
-    return {k: body[k] for k in ("apiVersion", "kind", "metadata", "spec") if k in body}
+class NotOwned(Exception):
+    """The rule object's name is taken by an object this SLA does not control: never overwrite it."""
+
+
+async def apply(kube: Kube, kind: Kind, wanted: Desired, owner_uid: str) -> bool:
+    """Create or patch the rule object unless a foreign object holds its name; True if written.
+
+    An owned object that already matches is left as it is (no write, no watch event).
+    """
+    namespace, name = wanted.body["metadata"]["namespace"], wanted.name
+    live = await kube.read(kind, namespace, name)
+    if live is not None and not owned_by(live, owner_uid):
+        raise NotOwned(f"{kind.kind} {namespace}/{name} exists and is not controlled by this SLA; "
+                       "pledge leaves it alone (delete or rename it)")
+    if live is not None and matches(live, wanted):
+        return False
+    await kube.write(kind, wanted.body, exists=live is not None)
+    return True
+
+
+async def connection_info(kube: Kube) -> kopf.ConnectionInfo:
+    """The same server and credentials for kopf's own watches and patches."""
+    configuration = kube.configuration
+    header = await configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
+    scheme, _, token = (header or "").rpartition(" ")
+    return kopf.ConnectionInfo(
+        server=configuration.host,
+        ca_path=configuration.ssl_ca_cert,
+        insecure=not configuration.verify_ssl,
+        scheme=scheme or ("Bearer" if token else None),
+        token=token or None,
+        username=configuration.username or None,
+        password=configuration.password or None,
+        certificate_path=configuration.cert_file,
+        private_key_path=configuration.key_file,
+    )
 
 
 class Operator:
@@ -69,8 +101,11 @@ class Operator:
     async def login(self, **_: Any) -> kopf.ConnectionInfo:
         """One identity for kopf and for our client: in-cluster service account or kubeconfig."""
         if self._kube is None:
-            self._kube = await Kube.connect(self.kind)
-        return await self._kube.connection_info()
+            try:
+                self._kube = await Kube.connect()
+            except NoCredentials as exc:
+                raise kopf.LoginError(str(exc)) from None
+        return await connection_info(self._kube)
 
     async def cleanup(self, **_: Any) -> None:
         if self._kube is not None:
@@ -101,7 +136,7 @@ class Operator:
         generation, status = body.meta.get("generation"), body.status
         wanted = desired(sla, body, self.config)
         try:
-            written = await self.kube.apply(wanted, body.meta["uid"])
+            written = await apply(self.kube, self.kind, wanted, body.meta["uid"])
         except NotOwned as exc:
             patch.status.update(st.failed(status, generation, "NameConflict", str(exc), now()))
             kopf.warn(body, reason="NameConflict", message=str(exc))
@@ -157,7 +192,7 @@ class Operator:
         except SpecError:
             logger.warning(f"{self.kind.kind} {body.meta.get('name')} drifted, but its SLA is invalid: not restored")
             return
-        await self.kube.apply(desired(sla, live, self.config), str(owner["uid"]))
+        await apply(self.kube, self.kind, desired(sla, live, self.config), str(owner["uid"]))
         logger.warning(f"restored {self.kind.kind} {namespace}/{body.meta.get('name')} ({type or 'changed'})")
 
 

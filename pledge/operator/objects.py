@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pledge.kube import Kind
 from pledge.operator.config import OperatorConfig, Output
 from pledge.rules import generate, prometheus_rule, to_yaml
 from pledge.rules.render import MANAGED_BY
@@ -20,20 +21,6 @@ from pledge.spec import API_VERSION, KIND, ServiceLevelAgreement
 
 HASH_ANNOTATION: Final = "pledge.dev/content-hash"
 SLA_LABEL: Final = "pledge.dev/sla"
-
-
-@dataclass(frozen=True)
-class Kind:
-    """Where a rule object lives in the API."""
-
-    group: str
-    version: str
-    plural: str
-    kind: str
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
 
 
 KINDS: Final[dict[Output, Kind]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,8 +136,36 @@ def _alert(item: Any) -> Alert:
         )
 
 
+class AnswerCache:
+    """Answers to identical calls for ``seconds``; bounded, least recently used dropped first.
+
+    Only worth it when callers ask identical questions: the API rounds "now" down to the
+    rule evaluation interval when it caches, so the recorded series it reads cannot have changed.
+    """
+
+    def __init__(self, seconds: float, size: int = 4_096) -> None:
+        self.seconds, self.size = seconds, size
+        self._answers: OrderedDict[tuple[str, ...], tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: tuple[str, ...]) -> Any | None:
+        found = self._answers.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        self._answers.move_to_end(key)
+        return found[1]
+
+    def put(self, key: tuple[str, ...], data: Any) -> None:
+        self._answers[key] = (time.monotonic() + self.seconds, data)
+        self._answers.move_to_end(key)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+
 class PrometheusClient:
-    """Talks to one Prometheus; share one instance so the semaphore bounds the real load."""
+    """Talks to one Prometheus; share one instance so the semaphore bounds the real load.
+
+    ``cache_seconds`` > 0 reuses the answer to an identical call for that long (off by default).
+    """
 
     def __init__(
         self,
@@ -147,6 +176,7 @@ class PrometheusClient:
         max_concurrency: int = 8,
         retries: int = 2,
         observer: Observer | None = None,
+        cache_seconds: float = 0.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
@@ -155,6 +185,7 @@ class PrometheusClient:
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._delays = [0.1 * 2**attempt for attempt in range(retries)]
         self._observer = observer
+        self._cache = AnswerCache(cache_seconds) if cache_seconds > 0 else None
 
     async def __aenter__(self) -> Self:
         return self
@@ -172,6 +203,19 @@ class PrometheusClient:
 
     async def _send(
         self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> Any:
+        """One API call (or its cached answer)."""
+        if self._cache is None:
+            return await self._observed(method, path, form)
+        key = (method, path, *(f"{k}={v}" for k, v in sorted((form or {}).items())))
+        data = self._cache.get(key)
+        if data is None:
+            data = await self._observed(method, path, form)
+            self._cache.put(key, data)
+        return data
+
+    async def _observed(
+        self, method: str, path: str, form: dict[str, str] | None
     ) -> Any:
         """One API call, timed and reported to the observer (the API's own /metrics)."""
         if self._observer is None:

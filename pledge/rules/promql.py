@@ -46,7 +46,8 @@ def le_regex(threshold: float) -> str:
 
 
 def _rate(selector_text: str, window: str, group: str) -> str:
-    return f"sum {group}(rate({selector_text}[{window}]))"
+    """``window`` is the whole range text: "[5m]", or "[1h] @ 1700000000.000" for a past range."""
+    return f"sum {group}(rate({selector_text}{window}))"
 
 
 def _or_zero(numerator: str, total: str) -> str:
@@ -54,9 +55,14 @@ def _or_zero(numerator: str, total: str) -> str:
     return f"({numerator} or 0 * {total})"
 
 
-def sli_rates(sli: SLI, window: int, grouping: list[str]) -> tuple[str, str]:
-    """(bad events per second, valid events per second) over ``window``, summed per group."""
-    w, group = format_duration(window), by(grouping)
+def sli_rates(sli: SLI, window: int, grouping: list[str], end: float | None = None) -> tuple[str, str]:
+    """(bad events per second, valid events per second) over ``window``, summed per group.
+
+    ``end`` pins the window to end at that unix time (the ``@`` modifier on every range) instead
+    of at the evaluation time: the API reads a period's pieces between maintenance this way.
+    """
+    duration, group = format_duration(window), by(grouping)
+    w = f"[{duration}]" + (f" @ {end:.3f}" if end is not None else "")
     if sli.ratio is not None:
         total = _rate(sli.ratio.total, w, group)
         if sli.ratio.errors is not None:
@@ -66,10 +72,11 @@ def sli_rates(sli: SLI, window: int, grouping: list[str]) -> tuple[str, str]:
     if sli.latency is not None:
         return _latency_rates(sli.latency, w, group)
     if sli.bool_gauge is not None:
-        up = f"avg_over_time({sli.bool_gauge.metric}[{w}])"
+        up = f"avg_over_time({sli.bool_gauge.metric}{w})"
         return f"sum {group}(1 - clamp({up}, 0, 1))", f"count {group}({up})"
     assert sli.raw is not None
-    ratio = "(" + sli.raw.error_ratio.replace(WINDOW_PLACEHOLDER, w) + ") >= 0"  # drops NaN
+    expression = sli.raw.error_ratio.replace(f"[{WINDOW_PLACEHOLDER}]", w).replace(WINDOW_PLACEHOLDER, duration)
+    ratio = f"({expression}) >= 0"  # drops NaN
     return f"sum {group}(clamp_max({ratio}, 1))", f"count {group}({ratio})"
 
 

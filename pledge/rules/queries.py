@@ -10,15 +10,22 @@ from the same base rates.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from pledge.rules import names
 from pledge.rules.generate import SLI_INTERVAL
-from pledge.rules.promql import escape_label_value, matchers
+from pledge.rules.promql import by, escape_label_value, matchers, sli_rates
+from pledge.slo.exclusions import intervals
+from pledge.spec import ServiceLevelAgreement
 from pledge.spec.duration import format_duration
+from pledge.spec.model import SLI
 
 FIGURE_LABEL = "pledge_figure"
 BURN_WINDOWS = (300, 1_800, 3_600, 6 * 3_600, 86_400, 3 * 86_400)  # 5m 30m 1h 6h 1d 3d
 ERRORS, REQUESTS, PERIOD = "errors", "requests", "period"
+COVERED, RAW_COVERED = "covered", "raw_covered"
+PIECE_LABEL = "pledge_piece"
+Interval = tuple[float, float]
 
 
 def sla_matchers(namespace: str, name: str, extra: dict[str, str] | None = None) -> str:
@@ -26,8 +33,12 @@ def sla_matchers(namespace: str, name: str, extra: dict[str, str] | None = None)
     return matchers({"sla": name, "sla_namespace": namespace, **(extra or {})})
 
 
+def _label(expr: str, label: str, value: str) -> str:
+    return f'label_replace({expr}, "{label}", "{escape_label_value(value)}", "", "")'
+
+
 def _tag(expr: str, figure: str) -> str:
-    return f'label_replace({expr}, "{FIGURE_LABEL}", "{escape_label_value(figure)}", "", "")'
+    return _label(expr, FIGURE_LABEL, figure)
 
 
 def _on(grouping: list[str]) -> str:
@@ -59,20 +70,110 @@ def window_ratio(selector: str, window: int, grouping: list[str], recorded: bool
     return f"{errors} / {_on(grouping)} ({requests} > 0)"
 
 
-def recorded_events(selector: str) -> tuple[str, str]:
-    """(bad, valid) events in a rolling period as the period rules record them (every 5 m)."""
-    return f"{names.ERRORS_PERIOD}{{{selector}}}", f"{names.REQUESTS_PERIOD}{{{selector}}}"
+RECORDED_FIGURES = {names.ERRORS_PERIOD: ERRORS, names.REQUESTS_PERIOD: REQUESTS,
+                    **{names.error_ratio(w): format_duration(w) for w in BURN_WINDOWS}}
 
 
-def detail(events_pair: tuple[str, str], selector: str, grouping: list[str], recorded: frozenset[int]) -> str:
-    """One query for an SLA's page: period events and every burn window, told apart by a label.
+def figure_of(name: str, labels: dict[str, str]) -> str:
+    """Which figure a sample of a detail, report or history query is: its tag, or its recorded name."""
+    return labels.get(FIGURE_LABEL) or RECORDED_FIGURES.get(name, "")
 
-    Each part reads one kind of series: ``a or b`` evaluates both sides, so a recorded window is
-    never also computed.
+
+def any_name(series: list[str], selector: str) -> str:
+    """``{__name__=~"a|b",...}``: several recorded series of one SLA in one selector, so Prometheus
+    looks the SLA up in its index once instead of once per name (and nothing needs tagging)."""
+    alternatives = "|".join(re.escape(s) for s in sorted(series))
+    return f'{{__name__=~"{escape_label_value(alternatives)}",{selector}}}'
+
+
+def coverage(selector: str, span: float) -> str:
+    """Per objective, present when the SLA's recorded base rates reach back ``span`` seconds (with
+    the base-window lag the period sums have): recorded figures over that span are complete.
+    One lookup of one series at one past moment, so it rides along with the figures' query."""
+    back = format_duration(max(SLI_INTERVAL, int(span) - names.BASE_WINDOW))
+    base = f"{names.requests_rate(names.BASE_WINDOW)}{{{selector}}}"
+    return _tag(f"count by (objective) ({base} offset {back})", COVERED)
+
+
+def raw_coverage(sla: ServiceLevelAgreement, span: float, at: float) -> str:
+    """Per objective, present when the SLI's raw counters have data ``span`` seconds before ``at``:
+    falling back to them only pays when they reach further back than the recorded series (a new
+    service has neither). One short range per objective, pinned with ``@``; asked on its own and
+    only when ``coverage`` is missing (mixed into the figures' query, it changed the recorded
+    period events Prometheus 2.42 returned there, in the API tests).
     """
-    parts = [_tag(events_pair[0], ERRORS), _tag(events_pair[1], REQUESTS)]
-    parts += [_tag(window_ratio(selector, w, grouping, w in recorded), format_duration(w)) for w in BURN_WINDOWS]
+    parts = []
+    for objective in sla.spec.objectives:
+        valid = sli_rates(objective.sli, names.BASE_WINDOW, [], end=at - span + names.BASE_WINDOW)[1]
+        parts.append(_tag(_label(f"count({valid})", "objective", objective.name), RAW_COVERED))
     return " or ".join(parts)
+
+
+def history_needed(span: float) -> float:
+    """Recorded history the detail figures read: the period so far, and at least the longest burn window."""
+    return max(span, BURN_WINDOWS[-1])
+
+
+def detail(sla: ServiceLevelAgreement, selector: str, recorded: frozenset[int], exact_span: float | None,
+           history: float) -> str:
+    """One query for an SLA's page: period events, every burn window, and whether the recorded
+    series cover ``history`` seconds (``coverage``).
+
+    Recorded series are read with one selector (told apart by name); what has to be computed, a
+    window the SLA does not record or the exact events of the last ``exact_span`` seconds (None:
+    read the recorded rolling-period events), is tagged with a label. Each part reads one kind of
+    series: ``a or b`` evaluates both sides, so a recorded figure is never also computed.
+    """
+    grouping = sla.spec.grouping
+    plain = [names.error_ratio(w) for w in BURN_WINDOWS if w in recorded]  # the base window at least
+    tagged = [_tag(window_ratio(selector, w, grouping, False), format_duration(w))
+              for w in BURN_WINDOWS if w not in recorded]
+    if exact_span is None:
+        plain += [names.ERRORS_PERIOD, names.REQUESTS_PERIOD]
+    else:
+        bad, valid = events(selector, exact_span)
+        tagged += [_tag(bad, ERRORS), _tag(valid, REQUESTS)]
+    return " or ".join([any_name(plain, selector), *tagged, coverage(selector, history)])
+
+
+def pieces(sla: ServiceLevelAgreement, start: float, end: float) -> list[Interval]:
+    """[start, end) without the SLA's maintenance, in whole seconds (each becomes a range)."""
+    found, cursor = [], start
+    for a, b in [*intervals(sla.spec.exclusions, start, end), (end, end)]:
+        if int(a - cursor) >= 1:
+            found.append((cursor, cursor + int(a - cursor)))
+        cursor = max(cursor, b)
+    return found
+
+
+def raw_events(sli: SLI, grouping: list[str], spans: list[Interval]) -> tuple[str, str]:
+    """(bad, valid) events over ``spans`` straight from the SLI's counters: each span is one range
+    of the rules' own SLI builder (pledge.rules.promql.sli_rates) pinned to its end with ``@``."""
+    sums = []
+    for which in (0, 1):
+        parts = [_label(f"{sli_rates(sli, int(b - a), grouping, end=b)[which]} * {int(b - a)}", PIECE_LABEL, str(n))
+                 for n, (a, b) in enumerate(spans)]
+        sums.append(f"sum {by(grouping)}({' or '.join(parts)})")
+    return sums[0], sums[1]
+
+
+def raw_detail(sla: ServiceLevelAgreement, start: float, at: float, windows: Iterable[int]) -> str:
+    """The figures of ``detail`` (or of ``period_events`` without windows) from the raw counters,
+    for when recorded history is shorter than what they need: exact, and as dear as the counters
+    are long. Maintenance is left out piece by piece."""
+    parts = []
+    for objective in sla.spec.objectives:
+        def tagged(expr: str, figure: str) -> str:
+            return _tag(_label(expr, "objective", objective.name), figure)
+
+        if spans := pieces(sla, start, at):
+            bad, valid = raw_events(objective.sli, sla.spec.grouping, spans)
+            parts += [tagged(bad, ERRORS), tagged(valid, REQUESTS)]
+        for window in windows:
+            if spans := pieces(sla, at - window, at):
+                bad, valid = raw_events(objective.sli, sla.spec.grouping, spans)
+                parts.append(tagged(f"{bad} / ({valid} > 0)", format_duration(window)))
+    return " or ".join(parts) or "vector(0) < 0"
 
 
 def period_ratio(selector: str) -> str:
@@ -81,9 +182,10 @@ def period_ratio(selector: str) -> str:
 
 
 def period_events(selector: str, span: float) -> str:
-    """One query for a report: bad and valid events over ``span`` seconds, told apart by a label."""
+    """One query for a report: bad and valid events over ``span`` seconds, told apart by a label,
+    and whether the recorded series cover that span."""
     bad, valid = events(selector, span)
-    return f"{_tag(bad, ERRORS)} or {_tag(valid, REQUESTS)}"
+    return f"{_tag(bad, ERRORS)} or {_tag(valid, REQUESTS)} or {coverage(selector, span)}"
 
 
 def history(selector: str, window: int, grouping: list[str], recorded: bool) -> str:

@@ -17,7 +17,11 @@ import pytest
 from pledge.api.auth import TokenEntry
 from pledge.api.server import running_api
 from pledge.prom import LocalPrometheus, PrometheusClient
-from pledge.prom.history import load_history
+from pledge.prom import backfill_rules
+from pledge.prom.history import load_history, write_passes
+from pledge.rules import generate
+from pledge.rules.model import RuleGroup
+from pledge.spec.duration import format_duration
 from tests.api import world
 
 TOKENS = {"sre-token": ["read:all"], "acme-token": ["customer:acme"], "initech-token": ["customer:initech"],
@@ -50,6 +54,14 @@ async def alerts_evaluated(url: str, after: float, timeout: float = 120.0) -> No
     raise TimeoutError("Prometheus did not evaluate the alert rules in time")
 
 
+async def _record_recent(prom: LocalPrometheus, groups: list[RuleGroup], seconds: int) -> None:
+    """Recorded series over the last ``seconds`` only, as if the rules had just been deployed."""
+    end = world.END + 1
+    for path, _ in write_passes(groups, prom.workdir):
+        say(f"recording {path.stem} for the last {seconds} s")
+        await backfill_rules(prom, [path], end - seconds, end, format_duration(min(g.interval for g in groups)))
+
+
 def say(message: str, started: float = time.monotonic()) -> None:
     print(f"{time.monotonic() - started:6.1f} s  {message}")
 
@@ -61,6 +73,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with LocalPrometheus() as prom:
         for timeline, raw, groups in world.histories(metrics):
             asyncio.run(load_history(prom, timeline, raw, groups, step=say))
+        asyncio.run(_record_recent(prom, generate(world.SLAS[world.FRESH]), world.FRESH_HOURS * 3600))
         loaded_at = time.time()
         prom.reload([rules])
         asyncio.run(alerts_evaluated(prom.url, loaded_at))

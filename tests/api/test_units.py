@@ -6,14 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from pledge.api.cli import serve
 from pledge.api.settings import load_settings
+from pledge.prom import PrometheusClient
 from pledge.rules import queries
 from pledge.slo.periods import calendar_period, current_period, named_period
-from pledge.spec import Window
+from pledge.spec import Window, parse_sla
 
 UTC = dt.timezone.utc
 
@@ -64,5 +66,24 @@ def test_serve_refuses_to_start_without_tokens_or_with_bad_slas(tmp_path: Path, 
 def test_label_values_are_escaped_in_every_query() -> None:
     selector = queries.sla_matchers("ns", "name", {"customer": 'a"} or vector(1) # \\\n'})
     assert 'customer="a\\"} or vector(1) # \\\\\\n"' in selector
-    expr = queries.detail(queries.events(selector, 86_400), selector, ["customer"], frozenset({300}))
-    assert expr.count(selector) == 2 + 1 + 2 * 5  # events, the recorded 5m window, five computed windows
+    grouped = parse_sla({"apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
+                         "metadata": {"name": "name", "namespace": "ns"},
+                         "spec": {"service": "s", "grouping": ["customer"], "objectives": [
+                             {"name": "availability", "target": "99", "sli": {"ratio": {"errors": "e", "total": "t"}}}]}})
+    expr = queries.detail(grouped, selector, frozenset({300}), 86_400, 86_400)
+    assert expr.count(selector) == 2 + 1 + 2 * 5 + 1  # events, recorded 5m window, five computed windows, coverage
+
+
+@pytest.mark.parametrize(("cache_seconds", "sent"), [(0.0, 4), (30.0, 2)])
+async def test_identical_calls_share_an_answer_only_with_a_cache(cache_seconds: float, sent: int) -> None:
+    calls: list[bytes] = []
+
+    def prometheus(request: httpx.Request) -> httpx.Response:
+        calls.append(request.content)
+        return httpx.Response(200, json={"status": "success", "data": {"resultType": "scalar", "result": [60, str(len(calls))]}})
+
+    async with PrometheusClient("http://prometheus", transport=httpx.MockTransport(prometheus),
+                                cache_seconds=cache_seconds) as client:
+        answers = [(await client.query("up", at=at))[0].value for at in (60.0, 60.0, 90.0, 60.0)]
+    assert len(calls) == sent
+    assert answers == ([1, 2, 3, 4] if sent == 4 else [1, 1, 2, 1])

@@ -46,6 +46,8 @@ PREVIOUS_MONTH = (month_start(END, 1), month_start(END))
 TIMELINE = Timeline(float(int(PREVIOUS_MONTH[0] - DAY) // STEP * STEP), END, STEP)
 SHORT = Timeline(END - 10 * DAY, END, STEP)  # enough for the 7d and 1d SLAs, and much cheaper to record
 LONG_SLAS = ("bursty", "monthly")
+FRESH = "fresh"  # raw counters over the whole TIMELINE, recorded series only for the last FRESH_HOURS
+FRESH_HOURS = 6
 AT = END + 1  # the tail of recorded series is evaluated at END + 1 (pledge.prom.history)
 
 
@@ -81,6 +83,7 @@ SLAS = {
                    credits=[{"below": "99.5", "percent": "5"}]),
     "quiet": sla("quiet", {"rolling": "1d"}),
     "burning": sla("burning", {"rolling": "7d"}),
+    FRESH: sla(FRESH, {"rolling": "30d"}, credits=CREDITS),
 }
 
 
@@ -132,6 +135,7 @@ def _errors(name: str) -> Callable[[float], float]:
         "monthly": combine(steady(0.0004), window(*MONTH_OUTAGE, 1.0),
                            lambda t: 0.3 if any(a < t <= b for a, b in month_maintenance) else 0.0),
         "burning": combine(steady(0.0005), window(END - 8 * HOUR, END + 1, 0.01)),
+        FRESH: combine(steady(0.0003), window(END - 12 * DAY, END - 12 * DAY + 3 * HOUR, 1.0)),
         "quiet": steady(0.001),
     }[name]
 
@@ -148,8 +152,8 @@ def _truth(timeline: Timeline, peak: float, errors: Callable[[float], float], rn
 def build() -> tuple[dict[str, list[Metric]], dict[str, Truth]]:
     """Raw series for the LONG_SLAS over TIMELINE and for the others over SHORT, and the truth."""
     rng = random.Random(11)
-    truth = {name: _truth(TIMELINE if name in LONG_SLAS else SHORT, 20.0, _errors(name), rng)
-             for name in ("bursty", "monthly", "burning", "quiet")}
+    truth = {name: _truth(TIMELINE if name in (*LONG_SLAS, FRESH) else SHORT, 20.0, _errors(name), rng)
+             for name in ("bursty", "monthly", "burning", "quiet", FRESH)}
     quiet = truth["quiet"]  # traffic stopped three days ago: the 1d period has none
     quiet.requests = [n if t <= END - 3 * DAY else 0 for n, t in zip(quiet.requests, quiet.stamps)]
     quiet.bad = [min(b, n) for b, n in zip(quiet.bad, quiet.requests)]
@@ -163,10 +167,13 @@ def build() -> tuple[dict[str, list[Metric]], dict[str, Truth]]:
 
 def histories(metrics: dict[str, list[Metric]]) -> Iterator[tuple[Timeline, list[Metric], list[RuleGroup]]]:
     """What a store loads, in order: the LONG_SLAS over TIMELINE, the others over SHORT, each
-    with the raw series and the rule groups of its SLAs."""
+    with the raw series and the rule groups of its SLAs. FRESH's raw series come with TIMELINE but
+    its rules are not recorded here (the store records them for the last FRESH_HOURS only)."""
     groups = {name: generate(sla) for name, sla in SLAS.items()}
-    for timeline, names in ((TIMELINE, LONG_SLAS), (SHORT, sorted(set(SLAS) - set(LONG_SLAS)))):
-        yield timeline, [m for n in names for m in metrics[n]], [g for n in names for g in groups[n]]
+    short = sorted(set(SLAS) - {*LONG_SLAS, FRESH})
+    for timeline, names, raw_only in ((TIMELINE, LONG_SLAS, (FRESH,)), (SHORT, short, ())):
+        yield (timeline, [m for n in (*names, *raw_only) for m in metrics[n]],
+               [g for n in names for g in groups[n]])
 
 
 def write_rules(directory: Path) -> Path:

@@ -168,3 +168,20 @@ def test_schema_rejects_bad_values(chart: helm_python.Chart, values: dict[str, A
 
 def test_default_values_pass_the_schema(chart: helm_python.Chart) -> None:
     chart.validate_schema(chart.values)
+
+
+def test_api_reads_slas_and_a_watched_tokens_secret_from_kubernetes(chart: helm_python.Chart) -> None:
+    objects = render(chart, {"api": {"tokensSecret": "pledge-tokens", "watchTokensSecret": True, "namespace": "shop"}})
+    api = container(objects, "pledge-api")
+    assert env(api)["PLEDGE_SLA_SOURCE"] == "kubernetes" and env(api)["PLEDGE_NAMESPACE"] == "shop"
+    assert env(api)["PLEDGE_TOKENS_SECRET"] == "monitoring/pledge-tokens" and "PLEDGE_TOKENS_FILE" not in env(api)
+    pod = one(objects, "Deployment", "pledge-api")["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is True and not [v for v in pod["volumes"] if v["name"] == "tokens"]
+    role = next(o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "pledge-api-tokens")
+    assert role["metadata"]["namespace"] == "monitoring"
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["pledge-tokens"],
+                              "verbs": ["get", "list", "watch"]}]
+    binding = next(o for o in objects if o["kind"] == "RoleBinding" and o["metadata"]["name"] == "pledge-api-tokens")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "pledge-api", "namespace": "monitoring"}]
+    plain = container(render(chart, {"api": {"readSLAs": False}}), "pledge-api")
+    assert "PLEDGE_SLA_SOURCE" not in env(plain)
