@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -106,25 +107,28 @@ async def listing(prom_url: str, slas: list[ServiceLevelAgreement], n: int = 30)
 
 
 async def load(url: str, clients: int, seconds: float) -> None:
-    done, errors = 0, 0
+    done, errors = 0, Counter[str]()
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client(http: httpx.AsyncClient) -> None:
-        nonlocal done, errors
+        nonlocal done
         while time.monotonic() < deadline:
             try:
                 response = await http.get("/v1/slas/shop/checkout")
-                errors += response.status_code != 200
-            except httpx.HTTPError:
-                errors += 1
+                if response.status_code != 200:
+                    errors[f"{response.status_code} {response.text[:120]}"] += 1
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] += 1
             done += 1
 
     async with httpx.AsyncClient(base_url=url, headers=AUTH, limits=limits, timeout=30) as http:
         started = time.monotonic()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         elapsed = time.monotonic() - started
-    print(f"{clients} concurrent clients for {elapsed:.0f} s: {done:,} requests, {done / elapsed:.0f} req/s, {errors} errors")
+    print(f"{clients} concurrent clients for {elapsed:.0f} s: {done:,} requests, {done / elapsed:.0f} req/s, {errors.total()} errors")
+    for reason, count in errors.most_common():
+        print(f"  {count} x {reason}")
 
 
 def serve_in_child(prom_url: str) -> None:
@@ -162,15 +166,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--serve")
+    parser.add_argument("--load-only", action="store_true", help="only the concurrent-clients part")
     args = parser.parse_args()
     if args.serve:
         return serve_in_child(args.serve)
     slas = example_slas()
     with tempfile.TemporaryDirectory() as tmp, LocalPrometheus() as prom:
         asyncio.run(prepare(prom, slas, Path(tmp)))
-        for cache_seconds in (0, SLI_INTERVAL):
-            asyncio.run(latency(prom.url, slas, cache_seconds))
-        asyncio.run(listing(prom.url, slas))
+        if not args.load_only:
+            for cache_seconds in (0, SLI_INTERVAL):
+                asyncio.run(latency(prom.url, slas, cache_seconds))
+            asyncio.run(listing(prom.url, slas))
         concurrency(prom.url, args.clients, args.seconds)
 
 

@@ -148,10 +148,16 @@ class Victoria:
         say = step or (lambda _: None)
         say(f"importing {sum(len(m.values) for m in metrics):,} raw samples ({len(metrics)} series)")
         self.import_series(to_series(timeline, metrics))
-        end = timeline.end + 1
+        self.record(groups, timeline.end + 1, tail, timeline.start, step=say)
+
+    def record(self, groups: list[RuleGroup], end: float, tail: int, whole_from: float | None = None,
+               *, step: Step | None = None) -> None:
+        """Replay the passes up to ``end``: base rates from ``whole_from`` (default: the tail too),
+        the rest over the last ``tail`` seconds."""
+        say = step or (lambda _: None)
         passes = Path(tempfile.mkdtemp(prefix="passes-", dir=self.workdir))
         for path, whole in write_passes(groups, passes):
-            start = timeline.start if whole else end - tail
+            start = whole_from if whole and whole_from is not None else end - tail
             say(f"replaying {path.stem} ({format_duration(int(end - start))})")
             self.replay(path, start, end)
 

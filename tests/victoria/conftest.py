@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pledge.rules import generate
 from tests.api import world
 from tests.api.conftest import World, alerts_evaluated, api, say
 from tests.support.victoria import running_victoria
@@ -32,6 +33,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with running_victoria() as victoria:
         for timeline, raw, groups in world.histories(metrics):
             victoria.load_history(timeline, raw, groups, step=say)
+        victoria.record(generate(world.SLAS[world.FRESH]), world.END + 1, world.FRESH_HOURS * 3_600, step=say)
         loaded_at = time.time()
         victoria.start_vmalert([rules])
         asyncio.run(alerts_evaluated(victoria.url, loaded_at))
