@@ -143,6 +143,13 @@ def test_non_default_values(chart: helm_python.Chart) -> None:
                                              "interval": "30s"}]
 
 
+def test_service_monitor_scrapes_with_a_token_from_a_secret(chart: helm_python.Chart) -> None:
+    secret = {"name": "pledge-scrape", "key": "bearer"}
+    objects = render(chart, {"api": {"serviceMonitor": {"enabled": True, "bearerTokenSecret": secret}}})
+    [endpoint] = one(objects, "ServiceMonitor", "pledge-api")["spec"]["endpoints"]
+    assert endpoint["bearerTokenSecret"] == secret and endpoint["honorLabels"] is True
+
+
 def test_operator_and_api_can_be_disabled(chart: helm_python.Chart) -> None:
     assert {o["metadata"]["name"] for o in render(chart, {"api": {"enabled": False}})} == {"pledge-operator"}
     assert {o["metadata"]["name"] for o in render(chart, {"operator": {"enabled": False}})} == {"pledge-api"}
