@@ -42,16 +42,26 @@ class World:
     rate_from_previous_sample: bool = False  # how the store's rate() reads a window: world.Truth.rate_window
 
 
-async def alerts_evaluated(url: str, after: float, timeout: float = 120.0) -> None:
+def _evaluated(groups: list[dict[str, object]], suffix: str) -> list[float]:
+    """When each group named ``*suffix`` was last evaluated (0 for never)."""
+    stamps = [str(g.get("lastEvaluation", "")) for g in groups if str(g["name"]).endswith(suffix)]
+    return [datetime.fromisoformat(s).timestamp() if s and not s.startswith("0001") else 0.0 for s in stamps]
+
+
+async def alerts_evaluated(url: str, after: float, timeout: float = 180.0) -> None:
+    """Wait until every alert group ran after the SLI groups' first run after ``after``: by then
+    the alerts read live windows, not the backfilled tail, which may have gone stale meanwhile."""
     async with PrometheusClient(url) as client:
-        deadline = time.monotonic() + timeout
+        deadline, sli_done = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
-            groups = [g for g in await client.rule_groups() if g["name"].endswith("-alerts")]
-            stamps = [str(g.get("lastEvaluation", "")) for g in groups]
-            if groups and all(s and datetime.fromisoformat(s).timestamp() > after for s in stamps):
+            groups = await client.rule_groups()
+            sli, alerts = _evaluated(groups, "-sli"), _evaluated(groups, "-alerts")
+            if sli_done is None and sli and min(sli) > after:
+                sli_done = max(sli)
+            if sli_done is not None and alerts and min(alerts) > sli_done:
                 return
             await asyncio.sleep(0.5)
-    raise TimeoutError("Prometheus did not evaluate the alert rules in time")
+    raise TimeoutError("the store did not evaluate the SLI and then the alert rules in time")
 
 
 async def _record_recent(prom: LocalPrometheus, groups: list[RuleGroup], seconds: int) -> None:

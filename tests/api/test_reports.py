@@ -41,7 +41,10 @@ async def test_closed_month_report_with_exclusions_and_capped_credit(api: str, l
     assert body["period"]["start"] == world.iso(start) and body["period"]["end"] == world.iso(end)
     assert body["period"]["excluded_seconds"] == pytest.approx(excluded_seconds(spec.exclusions, start, end))
     assert ["upgrade" for a, b in excluded if (a, b) == world.ONE_OFF] == ["upgrade"]
-    assert row["sli"] == pytest.approx(exact, abs=1e-6)
+    # The recorded 5 m rates place up to 5 minutes of events wrongly at each edge (the month's two and
+    # each maintenance window's): about 1e-4 of the month's events per edge, at a 1.4 % error ratio up
+    # to ~2e-6 on the SLI. Measured 5e-7 to 2.4e-6 over runs (the data moves with the clock).
+    assert row["sli"] == pytest.approx(exact, abs=5e-6)
     assert exact < 0.99, "the outage should cost more than the 25 % tier"
     assert row["breached"] is True and row["credit_percent"] == "20"  # 25 % tier, capped at 20 %
     assert body["credits"] == {"": "20"}
