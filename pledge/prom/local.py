@@ -60,6 +60,16 @@ def check_rules(path: StrPath) -> int:
     return int(found.group(1))
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after a grace period: a server gets to flush, but never hangs a run."""
+    process.terminate()
+    try:
+        process.wait(timeout=_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now (the OS picks it for a bind to port 0)."""
     with socket.socket() as sock:
@@ -226,14 +236,8 @@ class LocalPrometheus:
     def _terminate(self) -> None:
         """SIGTERM, then SIGKILL after a grace period; safe to call when nothing runs."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process)
 
     def _log_tail(self, lines: int = 20) -> str:
         try:

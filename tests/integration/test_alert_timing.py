@@ -8,14 +8,11 @@ to three significant digits, so each time is probed relative to the moment it is
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from pledge.rules import generate, rule_file, to_yaml
-from pledge.spec import parse_sla
-from tests.support.promtool_unit import Sample, counter_values, probe
+from tests.support.promtool_unit import Sample, counter_values, probe_scenarios
 
 pytestmark = pytest.mark.integration
 
@@ -114,11 +111,7 @@ PROBES = {
 
 @pytest.fixture(scope="module")
 def timeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Sample]]:
-    groups = [g for document, _ in SCENARIOS.values() for g in generate(parse_sla(document))]
-    path = Path(tmp_path_factory.mktemp("rules")) / "rules.yaml"
-    path.write_text(to_yaml(rule_file(groups)))
-    series = {name: values for _, s in SCENARIOS.values() for name, values in s.items()}
-    found = probe([path], series, [(expr, END) for expr in PROBES.values()])
+    found = probe_scenarios(tmp_path_factory.mktemp("rules"), SCENARIOS, [(expr, END) for expr in PROBES.values()])
     return {name: found[(expr, END)] for name, expr in PROBES.items()}
 
 

@@ -8,13 +8,10 @@ read back, so the assertions are on when the alert fired, for whom, and that not
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from pledge.rules import generate, rule_file, to_yaml
-from pledge.spec import parse_sla
-from tests.support.promtool_unit import Sample, probe
+from tests.support.promtool_unit import Sample, probe_scenarios
 
 pytestmark = pytest.mark.integration
 
@@ -105,11 +102,7 @@ PROBES = {
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Sample]]:
-    groups = [g for document, _ in SCENARIOS.values() for g in generate(parse_sla(document))]
-    path = Path(tmp_path_factory.mktemp("rules")) / "rules.yaml"
-    path.write_text(to_yaml(rule_file(groups)))
-    series = {name: values for _, s in SCENARIOS.values() for name, values in s.items()}
-    found = probe([path], series, list(PROBES.values()))
+    found = probe_scenarios(tmp_path_factory.mktemp("rules"), SCENARIOS, list(PROBES.values()))
     return {name: found[(expr, float(at))] for name, (expr, at) in PROBES.items()}
 
 

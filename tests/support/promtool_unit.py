@@ -16,6 +16,9 @@ from typing import Any
 
 import yaml
 
+from pledge.rules import generate, rule_file, to_yaml
+from pledge.spec import parse_sla
+
 INSTALL_HINT = "promtool is missing: install Prometheus with `apt-get install -y prometheus` (Debian) and retry"
 _GOT = re.compile(r"\{([^}]*)\} ([-+.0-9eE]+|NaN)")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -92,3 +95,16 @@ def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str
         expr = match["expr"].encode().decode("unicode_escape")
         found[(expr, go_duration(match["time"]))] = _parse_got(match["got"])
     return found
+
+
+Scenario = tuple[dict[str, Any], dict[str, str]]  # an SLA document and the input series it is probed on
+
+
+def probe_scenarios(directory: Path, scenarios: dict[str, Scenario],
+                    probes: list[tuple[str, float]]) -> dict[tuple[str, float], list[Sample]]:
+    """Generate every scenario's rules into one file and probe them over all scenarios' series."""
+    groups = [g for document, _ in scenarios.values() for g in generate(parse_sla(document))]
+    path = directory / "rules.yaml"
+    path.write_text(to_yaml(rule_file(groups)))
+    series = {name: values for _, s in scenarios.values() for name, values in s.items()}
+    return probe([path], series, probes)

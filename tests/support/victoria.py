@@ -49,7 +49,7 @@ import httpx
 
 from pledge.prom.backfill import Series
 from pledge.prom.history import Step, to_series, write_passes
-from pledge.prom.local import free_port
+from pledge.prom.local import free_port, stop_process
 from pledge.rules.model import RuleGroup
 from pledge.spec.duration import format_duration
 from pledge.synthetic import Metric, Timeline
@@ -57,7 +57,6 @@ from pledge.synthetic import Metric, Timeline
 INSTALL_HINT = ("{name} is missing: install VictoriaMetrics with `apt-get install -y victoria-metrics` "
                 "(Debian; `make victoria` does it) and retry")
 _READY_TIMEOUT = 30.0
-_GRACE_SECONDS = 10.0
 
 
 def binary(name: str) -> str:
@@ -70,15 +69,6 @@ def binary(name: str) -> str:
 
 def _rfc3339(unix: float) -> str:
     return datetime.fromtimestamp(unix, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _log_tail(path: Path, lines: int = 20) -> str:
@@ -99,7 +89,7 @@ def _spawn(command: list[str], log: Path, ready_url: str) -> subprocess.Popen[by
         except httpx.TransportError:
             pass
         time.sleep(0.05)
-    _stop(process)
+    stop_process(process)
     raise AssertionError(f"{command[0]} not ready after {_READY_TIMEOUT} s; log tail:\n{_log_tail(log)}")
 
 
@@ -192,4 +182,4 @@ def running_victoria() -> Iterator[Victoria]:
             yield victoria
         finally:
             for process in reversed(victoria.processes):
-                _stop(process)
+                stop_process(process)
