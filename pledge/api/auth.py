@@ -79,8 +79,13 @@ def principal(entry: TokenEntry) -> Principal:
 
 
 def parse_tokens(text: str) -> list[TokenEntry]:
-    """The tokens file's entries (also the format of the key in a tokens Secret)."""
-    return TokensFile.model_validate(yaml.safe_load(text)).tokens
+    """The tokens file's entries (also the format of the key in a tokens Secret); malformed YAML is
+    a ValueError, so a Secret follower keeps the last good tokens and retries."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"tokens.yaml: not valid YAML ({exc})") from None
+    return TokensFile.model_validate(document).tokens
 
 
 class TokenStore:

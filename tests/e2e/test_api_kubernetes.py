@@ -19,7 +19,7 @@ from pledge.api.auth import TokenEntry, TokenStore
 from pledge.api.server import serving
 from pledge.api.settings import Settings
 from pledge.api.sources import KubernetesSource, SecretTokens
-from tests.e2e.conftest import SLAS, VERBS, Cluster, eventually, path_of
+from tests.e2e.conftest import SLAS, VERBS, Cluster, path_of
 from tests.e2e.test_operator_e2e import example
 
 SECRETS = "v1/secrets"
@@ -111,3 +111,13 @@ async def test_a_token_added_to_the_secret_starts_working(api: str, cluster: Clu
     await until(lambda: listed(api, "second-token"), lambda answer: isinstance(answer, dict))
     await cluster.send("PATCH", path_of(SECRETS, "pledge", "api-tokens"), {"data": secret(("new", "second-token"))["data"]})
     await until(lambda: listed(api, "first-token"), lambda answer: answer == 401)
+
+
+async def test_a_malformed_tokens_secret_keeps_the_last_good_tokens(api: str, cluster: Cluster) -> None:
+    broken = base64.b64encode(b"tokens: [unclosed").decode()
+    await cluster.send("PATCH", path_of(SECRETS, "pledge", "api-tokens"), {"data": {"tokens.yaml": broken}})
+    await asyncio.sleep(1.0)  # the watch has delivered the bad version by now
+    assert isinstance(await listed(api, "first-token"), dict), "a bad Secret must not drop the good tokens"
+    both = secret(("sre", "first-token"), ("new", "second-token"))
+    await cluster.send("PATCH", path_of(SECRETS, "pledge", "api-tokens"), {"data": both["data"]})
+    await until(lambda: listed(api, "second-token"), lambda answer: isinstance(answer, dict), timeout=20.0)
