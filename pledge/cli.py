@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pledge.files import load, report
+from pledge.files import Moment, load, report
 from pledge.rules import generate as generate_rules
 from pledge.rules import prometheus_rule, rule_file, rule_object_name, to_yaml
 from pledge.spec import ServiceLevelAgreement
@@ -107,13 +107,14 @@ def crd() -> None:
 @main.command()
 @click.option("--keep", is_flag=True, help="Leave Prometheus running (until Ctrl-C) to explore it.")
 @click.option("--days", type=click.IntRange(1, 90), default=30, show_default=True, help="Days of synthetic history.")
-def demo(keep: bool, days: int) -> None:
+@click.option("--at", type=Moment(), help="The moment the history ends and every figure is as of; default now.")
+def demo(keep: bool, days: int, at: float | None) -> None:
     """Example SLAs on a local Prometheus with synthetic history: what the rules record."""
     from pledge.demo.run import run
     from pledge.prom import MissingComponent
 
     try:
-        run(keep=keep, days=days)
+        run(keep=keep, days=days, at=at)
     except MissingComponent as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(2)

@@ -1,5 +1,5 @@
-"""SLA files named on a command line: read here once for `pledge` and its lazily loaded commands,
-so those commands never import the top-level CLI."""
+"""What a command line names, SLA files and moments: read here once for `pledge` and its lazily
+loaded commands, so those commands never import the top-level CLI."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pledge.clock import parse_moment
 from pledge.spec import ServiceLevelAgreement, SpecError, parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -40,3 +41,20 @@ def load(paths: tuple[Path, ...]) -> tuple[list[ServiceLevelAgreement], list[Spe
 def report(errors: list[SpecError]) -> None:
     for error in errors:
         click.secho(str(error), fg="red", err=True)
+
+
+class Moment(click.ParamType[float]):
+    """``--at``: RFC 3339 with an offset or unix seconds, as unix seconds."""
+
+    name = "moment"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_moment(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+AT_HELP = "The moment to describe (RFC 3339 with an offset, or unix seconds); default now."

@@ -8,7 +8,6 @@ the forecast itself is pledge.forecasting's pure function. Shared, like pledge.s
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -82,15 +81,15 @@ def predictions_from(slas: list[ServiceLevelAgreement], fetched: Mapping[Key, Se
     return sorted(found, key=lambda p: -p.probability)
 
 
-async def predict(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float | None = None,
+async def predict(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float,
                   horizon: int | None = None, history: int = HISTORY) -> list[Prediction]:
-    """Predictions at ``at`` (default now) from ``history`` seconds of recorded rates.
+    """Predictions as of ``at`` (the caller's clock) from ``history`` seconds of recorded rates.
 
     The forecast runs in a worker thread: the first one in a process trains the model (seconds),
     and an event loop serving requests or kopf handlers must not stall meanwhile."""
     if not slas:
         return []
-    end = int(at if at is not None else time.time())
+    end = int(at)
     fetched, _ = await fetch(client, end - history, end, any_sla_matchers([s.metadata.name for s in slas]))
     return await asyncio.to_thread(predictions_from, slas, fetched, horizon)
 

@@ -6,11 +6,12 @@ Shared by the demo, the API and the operator's status timer.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from pledge.prom import Alert, PrometheusClient, Sample
-from pledge.rules import names
+from pledge.rules import names, queries
 from pledge.slo.budget import Compliance, compliance, credit_percent
 from pledge.spec import ServiceLevelAgreement
 
@@ -57,8 +58,29 @@ def readings_for(sla: ServiceLevelAgreement, ratios: list[Sample], alerts: list[
     return found
 
 
-async def read_status(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float | None = None) -> list[Reading]:
-    """Period compliance of every objective of every SLA: two queries in all."""
+def alerts_of(samples: list[Sample]) -> list[Alert]:
+    """Firing alerts from a ``queries.firing_alerts`` answer: each ALERTS sample, with its activeAt
+    from the ALERTS_FOR_STATE sample of the same labels when the alert has a ``for``."""
+    def key(labels: dict[str, str]) -> frozenset[tuple[str, str]]:
+        return frozenset((k, v) for k, v in labels.items() if k != "alertstate")
+
+    since = {key(s.labels): s.value for s in samples if s.name == queries.ALERTS_FOR_STATE}
+    return [Alert(labels=s.labels, annotations={}, state="firing", active_at=_moment(since.get(key(s.labels))),
+                  value=s.value)
+            for s in samples if s.name == queries.ALERTS]
+
+
+def _moment(unix: float | None) -> dt.datetime | None:
+    return None if unix is None else dt.datetime.fromtimestamp(unix, dt.UTC)
+
+
+async def firing_at(client: PrometheusClient, at: float, selector: str = "") -> list[Alert]:
+    """The alerts firing at ``at`` (one query): the moment's own, not today's."""
+    return alerts_of(await client.query(queries.firing_alerts(selector), at=at))
+
+
+async def read_status(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float) -> list[Reading]:
+    """Period compliance and firing alerts of every objective of every SLA at ``at``: two queries in all."""
     ratios = await client.query(names.ERROR_RATIO_PERIOD, at=at)
-    alerts = await client.alerts()
+    alerts = await firing_at(client, at)
     return [reading for sla in slas for reading in readings_for(sla, ratios, alerts)]

@@ -19,6 +19,7 @@ from pledge.api.problems import PROBLEM_RESPONSES, install, problem
 from pledge.api.settings import Settings
 from pledge.api.sources import Background, SLASource
 from pledge.api.state import ApiState, api_state
+from pledge.clock import Clock, system
 from pledge.prom import PrometheusClient
 
 DESCRIPTION = """SLA status, error-budget burn, period reports and service credits, computed from the series
@@ -44,9 +45,11 @@ async def _refreshing(cache: PredictionCache) -> AsyncIterator[None]:
 
 
 def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
-               transport: httpx.AsyncBaseTransport | None = None, token_source: Background | None = None) -> FastAPI:
+               transport: httpx.AsyncBaseTransport | None = None, token_source: Background | None = None,
+               clock: Clock = system) -> FastAPI:
     """``transport`` replaces the network to Prometheus (tests of answers no real server gives);
-    ``token_source`` keeps ``tokens`` up to date (a Kubernetes Secret)."""
+    ``token_source`` keeps ``tokens`` up to date (a Kubernetes Secret); ``clock`` is "now" for
+    every answer that is not asked ``at`` a moment (a replay, a test world)."""
     metrics = ApiMetrics()
     started = [source] + ([token_source] if token_source is not None else [])
 
@@ -55,8 +58,8 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
         for each in started:
             await each.start()
         async with _client(settings, metrics, transport) as client:
-            cache = PredictionCache(client, source, settings.predictions_interval)
-            app.state.api = ApiState(source, tokens, settings, metrics, client, cache)
+            cache = PredictionCache(client, source, settings.predictions_interval, clock)
+            app.state.api = ApiState(source, tokens, settings, metrics, client, cache, clock)
             async with _refreshing(cache):
                 try:
                     yield

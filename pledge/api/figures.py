@@ -24,7 +24,7 @@ from pledge.slo.windows import alert_windows, distinct_windows
 from pledge.spec import ServiceLevelAgreement, budget_ratio, format_duration, format_percent
 from pledge.spec.model import Objective
 from pledge.spec.percent import percent_to_ratio
-from pledge.status import Reading, group_of, readings_for
+from pledge.status import Reading, firing_at, group_of, readings_for
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
 Figures = dict[str, dict[Key, float]]
@@ -163,7 +163,7 @@ async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, c
     history = queries.history_needed(exact)
     rolling = sla.spec.window.rolling is not None
     expr = queries.detail(sla, selector, recorded, None if rolling else exact, history)
-    samples, alerts = await asyncio.gather(client.query(expr, at=span.at), client.alerts())
+    samples, alerts = await asyncio.gather(client.query(expr, at=span.at), firing_at(client, span.at, selector))
     figures = split(samples, grouping)
     if await raw_reaches_further(client, sla, figures, history, span.at):
         raw = queries.raw_detail(sla, span.period.start, span.at, queries.BURN_WINDOWS)

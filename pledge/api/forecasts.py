@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from pledge.api.sources import SLASource
+from pledge.clock import Clock, system
 from pledge.predictions import Prediction, predict
 from pledge.prom import PrometheusClient, PrometheusError
 
@@ -29,7 +29,7 @@ class PredictionCache:
     """The latest round of default-horizon predictions of every SLA the source knows."""
 
     def __init__(self, client: PrometheusClient, source: SLASource, interval: float,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Clock = system) -> None:
         self.client = client
         self.source = source
         self.interval = interval
@@ -55,8 +55,8 @@ class PredictionCache:
             await self._compute()
 
     async def _compute(self) -> None:
-        found = await predict(self.client, self.source.slas())
-        self._latest, self.computed_at = found, self.clock()
+        at = self.clock()
+        self._latest, self.computed_at = await predict(self.client, self.source.slas(), at), at
 
     async def run(self) -> None:
         """Refresh forever; a failed round keeps the previous one (served with its computed_at)."""

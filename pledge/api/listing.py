@@ -56,7 +56,7 @@ def summary(sla: ServiceLevelAgreement, readings: list[Reading]) -> SLASummary:
 
 
 async def sla_page(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal, filters: Filters,
-                   limit: int, offset: int, at: float | None) -> SLAPage:
+                   limit: int, offset: int, at: float) -> SLAPage:
     candidates = [s for s in slas if caller.sees_sla(s) and filters.spec_matches(s)]
     by_sla: dict[str, list[Reading]] = defaultdict(list)
     for reading in await read_status(client, candidates, at):

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pledge.api.auth import Caller, Principal
 from pledge.api.models import PredictionOut, Predictions
 from pledge.api.problems import PROBLEM_RESPONSES
+from pledge.api.routes import At
 from pledge.api.state import api_state
 from pledge.predictions import Prediction, predict
 from pledge.spec import parse_duration
@@ -63,15 +64,17 @@ async def list_predictions(
                                                      "or 7d for rolling windows (served from the cache)")] = None,
     customer: str | None = None,
     min_probability: Annotated[float, Query(ge=0, le=1, description="leave out less likely breaches")] = 0.0,
+    at: At = None,
 ) -> Predictions:
     """Each with the breach probability within the horizon, the expected breach time and its interval,
     the SLI now and projected, and a message customer success can adapt."""
     api = api_state(request)
-    if horizon is None:
+    if horizon is None and at is None:
         found, computed_at = await api.predictions.current()
     else:
-        seconds = horizon_seconds(horizon)
+        seconds = horizon_seconds(horizon) if horizon is not None else None
         slas = [s for s in api.source.slas() if caller.sees_sla(s)]
-        found, computed_at = await predict(api.client, slas, horizon=seconds), api.predictions.clock()
+        computed_at = at.timestamp() if at is not None else api.clock()
+        found = await predict(api.client, slas, computed_at, horizon=seconds)
     items = [prediction_out(p) for p in found if visible(p, caller, customer, min_probability)]
     return Predictions(computed_at=dt.datetime.fromtimestamp(computed_at, dt.UTC), items=items)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections import defaultdict
 from decimal import Decimal
 from typing import Annotated
@@ -16,7 +15,7 @@ from pledge.api.auth import Caller
 from pledge.api.figures import Span, objective_of, ratio_float, report_figures, scoped
 from pledge.api.models import Report, ReportRow
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.routes import find_sla
+from pledge.api.routes import At, find_sla
 from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.periods import Period, named_period
@@ -51,11 +50,12 @@ async def get_report(
     period: Annotated[str | None, Query(description="2026-10, 2026-Q4 or 2026-W44, in the SLA's time zone")] = None,
     start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    at: At = None,
 ) -> Report | Response:
     api = api_state(request)
     sla = find_sla(api, caller, namespace, name)
     chosen = _period(sla, period, start, end)
-    now = time.time()
+    now = at.timestamp() if at is not None else api.clock()  # a period still open is reported so far
     span = Span.of(sla, chosen, min(chosen.end, now))
     figures, source = await report_figures(api.client, sla, caller, span)
     rows = [ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,

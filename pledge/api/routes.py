@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -28,16 +27,12 @@ BurnWindow = Literal["5m", "30m", "1h", "6h", "1d", "3d"]
 MAX_POINTS = 11_000
 
 
-def unix(moment: dt.datetime | None) -> float:
-    return moment.timestamp() if moment is not None else time.time()
-
-
 def moment_of(api: ApiState, at: dt.datetime | None) -> float:
-    """``at``, or now; rounded down to the cache's lifetime when answers are cached, so requests
-    in the same interval ask Prometheus identical questions."""
+    """``at``, or the API's clock; rounded down to the cache's lifetime when answers are cached, so
+    requests in the same interval ask Prometheus identical questions."""
     if at is not None:
         return at.timestamp()
-    now, step = time.time(), api.settings.prometheus_cache_seconds
+    now, step = api.clock(), api.settings.prometheus_cache_seconds
     return now - now % step if step else now
 
 
@@ -95,7 +90,7 @@ async def get_history(
     selector = queries.sla_matchers(namespace, name, caller.matchers(sla))
     seconds = parse_duration(window)
     expr = queries.history(selector, seconds, sla.spec.grouping, seconds in recorded_windows(sla))
-    found = history_keys(await api.client.query_range(expr, unix(start), unix(end), step_seconds), sla.spec.grouping)
+    found = history_keys(await api.client.query_range(expr, start.timestamp(), end.timestamp(), step_seconds), sla.spec.grouping)
     series = [_history_series(sla, key, figures, window) for key, figures in sorted(found.items())
               if caller.sees_group(sla, dict(key[1]))]
     return History(namespace=namespace, name=name, burn_window=window, series=series)

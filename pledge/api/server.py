@@ -17,6 +17,7 @@ from pledge.api.app import create_app
 from pledge.api.auth import TokenEntry, TokenStore
 from pledge.api.settings import Settings
 from pledge.api.sources import StaticSource
+from pledge.clock import Clock, system
 from pledge.spec import ServiceLevelAgreement
 
 START_TIMEOUT = 10.0
@@ -66,11 +67,13 @@ async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
 
 @asynccontextmanager
 async def running_api(slas: Iterable[ServiceLevelAgreement], prometheus_url: str, tokens: Iterable[TokenEntry],
-                      transport: httpx.AsyncBaseTransport | None = None, **settings: Any) -> AsyncIterator[str]:
+                      transport: httpx.AsyncBaseTransport | None = None, clock: Clock = system,
+                      **settings: Any) -> AsyncIterator[str]:
     """The demo's hook: the API over ``slas`` on a free loopback port; yields its URL.
 
-    ``settings`` are Settings fields (e.g. prometheus_timeout); ``transport`` is for tests."""
+    ``settings`` are Settings fields (e.g. prometheus_timeout); ``transport`` is for tests; ``clock``
+    sets "now" (the demo's and the test worlds' moment)."""
     app = create_app(StaticSource(slas), TokenStore(tokens), Settings(prometheus_url=prometheus_url, **settings),
-                     transport)
+                     transport, clock=clock)
     async with serving(app) as url:
         yield url

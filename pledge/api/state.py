@@ -12,6 +12,7 @@ from pledge.api.forecasts import PredictionCache
 from pledge.api.metrics import ApiMetrics
 from pledge.api.settings import Settings
 from pledge.api.sources import SLASource
+from pledge.clock import Clock
 from pledge.prom import PrometheusClient
 
 
@@ -23,6 +24,7 @@ class ApiState:
     metrics: ApiMetrics
     client: PrometheusClient
     predictions: PredictionCache
+    clock: Clock  # "now" of every answer without at=
 
 
 def api_state(request: Request) -> ApiState:

@@ -7,6 +7,8 @@ import datetime as dt
 from rich.table import Table
 
 from pledge.api.models import PredictionOut, Predictions
+from pledge.clock import rfc3339
+from pledge.slo.periods import current_period, so_far
 from pledge.spec.percent import format_percent
 from pledge.status import Reading
 
@@ -21,15 +23,17 @@ def _alert_names(reading: Reading) -> str:
     return ", ".join(sorted(a.labels.get("burn_tier", a.labels.get("alertname", "")) for a in reading.alerts)) or "-"
 
 
-def render_table(readings: list[Reading]) -> Table:
-    table = Table(title="SLAs as Prometheus recorded them")
-    for column in ("SLA", "objective", "group", "SLI", "target", "budget left", "state", "credit", "firing"):
+def render_table(readings: list[Reading], at: float) -> Table:
+    """Every objective and group as of ``at``, with the part of its period the figures cover."""
+    table = Table(title=f"SLAs as Prometheus recorded them, at {rfc3339(at)}")
+    for column in ("SLA", "objective", "group", "period", "SLI", "target", "budget left", "state", "credit", "firing"):
         table.add_column(column, justify="right" if column in {"SLI", "target", "budget left", "credit"} else "left")
     for r in readings:
         objective = next(o for o in r.sla.spec.objectives if o.name == r.objective)
         state = r.compliance.state
         table.add_row(
-            r.sla.key, r.objective, ",".join(r.group.values()) or "-", _percent(r.compliance.sli),
+            r.sla.key, r.objective, ",".join(r.group.values()) or "-",
+            so_far(current_period(r.sla.spec.window, at), at), _percent(r.compliance.sli),
             f"{format_percent(objective.target)} %", _percent(r.compliance.budget_remaining, 1),
             f"[{STATE_STYLE[state]}]{state}[/]", "-" if r.credit is None else f"{format_percent(r.credit)} %",
             _alert_names(r),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from pledge.api.models import PredictionOut, Predictions
 from pledge.api.server import running_api
 from pledge.demo.report import at_risk, render_predictions, render_table
 from pledge.demo.scenario import demo_metrics
+from pledge.clock import fixed, system
 from pledge.predictions import warm_up
 from pledge.prom import LocalPrometheus, PrometheusClient
 from pledge.prom.history import load_history
@@ -27,16 +28,17 @@ from pledge.spec import ServiceLevelAgreement, parse_yaml
 from pledge.status import Reading, read_status
 from pledge.synthetic import Metric, Timeline
 
-SETTLE_TIMEOUT = 120.0
 FORECAST_TIMEOUT = 300.0  # the first forecast waits for the model's training on a busy machine
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the demo showed: Prometheus' readings and the API's at-risk list."""
+    """What the demo showed as of ``at``: Prometheus' readings, the API's at-risk list, the text printed."""
 
+    at: float
     readings: list[Reading]
     at_risk: list[PredictionOut]
+    text: str = ""
 
 
 def example_slas() -> list[ServiceLevelAgreement]:
@@ -46,25 +48,10 @@ def example_slas() -> list[ServiceLevelAgreement]:
     return [sla for f in files for sla in parse_yaml(f.read_text(encoding="utf-8"), f.name)]
 
 
-async def _await_alert_evaluation(client: PrometheusClient, after: float) -> None:
-    """Wait until every alert group has been evaluated since the history was loaded."""
-    deadline = time.monotonic() + SETTLE_TIMEOUT
-    while time.monotonic() < deadline:
-        groups = [g for g in await client.rule_groups() if g["name"].endswith("-alerts")]
-        if groups and all(_evaluated_after(g, after) for g in groups):
-            return
-        await asyncio.sleep(1.0)
-
-
-def _evaluated_after(group: dict[str, object], after: float) -> bool:
-    stamp = str(group.get("lastEvaluation", ""))
-    return bool(stamp) and datetime.fromisoformat(stamp).timestamp() > after
-
-
-async def _demo(console: Console, keep: bool, days: int) -> Outcome:
+async def _demo(console: Console, keep: bool, days: int, at: float) -> Outcome:
     slas = example_slas()
     training = asyncio.create_task(warm_up())  # the forecast model trains while the history loads
-    end = float(int(time.time()) // 60 * 60)
+    end = float(int(at) // 60 * 60)
     timeline, metrics = demo_metrics(end, days=days)
     groups = [g for sla in slas for g in generate(sla)]
     with tempfile.TemporaryDirectory(prefix="pledge-demo-") as tmp:
@@ -74,16 +61,13 @@ async def _demo(console: Console, keep: bool, days: int) -> Outcome:
             console.print(f"[bold]Prometheus[/] {prom.url} (pid {prom.pid}), {len(slas)} SLAs, "
                           f"{sum(len(g.rules) for g in groups)} rules")
             await _load(console, prom, timeline, metrics, groups)
-            loaded = time.time()
-            prom.reload([rules_path])
+            prom.reload([rules_path])  # live from here on, for --keep; every figure below is as of `end`
             async with PrometheusClient(prom.url) as client:
-                with console.status("waiting for Prometheus to evaluate the alerts"):
-                    await _await_alert_evaluation(client, loaded)
-                readings = await read_status(client, slas, at=end)
-            console.print(render_table(readings))
+                readings = await read_status(client, slas, end)
+            console.print(render_table(readings, end))
             await training
-            risky = await _serve_api(console, slas, prom.url, keep)
-    return Outcome(readings, risky)
+            risky = await _serve_api(console, slas, prom.url, keep, end)
+    return Outcome(end, readings, risky)
 
 
 async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, metrics: list[Metric], groups: list[RuleGroup]) -> None:
@@ -104,10 +88,12 @@ async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, met
 
 
 async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], prometheus_url: str,
-                     keep: bool) -> list[PredictionOut]:
-    """The API on the same Prometheus, with a one-off token; kept up with --keep."""
+                     keep: bool, at: float) -> list[PredictionOut]:
+    """The API on the same Prometheus, with a one-off token and its clock at the demo's moment;
+    kept up with --keep."""
     token = new_token()
-    async with running_api(slas, prometheus_url, [TokenEntry.from_token("demo", token, ["read:all"])]) as api_url:
+    entries = [TokenEntry.from_token("demo", token, ["read:all"])]
+    async with running_api(slas, prometheus_url, entries, clock=fixed(at)) as api_url:
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=FORECAST_TIMEOUT) as http:
             risky = at_risk(Predictions.model_validate((await http.get(f"{api_url}/v1/predictions")).raise_for_status().json()))
             console.print(render_predictions(risky))
@@ -125,11 +111,14 @@ async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], promet
     return risky
 
 
-def run(keep: bool = False, days: int = 30) -> Outcome:
-    """Run the demo; Ctrl-C stops it cleanly (the context managers stop Prometheus)."""
-    console = Console(width=None if Console().is_terminal else 140)
+def run(keep: bool = False, days: int = 30, at: float | None = None) -> Outcome:
+    """Run the demo as of ``at`` (default now); Ctrl-C stops it cleanly (the context managers stop
+    Prometheus)."""
+    console = Console(width=None if Console().is_terminal else 140, record=True)
+    moment = system() if at is None else at
     try:
-        return asyncio.run(_demo(console, keep, days))
+        outcome = asyncio.run(_demo(console, keep, days, moment))
     except KeyboardInterrupt:
         console.print("stopped; Prometheus shut down")
-        return Outcome([], [])
+        outcome = Outcome(moment, [], [])
+    return dataclasses.replace(outcome, text=console.export_text())

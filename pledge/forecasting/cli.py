@@ -22,7 +22,8 @@ from pledge.forecasting.io import read_counts, read_metric, write_predictions
 from pledge.forecasting.methods import BurnRate, Linear, Method
 from pledge.forecasting.model import Pledge
 from pledge.forecasting.series import Series, SeriesError
-from pledge.files import load, report
+from pledge.clock import system
+from pledge.files import AT_HELP, Moment, load, report
 from pledge.predictions import Prediction, predict
 from pledge.prom.client import PrometheusClient
 from pledge.spec.duration import parse_duration
@@ -150,16 +151,18 @@ def _run(series: Series, goal: Goal, methods: list[Method], horizons: list[int],
 @click.option("--horizon", help="Default: to the end of the calendar period, or 7d for rolling windows.")
 @click.option("--history", default="30d", show_default=True, help="How much history to read.")
 @click.option("--min-probability", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--at", type=Moment(), help=AT_HELP)
 @click.option("--json", "as_json", is_flag=True)
 def forecast(files: tuple[Path, ...], url: str, horizon: str | None, history: str, min_probability: float,
-             as_json: bool) -> None:
+             at: float | None, as_json: bool) -> None:
     """SLAs (and group values) at risk of breaching, most likely first."""
     slas, errors = load(files)
     if errors:
         report(errors)
         raise SystemExit(1)
     span = parse_durations(horizon, "--horizon")[0] if horizon else None
-    found = asyncio.run(_predict(url, slas, span, parse_durations(history, "--history")[0]))
+    moment = system() if at is None else at
+    found = asyncio.run(_predict(url, slas, moment, span, parse_durations(history, "--history")[0]))
     rows = [p for p in found if p.probability >= min_probability]
     if as_json:
         click.echo(json.dumps([_row(p) for p in rows], indent=2, default=str))
@@ -167,9 +170,10 @@ def forecast(files: tuple[Path, ...], url: str, horizon: str | None, history: st
         wide().print(risk_table(rows))
 
 
-async def _predict(url: str, slas: list[ServiceLevelAgreement], horizon: int | None, history: int) -> list[Prediction]:
+async def _predict(url: str, slas: list[ServiceLevelAgreement], at: float, horizon: int | None,
+                   history: int) -> list[Prediction]:
     async with PrometheusClient(url, timeout=60.0) as client:
-        return await predict(client, slas, horizon=horizon, history=history)
+        return await predict(client, slas, at, horizon=horizon, history=history)
 
 
 def _row(p: Prediction) -> dict[str, Any]:

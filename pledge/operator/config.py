@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from pledge.clock import Clock, system
+
 Output = Literal["prometheusrule", "configmap"]
 OUTPUTS: Final[tuple[Output, ...]] = ("prometheusrule", "configmap")
 
@@ -30,7 +32,8 @@ class OperatorConfig:
     ``labels`` go on every rule object (e.g. ``release: kube-prometheus-stack`` for a ruleSelector);
     ``prometheus_url`` enables the status timer, which also writes breach predictions, refreshed every
     ``prediction_interval`` seconds (a forecast round costs far more than a status read); ``retry_delay`` is the first backoff step after a
-    transient API failure (it doubles per retry, up to ``max_retry_delay``).
+    transient API failure (it doubles per retry, up to ``max_retry_delay``). ``clock`` is "now" for
+    status figures, predictions and condition times (a test pins it).
     """
 
     output: Output = "prometheusrule"
@@ -40,6 +43,7 @@ class OperatorConfig:
     prediction_interval: float = 900.0
     retry_delay: float = 5.0
     max_retry_delay: float = 300.0
+    clock: Clock = field(default=system, compare=False)
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:

@@ -26,8 +26,9 @@ from pledge.spec.crd import GROUP, PLURAL, VERSION
 PREFIX = "pledge.dev"
 
 
-def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def stamp(unix: float) -> str:
+    """A Kubernetes timestamp (whole seconds, UTC)."""
+    return dt.datetime.fromtimestamp(int(unix), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class NotOwned(Exception):
@@ -95,8 +96,8 @@ class Operator:
         settings.persistence.finalizer = f"{PREFIX}/finalizer"
         if self.config.prometheus_url is not None:
             client = PrometheusClient(self.config.prometheus_url)
-            self.reader = StatusReader(client, max_age=self.config.status_interval * 0.9)
-            self.predictor = PredictionReader(client, max_age=self.config.prediction_interval * 0.9)
+            self.reader = StatusReader(client, self.config.status_interval * 0.9, self.config.clock)
+            self.predictor = PredictionReader(client, self.config.prediction_interval * 0.9, self.config.clock)
 
     async def login(self, **_: Any) -> kopf.ConnectionInfo:
         """One identity for kopf and for our client: in-cluster service account or kubeconfig."""
@@ -126,7 +127,7 @@ class Operator:
         try:
             sla = parse_sla(document(body))
         except SpecError as exc:
-            patch.status.update(st.invalid(status, generation, exc.problems, now()))
+            patch.status.update(st.invalid(status, generation, exc.problems, stamp(self.config.clock())))
             kopf.warn(body, reason="InvalidSpec", message="; ".join(exc.problems))
             raise kopf.PermanentError(f"invalid SLA, the last valid rules stay: {'; '.join(exc.problems)}") from None
         await self.apply(sla, body, patch, retry, logger)
@@ -138,16 +139,16 @@ class Operator:
         try:
             written = await apply(self.kube, self.kind, wanted, body.meta["uid"])
         except NotOwned as exc:
-            patch.status.update(st.failed(status, generation, "NameConflict", str(exc), now()))
+            patch.status.update(st.failed(status, generation, "NameConflict", str(exc), stamp(self.config.clock())))
             kopf.warn(body, reason="NameConflict", message=str(exc))
             raise kopf.TemporaryError(str(exc), delay=self.config.max_retry_delay) from None
         except KubeError as exc:
-            patch.status.update(st.failed(status, generation, "ApiError", str(exc), now()))
+            patch.status.update(st.failed(status, generation, "ApiError", str(exc), stamp(self.config.clock())))
             if exc.transient:
                 raise kopf.TemporaryError(str(exc), delay=self.config.backoff(retry)) from None
             kopf.warn(body, reason="ApiError", message=str(exc))
             raise kopf.PermanentError(str(exc)) from None
-        patch.status.update(st.applied(status, generation, wanted, self.kind.kind, now()))
+        patch.status.update(st.applied(status, generation, wanted, self.kind.kind, stamp(self.config.clock())))
         self.reconciled += 1
         logger.info(f"{'wrote' if written else 'kept'} {self.kind.kind} {wanted.name}: "
                     f"{wanted.groups} groups, {wanted.rules} rules")

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
+from pledge.clock import Clock
 from pledge.predictions import Prediction, predict
 from pledge.prom import PrometheusClient, PrometheusError
 from pledge.spec import ServiceLevelAgreement
@@ -22,12 +23,14 @@ log = logging.getLogger(__name__)
 
 
 class StatusReader:
-    """Readings of every SLA, refreshed when older than ``max_age`` seconds or missing an SLA."""
+    """Readings of every SLA as of ``now()``, refreshed when older than ``max_age`` seconds (by
+    ``clock``, which measures elapsed time) or missing an SLA."""
 
-    def __init__(self, client: PrometheusClient, max_age: float,
+    def __init__(self, client: PrometheusClient, max_age: float, now: Clock,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.max_age = max_age
+        self.now = now
         self.clock = clock
         self._lock = asyncio.Lock()
         self._read_at = -max_age
@@ -39,7 +42,7 @@ class StatusReader:
             if self.clock() - self._read_at >= self.max_age or key not in self._readings:
                 known = list(slas)
                 found: dict[str, list[Reading]] = {sla.key: [] for sla in known}
-                for reading in await read_status(self.client, known):
+                for reading in await read_status(self.client, known, self.now()):
                     found[reading.sla.key].append(reading)
                 self._readings, self._read_at = found, self.clock()
         return self._readings.get(key, [])
@@ -54,10 +57,11 @@ class PredictionReader:
     A forecast round reads 30 days of history for all SLAs at once and runs the model (seconds): the
     status timer takes what is cached and never waits for a round."""
 
-    def __init__(self, client: PrometheusClient, max_age: float,
+    def __init__(self, client: PrometheusClient, max_age: float, now: Clock,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.max_age = max_age
+        self.now = now
         self.clock = clock
         self._read_at = -max_age
         self._round: asyncio.Task[None] | None = None
@@ -73,7 +77,7 @@ class PredictionReader:
 
     async def _refresh(self, slas: list[ServiceLevelAgreement]) -> None:
         try:
-            found = await predict(self.client, slas)
+            found = await predict(self.client, slas, self.now())
         except PrometheusError as exc:
             log.warning("breach predictions not refreshed, Prometheus failed: %s", exc)
             return

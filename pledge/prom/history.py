@@ -1,24 +1,31 @@
-"""Synthetic history into a running Prometheus: raw series, then recorded series level by level.
+"""Synthetic history into a running Prometheus: raw series, then recorded series level by level,
+then the ALERTS series the alerting rules would have written.
 
 Shared by `pledge demo`, the integration tests and the benchmarks so all three exercise the same
 path: openmetrics blocks for the raw counters, then one `promtool tsdb create-blocks-from rules`
-pass per dependency level of the generated rules.
+pass per dependency level of the generated rules. promtool backfills no alerting rules, so the last
+pass replays them as recording rules of ``ALERTS``: a world built as of a past moment answers
+"what fired then" the way a live Prometheus does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pledge.prom.backfill import Series, backfill_openmetrics, backfill_rules
 from pledge.prom.local import LocalPrometheus
-from pledge.rules.model import RuleGroup
+from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.names import LONG_HISTORY
 from pledge.rules.render import dependency_levels, rule_file, to_yaml
-from pledge.spec.duration import format_duration
+from pledge.rules.queries import ALERTS
+from pledge.spec.duration import format_duration, parse_duration
 from pledge.synthetic import Metric, Timeline
 
 Step = Callable[[str], None]
+Span = Literal["history", "tail", "alerts"]
 
 
 def to_series(timeline: Timeline, metrics: Sequence[Metric]) -> list[Series]:
@@ -32,20 +39,70 @@ def _split(level: list[RuleGroup], keep: Callable[[str], bool], interval: int | 
     return [g for g in groups if g.rules]
 
 
-def write_passes(groups: list[RuleGroup], directory: Path) -> list[tuple[Path, bool]]:
-    """Rule files in backfill order, one per dependency level and span, each flagged True when it
-    needs the whole history (series that later rules read over long ranges) or False when the
-    last minutes will do. The short spans are evaluated at the fastest interval, so their newest
-    sample is fresh enough for alerts that read it right after the backfill."""
+def _held(rule: Rule, interval: int) -> str:
+    """The alert's expression, kept only where it held for the rule's ``for`` at every evaluation
+    (within one interval: subquery steps are aligned to the interval, live evaluations are not)."""
+    if not rule.for_:
+        return rule.expr
+    seconds = parse_duration(rule.for_)
+    held = f"count_over_time(({rule.expr})[{rule.for_}:{format_duration(interval)}])"
+    return f"({rule.expr}) and {held} >= {max(1, seconds // interval)}"
+
+
+def replayed_alerts(groups: list[RuleGroup]) -> list[RuleGroup]:
+    """Each group's alerting rules as recording rules of the firing ``ALERTS`` series, with the
+    labels Prometheus gives them (alertname, alertstate, the rule's labels)."""
+    replayed = []
+    for group in groups:
+        rules = tuple(Rule(_held(r, group.interval), record=ALERTS,
+                           labels={**r.labels, "alertname": r.name, "alertstate": "firing"})
+                      for r in group.rules if r.alert is not None)
+        if rules:
+            replayed.append(RuleGroup(f"{group.name}-replayed", group.interval, rules))
+    return replayed
+
+
+def _longest_for(groups: list[RuleGroup]) -> int:
+    return max((parse_duration(r.for_) for g in groups for r in g.rules if r.for_), default=0)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One rule file to backfill, and how far back it starts from the history's end."""
+
+    path: Path
+    span: Span
+
+    def start(self, history_start: float, end: float, tail: int, groups: list[RuleGroup]) -> float:
+        """``history``: the whole timeline; ``tail``: the last ``tail`` seconds; ``alerts``: the end of
+        the tail, which an alert's ``for`` reads back from."""
+        if self.span == "history":
+            return history_start
+        if self.span == "tail":
+            return end - tail
+        return end - max(min(g.interval for g in groups), tail - _longest_for(groups))
+
+
+def _write(path: Path, groups: list[RuleGroup]) -> Path:
+    path.write_text(to_yaml(rule_file(groups)), encoding="utf-8")
+    return path
+
+
+def write_passes(groups: list[RuleGroup], directory: Path, alerts: bool = True) -> list[Pass]:
+    """Rule files in backfill order: per dependency level, the series later rules read over long
+    ranges (whole history) and the rest (the last minutes will do, evaluated at the fastest
+    interval so their newest sample is fresh); then, with ``alerts``, the replayed alerts."""
     passes = []
     fastest = min(g.interval for g in groups)
     for depth, level in enumerate(dependency_levels(groups)):
-        for whole, part in ((True, _split(level, LONG_HISTORY.__contains__)),
-                            (False, _split(level, lambda name: name not in LONG_HISTORY, fastest))):
+        parts: tuple[tuple[Span, list[RuleGroup]], ...] = (
+            ("history", _split(level, LONG_HISTORY.__contains__)),
+            ("tail", _split(level, lambda name: name not in LONG_HISTORY, fastest)))
+        for span, part in parts:
             if part:
-                path = directory / f"level{depth}-{'history' if whole else 'tail'}.yaml"
-                path.write_text(to_yaml(rule_file(part)), encoding="utf-8")
-                passes.append((path, whole))
+                passes.append(Pass(_write(directory / f"level{depth}-{span}.yaml", part), span))
+    if alerts and (replayed := replayed_alerts(groups)):
+        passes.append(Pass(_write(directory / "alerts-replayed.yaml", replayed), "alerts"))
     return passes
 
 
@@ -59,15 +116,16 @@ async def load_history(
     step: Step | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Raw history for the whole timeline, the base rates over all of it, and every other
-    recorded series over the last ``tail`` seconds only: all a point-in-time reading needs, and
-    it saves evaluating 30-day ranges thousands of times."""
+    """Raw history for the whole timeline, the base rates over all of it, every other recorded
+    series over the last ``tail`` seconds only, and the alerts they fire over the end of the tail
+    (an alert's ``for`` reads that much before): all a point-in-time reading needs, and it saves
+    evaluating 30-day ranges thousands of times."""
     say = step or (lambda _: None)
     say(f"writing {sum(len(m.values) for m in metrics):,} raw samples ({len(metrics)} series)")
     await backfill_openmetrics(prom, to_series(timeline, metrics), progress=progress)
     interval = format_duration(min(g.interval for g in groups))
     end = timeline.end + 1
-    for path, whole in write_passes(groups, prom.workdir):
-        start = timeline.start if whole else end - tail
-        say(f"recording {path.stem} ({format_duration(int(end - start))})")
-        await backfill_rules(prom, [path], start, end, interval)
+    for one in write_passes(groups, prom.workdir):
+        start = one.start(timeline.start, end, tail, groups)
+        say(f"recording {one.path.stem} ({format_duration(int(end - start))})")
+        await backfill_rules(prom, [one.path], start, end, interval)

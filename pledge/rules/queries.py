@@ -198,3 +198,16 @@ def any_sla_matchers(sla_names: list[str]) -> str:
     """``{sla=~"a|b"}``: one selector for many SLAs, names regex- and string-escaped."""
     alternatives = "|".join(sorted({re.escape(n) for n in sla_names}))
     return f'{{sla=~"{escape_label_value(alternatives)}"}}'
+
+
+ALERTS, ALERTS_FOR_STATE = "ALERTS", "ALERTS_FOR_STATE"
+
+
+def firing_alerts(selector: str = "") -> str:
+    """pledge's alerts firing at the query's moment, and since when, from the series the rule
+    evaluator writes (``ALERTS``; ``ALERTS_FOR_STATE`` holds activeAt of alerts with a ``for``).
+
+    Unlike /api/v1/alerts, which only knows now, this answers for any moment the store still holds,
+    so an answer ``at`` a past moment shows the alerts of that moment."""
+    extra = f",{selector}" if selector else ""
+    return f'{{__name__=~"{ALERTS}|{ALERTS_FOR_STATE}",alertstate!="pending",sla!=""{extra}}}'

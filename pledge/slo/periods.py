@@ -71,6 +71,17 @@ def current_period(window: Window, at: float) -> Period:
     return calendar_period(window.calendar, window.timezone, at)
 
 
+def so_far(period: Period, at: float) -> str:
+    """How much of the period ``at`` has seen, in words: "30d rolling", "2026-12 so far (5 h)".
+
+    Early in a calendar period the figures cover only hours: a reader must see that, not a broken SLA."""
+    if period.end <= at or period.label.endswith("rolling"):
+        return period.label
+    hours = (at - period.start) / 3600
+    elapsed = f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
+    return f"{period.label} so far ({elapsed} of {period.seconds / 86400:.0f} d)"
+
+
 def period_starts(calendar: str, timezone: str, start: float, end: float) -> list[int]:
     """Unix starts of every calendar period from the one containing ``start`` to the first after ``end``.
 

@@ -26,7 +26,7 @@ async def detail(url: str, name: str, token: str = "sre-token") -> dict[str, Any
 async def recorded_at(loaded: World, series: str, sla: str) -> float:
     """When the recorded sample the API read was evaluated: the truth is computed for that moment."""
     async with PrometheusClient(loaded.prom.url) as prom:
-        [sample] = await prom.query(f'timestamp({series}{{sla="{sla}"}})', at=world.AT)
+        [sample] = await prom.query(f'max(timestamp({series}{{sla="{sla}"}}))', at=world.AT)
     return sample.value
 
 
@@ -90,12 +90,15 @@ async def test_calendar_month_with_exclusions(api: str, loaded: World) -> None:
 async def test_grouped_sla_per_customer(api: str, loaded: World) -> None:
     rows = {r["group"]["customer"]: r for r in (await detail(api, "grouped"))["objectives"]}
     assert set(rows) == set(world.CUSTOMERS)
+    evaluated = await recorded_at(loaded, "pledge:sli_requests:period_increase", "grouped")  # up to 5m old
     for customer, row in rows.items():
         truth = loaded.truth[customer]
-        exact = 1 - truth.ratio(world.AT - 7 * DAY, world.AT)
+        exact = 1 - truth.ratio(evaluated - 7 * DAY, evaluated)
         print(f"grouped {customer!r}: exact {exact:.8f}, API {row['sli']:.8f}, 1h burn {row['burn_rates']['1h']}")
-        assert row["sli"] == pytest.approx(exact, abs=1e-6), customer
-        assert row["budget_remaining"] == pytest.approx(1 - (1 - exact) / 0.005, abs=1e-3)
+        # sums of 5m rates weigh the minutes at a burst's edges by rate()'s extrapolation: globex's
+        # 30 % hour is off by 5.1e-6 (measured at the default world end); steady customers by 4e-7
+        assert row["sli"] == pytest.approx(exact, abs=1e-5), customer
+        assert row["budget_remaining"] == pytest.approx(1 - (1 - exact) / 0.005, abs=1e-5 / 0.005)
         assert row["state"] == ("Met" if exact >= 0.995 else "Breached")
         assert row["credit_percent"] == ("0" if exact >= 0.995 else "5")
         # a 7-day SLA records no 1d or 3d window: the API sums the recorded 5m rates instead
@@ -145,4 +148,6 @@ async def test_report_beyond_the_recorded_history_reads_the_raw_counters(api: st
     report = response.json()
     [row] = report["rows"]
     assert report["source"] == "raw"
-    assert row["sli"] == pytest.approx(1 - loaded.truth[world.FRESH].ratio(frm, to), abs=3e-6)
+    # increase() extrapolates each edge's partial minute at the range's average rate, which the
+    # fresh SLA's 100 % incident raises: 5.0e-6 measured at the default world end
+    assert row["sli"] == pytest.approx(1 - loaded.truth[world.FRESH].ratio(frm, to), abs=1e-5)

@@ -1,14 +1,15 @@
 """The history the API tests read: five SLAs with known raw counts, and the exact figures from them.
 
-Data ends at the current minute (alerts are evaluated in real time), and starts a day before the
-previous calendar month (Berlin), so that month is a closed period with a full report.
+Data ends at a fixed instant (tests.support.moments: PLEDGE_WORLD_END moves it) and starts a day
+before the previous calendar month (Berlin), so that month is a closed period with a full report.
+The alerts of that instant are backfilled with the recorded series (pledge.prom.history), and the
+API's clock stands at it: every answer is as of the world's end, whatever day the suite runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,19 @@ from pledge.rules import generate, rule_file, to_yaml
 from pledge.rules.model import RuleGroup
 from pledge.slo.exclusions import intervals
 from pledge.spec import ServiceLevelAgreement, parse_sla
-from pledge.synthetic import DAY, HOUR, Metric, Timeline, combine, http_counters, request_counts, split_errors, steady, window
+from pledge.synthetic import (
+    DAY,
+    HOUR,
+    Metric,
+    Timeline,
+    combine,
+    http_counters,
+    request_counts,
+    split_errors,
+    steady,
+    window,
+)
+from tests.support.moments import world_end
 
 NS = "api"
 STEP = 60
@@ -29,10 +42,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NASTY = 'ev"il} or vector(1) \\ x\n{'  # a customer label value built to break naive PromQL
 CUSTOMERS = ("acme", "globex", NASTY)
 Interval = tuple[float, float]
-
-
-def _end() -> float:
-    return float(int(time.time()) // STEP * STEP)
+DEFAULT_END = "2026-11-18T14:37:00Z"  # mid-month: the 7d, 1d and 30d SLAs all sit inside November
 
 
 def month_start(moment: float, months_back: int = 0) -> float:
@@ -41,7 +51,7 @@ def month_start(moment: float, months_back: int = 0) -> float:
     return first.timestamp()
 
 
-END = _end()
+END = world_end(DEFAULT_END)
 PREVIOUS_MONTH = (month_start(END, 1), month_start(END))
 TIMELINE = Timeline(float(int(PREVIOUS_MONTH[0] - DAY) // STEP * STEP), END, STEP)
 SHORT = Timeline(END - 10 * DAY, END, STEP)  # enough for the 7d and 1d SLAs, and much cheaper to record

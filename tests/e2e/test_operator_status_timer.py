@@ -4,11 +4,11 @@ each SLA's status."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
 
+from pledge.clock import fixed, parse_moment
 from pledge.forecasting.model import regressors
 from pledge.operator import OperatorConfig
 from pledge.prom import LocalPrometheus, Series, backfill_openmetrics
@@ -18,11 +18,12 @@ from tests.e2e.test_operator_e2e import example
 
 pytestmark = pytest.mark.integration
 DAY = 86_400
+NOW = parse_moment("2026-11-18T14:37:00Z")  # the operator's clock: status and predictions as of this moment
 
 
 def recorded(sla: str, objective: str, ratio: float, **group: str) -> Series:
     """The period error ratio as the generated rules record it, for the last ten minutes."""
-    now = time.time()
+    now = NOW
     labels = {"sla": sla, "sla_namespace": {"api-availability": "platform"}.get(sla, "shop"),
               "objective": objective, **group}
     return Series(names.ERROR_RATIO_PERIOD, labels, [(now - 600 + 30 * i, ratio) for i in range(20)])
@@ -39,7 +40,7 @@ async def test_timer_writes_objective_readings(cluster: Cluster) -> None:
             recorded("api-availability", "availability", 0.0004),
             recorded("checkout", "availability", 0.002, customer="acme"),
         ])
-        async with running(OperatorConfig(prometheus_url=prometheus.url, status_interval=1)):
+        async with running(OperatorConfig(prometheus_url=prometheus.url, status_interval=1, clock=fixed(NOW))):
             await cluster.create_sla(example("api-availability.yaml"))
             await cluster.create_sla(example("checkout-grouped.yaml"))
             await eventually(lambda: "objectives" in status_of(cluster, "platform", "api-availability")
@@ -59,7 +60,7 @@ async def test_timer_writes_objective_readings(cluster: Cluster) -> None:
 
 def rates(sla: str, objective: str, error_ratio: float, **group: str) -> list[Series]:
     """Two days of recorded 5-minute rates (10 requests per second), what the forecast reads."""
-    now = time.time()
+    now = NOW
     labels = {"sla": sla, "sla_namespace": {"api-availability": "platform"}.get(sla, "shop"),
               "objective": objective, **group}
     stamps = [now - 2 * DAY + 60 * i for i in range(2 * DAY // 60)]
@@ -81,7 +82,8 @@ async def test_timer_writes_breach_predictions(cluster: Cluster, trained: None) 
             *rates("api-availability", "availability", 0.0),
             *rates("checkout", "availability", 0.006, customer="acme"),  # six times the budget rate
         ])
-        config = OperatorConfig(prometheus_url=prometheus.url, status_interval=1, prediction_interval=3600)
+        config = OperatorConfig(prometheus_url=prometheus.url, status_interval=1, prediction_interval=3600,
+                                clock=fixed(NOW))
         async with running(config):
             await cluster.create_sla(example("api-availability.yaml"))
             await cluster.create_sla(example("checkout-grouped.yaml"))
@@ -98,5 +100,5 @@ async def test_timer_writes_breach_predictions(cluster: Cluster, trained: None) 
     assert burning["name"] == "availability (customer=acme)" and burning["state"] == "Met"
     assert float(burning["breachProbability"]) > 0.5
     breach = dt.datetime.fromisoformat(burning["predictedBreachAt"]).timestamp()
-    assert time.time() < breach < time.time() + 7 * DAY  # within the 7-day horizon of a rolling window
+    assert NOW < breach < NOW + 7 * DAY  # within the 7-day horizon of a rolling window
     assert latency == {"name": "latency", "state": "NoData"}  # no history: no prediction

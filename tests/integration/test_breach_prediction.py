@@ -96,7 +96,7 @@ PROBES = {
     "last/likely": (fired("max", f'sla="likely",{PREDICTED}', START + 20 * 60 - STEP), END),  # from the last sample
     "pending/likely": (f'ALERTS{{alertstate="pending",sla="likely",{PREDICTED}}}', START + 5 * 60),
     "others": (fired("min", 'alertname!="SLABreachPredicted"'), END),
-    "grouped/firing": (f'ALERTS{{alertstate="firing",sla="grouped"}}', START + 30 * 60),
+    "grouped/firing": ('ALERTS{alertstate="firing",sla="grouped"}', START + 30 * 60),
 }
 
 

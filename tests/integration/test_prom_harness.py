@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pledge.clock import parse_moment
 from pledge.prom import (
     LocalPrometheus,
     MissingComponent,
@@ -37,8 +38,8 @@ WriteRules = Callable[..., Path]
 
 
 def history_end() -> int:
-    """An hour boundary 35 days ago."""
-    return (int(time.time()) // HOUR - 35 * 24) * HOUR
+    """A fixed hour boundary: the harness works the same for any moment."""
+    return int(parse_moment("2026-10-14T00:00:00Z"))
 
 
 def requests(per_second: float, start: int, end: int, **labels: str) -> Series:
@@ -120,7 +121,7 @@ async def test_old_history_survives_newer_blocks(
     local_prometheus: StartPrometheus,
 ) -> None:
     """Time retention counts back from the newest block: 15d (the default) would drop this."""
-    now = int(time.time())
+    now = history_end()
     prom = local_prometheus()
 
     await backfill_openmetrics(prom, [Series("old", {}, [(now - 40 * 24 * HOUR, 1.0)])])

@@ -34,6 +34,7 @@ Findings (VictoriaMetrics 1.79.5) this module is built on:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -48,8 +49,10 @@ from pathlib import Path
 import httpx
 
 from pledge.prom.backfill import Series
-from pledge.prom.history import Step, to_series, write_passes
+from pledge.prom.client import PrometheusClient
+from pledge.prom.history import Pass, Step, to_series, write_passes
 from pledge.prom.local import free_port, stop_process
+from pledge.rules import rule_file, to_yaml
 from pledge.rules.model import RuleGroup
 from pledge.spec.duration import format_duration
 from pledge.synthetic import Metric, Timeline
@@ -93,6 +96,14 @@ def _spawn(command: list[str], log: Path, ready_url: str) -> subprocess.Popen[by
     raise AssertionError(f"{command[0]} not ready after {_READY_TIMEOUT} s; log tail:\n{_log_tail(log)}")
 
 
+def alerting_pass(groups: list[RuleGroup], directory: Path) -> Pass:
+    """The generated alerting rules as they are, for vmalert's own replay of them."""
+    alerting = [RuleGroup(g.name, g.interval, tuple(r for r in g.rules if r.alert)) for g in groups]
+    path = directory / "alerts.yaml"
+    path.write_text(to_yaml(rule_file([g for g in alerting if g.rules])), encoding="utf-8")
+    return Pass(path, "alerts")
+
+
 @dataclass
 class Victoria:
     """A running victoria-metrics (``url``, Prometheus-compatible) and, once started, its vmalert."""
@@ -116,7 +127,8 @@ class Victoria:
         httpx.get(f"{self.url}/internal/force_flush", timeout=60.0).raise_for_status()
 
     def replay(self, rule_file: Path, start: float, end: float) -> None:
-        """Evaluate the recording rules of ``rule_file`` over [start, end] and store the results.
+        """Evaluate the rules of ``rule_file`` over [start, end] and store the results (alerting
+        rules write their ALERTS series, ``for`` included: vmalert replays them itself).
 
         The rules of one file never read each other (one dependency level), so no delay between
         them; a rule that fails makes vmalert exit non-zero, and the harness with it."""
@@ -146,10 +158,10 @@ class Victoria:
         the rest over the last ``tail`` seconds."""
         say = step or (lambda _: None)
         passes = Path(tempfile.mkdtemp(prefix="passes-", dir=self.workdir))
-        for path, whole in write_passes(groups, passes):
-            start = whole_from if whole and whole_from is not None else end - tail
-            say(f"replaying {path.stem} ({format_duration(int(end - start))})")
-            self.replay(path, start, end)
+        for one in [*write_passes(groups, passes, alerts=False), alerting_pass(groups, passes)]:
+            start = one.start(end - tail if whole_from is None else whole_from, end, tail, groups)
+            say(f"replaying {one.path.stem} ({format_duration(int(end - start))})")
+            self.replay(one.path, start, end)
 
     def start_vmalert(self, rule_files: Sequence[Path]) -> None:
         """Evaluate the rules live (alerts included) on the port VictoriaMetrics proxies to.
@@ -183,3 +195,22 @@ def running_victoria() -> Iterator[Victoria]:
         finally:
             for process in reversed(victoria.processes):
                 stop_process(process)
+
+
+def _evaluated(groups: list[dict[str, object]]) -> list[float]:
+    """When each group was last evaluated (0 for never)."""
+    stamps = [str(g.get("lastEvaluation", "")) for g in groups]
+    return [datetime.fromisoformat(s).timestamp() if s and not s.startswith("0001") else 0.0 for s in stamps]
+
+
+async def alerts_evaluated(url: str, after: float, timeout: float = 180.0) -> None:
+    """Wait until the live vmalert has evaluated every group after ``after`` (wall-clock seconds,
+    as its lastEvaluation stamps are)."""
+    async with PrometheusClient(url) as client:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stamps = _evaluated(await client.rule_groups())
+            if stamps and min(stamps) > after:
+                return
+            await asyncio.sleep(0.5)
+    raise TimeoutError("vmalert did not evaluate every rule group in time")

@@ -1,5 +1,6 @@
 """The API tests' world, stored in VictoriaMetrics instead of Prometheus: raw history imported,
-recorded history replayed by vmalert, and a live vmalert evaluating the same generated rules.
+recorded history and the alerts of the world's end replayed by vmalert, and a live vmalert
+evaluating the same generated rules (to show they evaluate without error).
 
 The test bodies are tests/api's own, imported; only the store behind ``loaded`` changes.
 Nothing here skips: without the binaries the harness fails with an install hint.
@@ -8,16 +9,16 @@ Nothing here skips: without the binaries the harness fails with an install hint.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pledge.clock import system
 from pledge.rules import generate
 from tests.api import world
-from tests.api.conftest import World, alerts_evaluated, api, say
-from tests.support.victoria import running_victoria
+from tests.api.conftest import World, api, say
+from tests.support.victoria import alerts_evaluated, running_victoria
 
 __all__ = ["api", "loaded"]
 
@@ -34,7 +35,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for timeline, raw, groups in world.histories(metrics):
             victoria.load_history(timeline, raw, groups, step=say)
         victoria.record(generate(world.SLAS[world.FRESH]), world.END + 1, world.FRESH_HOURS * 3_600, step=say)
-        loaded_at = time.time()
+        loaded_at = system()  # live evaluations are stamped by the wall clock
         victoria.start_vmalert([rules])
         asyncio.run(alerts_evaluated(victoria.url, loaded_at))
         yield World(victoria, truth, rate_from_previous_sample=True)
