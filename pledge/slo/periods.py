@@ -77,8 +77,9 @@ def so_far(period: Period, at: float) -> str:
     Early in a calendar period the figures cover only hours: a reader must see that, not a broken SLA."""
     if period.end <= at or period.label.endswith("rolling"):
         return period.label
-    hours = (at - period.start) / 3600
-    elapsed = f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
+    seconds = at - period.start
+    elapsed = (f"{seconds // 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.0f} h" if seconds < 2 * 86400
+               else f"{seconds / 86400:.0f} d")
     return f"{period.label} so far ({elapsed} of {period.seconds / 86400:.0f} d)"
 
 
