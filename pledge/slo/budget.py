@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Final
 
 from pledge.spec.model import CreditTier, Objective
+from pledge.spec.model import State as State  # declared with the CRD status (pledge.spec is the bottom layer)
 from pledge.spec.percent import budget_ratio
 
-State = Literal["Met", "AtRisk", "Breached", "NoData"]
+# Most urgent first. NoData ranks above Met: an objective nobody can measure must not hide behind a
+# healthy one (missing metrics are not good news). It ranks below AtRisk and Breached: those are
+# known problems with budget at stake, while NoData may be a quiet service or a broken exporter.
+SEVERITY: Final[tuple[State, ...]] = ("Breached", "AtRisk", "NoData", "Met")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,14 @@ def state(sli: float | None, objective: Objective) -> State:
     if objective.warning is not None and percent < objective.warning:
         return "AtRisk"
     return "Met"
+
+
+def worst_state(states: Iterable[State]) -> State:
+    """The most urgent of ``states`` (an SLA is as bad as its worst objective); NoData for none.
+
+    The one ranking: the API's SLA list and the operator's status both call it, so they agree.
+    """
+    return min(states, key=SEVERITY.index, default="NoData")
 
 
 def compliance(ratio: float | None, objective: Objective) -> Compliance:

@@ -359,6 +359,10 @@ class Condition(Model):
     observed_generation: int | None = None
 
 
+# An objective's state for a period; pledge.slo.budget decides it and ranks it (worst_state).
+State = Literal["Met", "AtRisk", "Breached", "NoData"]
+
+
 class RulesStatus(Model):
     name: str
     groups: int
@@ -369,7 +373,7 @@ class ObjectiveStatus(Model):
     name: str
     sli: str | None = None
     budget_remaining: str | None = None
-    state: Literal["Met", "AtRisk", "Breached", "NoData"] = "NoData"
+    state: State = "NoData"
     breach_probability: str | None = Field(None, description="probability of a breach within the default horizon")
     predicted_breach_at: str | None = Field(None, description="expected breach time (RFC 3339), if one is expected")
 
@@ -379,7 +383,7 @@ class SLAStatus(Model):
     conditions: list[Condition] = []
     rules: RulesStatus | None = None
     objectives: list[ObjectiveStatus] = []
-    state: Literal["Met", "AtRisk", "Breached", "NoData"] | None = None
+    state: State | None = None
     budget_remaining: str | None = None
 
     model_config = ConfigDict(extra="allow")
