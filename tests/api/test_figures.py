@@ -13,7 +13,7 @@ from tests.api.conftest import World, client
 
 pytestmark = pytest.mark.integration
 DAY = 86_400
-BASE = 300  # the period sums start one 5m base window late (pledge.rules.queries.events)
+BASE = 300  # the period sums start one 5m base window late (pledge.rules.sums.summed_events)
 
 
 async def detail(url: str, name: str, token: str = "sre-token") -> dict[str, Any]:
