@@ -53,7 +53,8 @@ from pledge.rules import RuleGroup, dependency_levels, generate, names, rule_fil
 from pledge.rules.generate import PERIOD_INTERVAL
 from pledge.rules.sums import SLI_INTERVAL
 from pledge.spec.duration import format_duration
-from pledge.synthetic import DAY, Timeline
+from pledge.spec.units import DAY
+from pledge.synthetic import Timeline
 
 SETS = ("pledge", "reference")
 SAMPLE_SLA = 0

@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-HOUR = 3_600
-DAY = 86_400
+from pledge.spec.units import DAY, HOUR
+
 ErrorRatio = Callable[[float], float]
 
 

@@ -25,9 +25,10 @@ from pledge.slo.windows import AlertWindows, distinct_windows, period_seconds
 from pledge.spec.duration import format_duration
 from pledge.spec.model import Exclusion, ServiceLevelAgreement
 from pledge.spec.percent import budget_ratio, format_percent, percent_to_ratio
+from pledge.spec.units import DAY
 
 PERIOD_INTERVAL = 300
-ABSENT_LOOKBACK = 86_400
+ABSENT_LOOKBACK = DAY
 
 
 def generate(sla: ServiceLevelAgreement) -> list[RuleGroup]:

@@ -7,10 +7,10 @@ Convention level:metric:operation. Every recorded series carries ``sla``, ``sla_
 from __future__ import annotations
 
 from pledge.spec.duration import format_duration
+from pledge.spec.units import HOUR, MINUTE
 
 IDENTITY_LABELS = ("sla", "sla_namespace", "objective")
-BASE_WINDOW = 300
-HOUR = 3_600
+BASE_WINDOW = 5 * MINUTE
 RAW_WINDOW_LIMIT = HOUR  # windows up to this read raw counters; longer ones the recorded base rates
 
 ERROR_RATIO_PERIOD = "pledge:sli_error_ratio:period"
