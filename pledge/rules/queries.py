@@ -16,12 +16,12 @@ from pledge.rules import names
 from pledge.rules.promql import by, escape_label_value, matchers, sli_rates
 from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
 from pledge.slo.exclusions import intervals
+from pledge.slo.windows import BURN_WINDOWS as BURN_WINDOWS  # re-exported: pledge.api.figures reads it here
 from pledge.spec import ServiceLevelAgreement
 from pledge.spec.duration import format_duration
 from pledge.spec.model import SLI
 
 FIGURE_LABEL = "pledge_figure"
-BURN_WINDOWS = (300, 1_800, 3_600, 6 * 3_600, 86_400, 3 * 86_400)  # 5m 30m 1h 6h 1d 3d
 ERRORS, REQUESTS, PERIOD = "errors", "requests", "period"
 COVERED, RAW_COVERED = "covered", "raw_covered"
 PIECE_LABEL = "pledge_piece"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from pledge.spec.model import Alerting, BurnTier, Window
 from pledge.slo.numbers import clean_decimal
@@ -18,6 +19,9 @@ NOMINAL_CALENDAR = {"week": 7 * DAY, "month": 30 * DAY, "quarter": 91 * DAY}
 MIN_SHORT_WINDOW = 5 * MINUTE  # the base rate window: shorter windows would read too few scrapes
 MIN_LONG_WINDOW = 10 * MINUTE
 SHORT_WINDOW_DIVISOR = 12
+# The burn-rate windows the API reports and charts (5m 30m 1h 6h 1d 3d), whatever an SLA alerts on,
+# so every SLA's page reads alike; one the SLA does not record is summed from its base rates.
+BURN_WINDOWS: Final = (5 * MINUTE, 30 * MINUTE, HOUR, 6 * HOUR, DAY, 3 * DAY)
 
 
 @dataclass(frozen=True)
