@@ -66,6 +66,32 @@ def worst_state(states: Iterable[State]) -> State:
     return min(states, key=SEVERITY.index, default="NoData")
 
 
+@dataclass(frozen=True)
+class Allowance:
+    """An error budget in some unit (events, minutes): the whole of it and what is spent so far."""
+
+    total: float
+    consumed: float
+
+    @property
+    def remaining(self) -> float:
+        """Negative when overspent."""
+        return self.total - self.consumed
+
+
+def event_budget(bad: float, valid: float, objective: Objective) -> Allowance:
+    """Bad events the period may hold so far (the budget share of its valid events), and the bad ones."""
+    return Allowance(total=float(budget_ratio(objective.target)) * valid, consumed=bad)
+
+
+def minute_budget(ratio: float, objective: Objective, measured_period: float, measured_so_far: float) -> Allowance:
+    """Time-equivalent budget: the minutes of total outage the whole period may hold, and the
+    minutes the error ratio has cost so far. Measured seconds leave maintenance out (it counts
+    neither as good nor as bad), so maintenance neither grows nor spends the budget."""
+    total = float(budget_ratio(objective.target)) * measured_period / 60
+    return Allowance(total=total, consumed=ratio * measured_so_far / 60)
+
+
 def compliance(ratio: float | None, objective: Objective) -> Compliance:
     if ratio is None:
         return Compliance(None, None, "NoData")
