@@ -27,7 +27,6 @@ ALERT_AT_RISK = "SLABudgetAtRisk"
 ALERT_EXHAUSTED = "SLABudgetExhausted"
 ALERT_ABSENT = "SLAMetricAbsent"
 ALERT_BREACH_PREDICTED = "SLABreachPredicted"
-ALERT_NAMES = (ALERT_BURN, ALERT_AT_RISK, ALERT_EXHAUSTED, ALERT_ABSENT, ALERT_BREACH_PREDICTED)
 
 # Exported by the API, not recorded by rules: the forecast probability (0..1) that an objective breaches
 # within the forecast horizon. Labels: sla, namespace (the SLA's), objective, then the grouping labels.
