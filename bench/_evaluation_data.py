@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 from pledge.prom import Series
 from pledge.rules import Rule, RuleGroup
-from pledge.rules.generate import PERIOD_INTERVAL, SLI_INTERVAL
+from pledge.rules.generate import PERIOD_INTERVAL
+from pledge.rules.sums import SLI_INTERVAL
 from pledge.slo.numbers import render_number
 from pledge.slo.windows import alert_windows, distinct_windows, period_seconds
 from pledge.spec import ServiceLevelAgreement, parse_sla

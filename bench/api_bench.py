@@ -30,7 +30,7 @@ from pledge.demo.scenario import demo_metrics
 from pledge.prom import LocalPrometheus
 from pledge.prom.history import load_history
 from pledge.rules import generate, rule_file, to_yaml
-from pledge.rules.generate import SLI_INTERVAL
+from pledge.rules.sums import SLI_INTERVAL
 from pledge.spec import ServiceLevelAgreement
 
 HISTORY_DAYS = 31  # longer than the example SLAs' 30-day periods: the steady state, recorded figures throughout

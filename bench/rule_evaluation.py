@@ -50,9 +50,11 @@ import httpx
 from _evaluation_data import INSTANCES, METRIC, NAMESPACE, SCRAPE_STEP, history, reference_groups, service, sla
 from pledge.prom import LocalPrometheus, PrometheusClient, backfill_openmetrics, backfill_rules
 from pledge.rules import RuleGroup, dependency_levels, generate, names, rule_file, to_yaml
-from pledge.rules.generate import PERIOD_INTERVAL, SLI_INTERVAL
+from pledge.rules.generate import PERIOD_INTERVAL
+from pledge.rules.sums import SLI_INTERVAL
 from pledge.spec.duration import format_duration
-from pledge.synthetic import DAY, Timeline
+from pledge.spec.units import DAY
+from pledge.synthetic import Timeline
 
 SETS = ("pledge", "reference")
 SAMPLE_SLA = 0

@@ -11,6 +11,7 @@ import click
 from pledge.files import Moment, load, report
 from pledge.rules import generate as generate_rules
 from pledge.rules import prometheus_rule, rule_file, rule_object_name, to_yaml
+from pledge.rules.render import parse_labels
 from pledge.spec import ServiceLevelAgreement
 from pledge.spec.crd import crd_yaml
 
@@ -69,7 +70,7 @@ def generate(files: tuple[Path, ...], output_format: str, output_dir: Path | Non
     if errors:
         report(errors)
         sys.exit(1)
-    extra = parse_labels(labels)
+    extra = _labels(labels)
     documents = {sla.key: render(sla, output_format, extra) for sla in slas}
     if output_dir is None:
         click.echo("---\n".join(documents.values()), nl=False)
@@ -81,14 +82,11 @@ def generate(files: tuple[Path, ...], output_format: str, output_dir: Path | Non
         click.echo(f"wrote {path}", err=True)
 
 
-def parse_labels(labels: tuple[str, ...]) -> dict[str, str]:
-    parsed = {}
-    for label in labels:
-        key, sep, value = label.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f'expected KEY=VALUE, got "{label}"', param_hint="--label")
-        parsed[key] = value
-    return parsed
+def _labels(labels: tuple[str, ...]) -> dict[str, str]:
+    try:
+        return parse_labels(",".join(labels))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--label") from None
 
 
 def render(sla: ServiceLevelAgreement, output_format: str, labels: dict[str, str]) -> str:

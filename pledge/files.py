@@ -1,8 +1,10 @@
-"""What a command line names, SLA files and moments: read here once for `pledge` and its lazily
-loaded commands, so those commands never import the top-level CLI."""
+"""What a command line names, SLA files and moments: read here once for `pledge`, its lazily loaded
+commands (so those never import the top-level CLI) and the API's directory source, so a directory of
+SLAs means the same everywhere."""
 
 from __future__ import annotations
 
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import click
@@ -13,15 +15,23 @@ from pledge.spec import ServiceLevelAgreement, SpecError, parse_yaml
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def expand(paths: tuple[Path, ...]) -> list[Path]:
-    """Files as given, directories as their YAML files (sorted, not recursive)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES))
-        else:
-            files.append(path)
-    return files
+def yaml_files(folder: Traversable) -> list[Traversable]:
+    """A folder's YAML files, sorted by name, not recursive (a folder may be packaged data)."""
+    return sorted((f for f in folder.iterdir() if f.name.endswith(YAML_SUFFIXES)), key=lambda f: f.name)
+
+
+def read_slas(file: Traversable, source: str) -> list[ServiceLevelAgreement]:
+    """One file's SLAs; an unreadable file is a SpecError too, so callers collect one kind of problem."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([f"(file): cannot read: {exc.strerror}"], source) from None
+    return parse_yaml(text, source)
+
+
+def expand(paths: tuple[Path, ...]) -> list[Traversable]:
+    """Files as given, directories as their YAML files."""
+    return [file for path in paths for file in (yaml_files(path) if path.is_dir() else [path])]
 
 
 def load(paths: tuple[Path, ...]) -> tuple[list[ServiceLevelAgreement], list[SpecError]]:
@@ -30,11 +40,9 @@ def load(paths: tuple[Path, ...]) -> tuple[list[ServiceLevelAgreement], list[Spe
     errors: list[SpecError] = []
     for path in expand(paths):
         try:
-            slas.extend(parse_yaml(path.read_text(encoding="utf-8"), str(path)))
+            slas.extend(read_slas(path, str(path)))
         except SpecError as exc:
             errors.append(exc)
-        except OSError as exc:
-            errors.append(SpecError([f"(file): cannot read: {exc.strerror}"], str(path)))
     return slas, errors
 
 

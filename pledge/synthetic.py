@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-HOUR = 3_600
-DAY = 86_400
+from pledge.spec.units import DAY, HOUR
+
 ErrorRatio = Callable[[float], float]
 
 
@@ -110,10 +110,3 @@ def latency_histogram(labels: dict[str, str], requests: list[int], slow: list[in
     ]
     metrics.append(Metric("http_request_duration_seconds_count", dict(labels), cumulative(list(requests))))
     return metrics
-
-
-def exact_error_ratio(requests: list[int], bad: list[int], timeline: Timeline, start: float, end: float) -> float:
-    """Ground truth: failed / all requests whose step ends inside (start, end]."""
-    pairs = [(n, b) for n, b, t in zip(requests, bad, timeline.timestamps[1:]) if start < t <= end]
-    total = sum(n for n, _ in pairs)
-    return sum(b for _, b in pairs) / total if total else 0.0

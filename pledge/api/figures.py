@@ -17,11 +17,11 @@ from pledge.api.auth import Principal
 from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut, Source
 from pledge.prom import Alert, PrometheusClient, RangeSeries, Sample
 from pledge.rules import names, queries
-from pledge.slo.budget import burn_rate, error_ratio
+from pledge.slo.budget import Allowance, burn_rate, error_ratio, event_budget, minute_budget
 from pledge.slo.exclusions import excluded_seconds, intervals
 from pledge.slo.periods import Period
 from pledge.slo.windows import alert_windows, distinct_windows
-from pledge.spec import ServiceLevelAgreement, budget_ratio, format_duration, format_percent
+from pledge.spec import ServiceLevelAgreement, format_duration, format_percent
 from pledge.spec.model import Objective
 from pledge.spec.percent import percent_to_ratio
 from pledge.status import Reading, firing_at, group_of, readings_for
@@ -94,10 +94,12 @@ def _stamp(unix: float) -> dt.datetime:
 
 def _minutes(ratio: float, objective: Objective, span: Span) -> Budget:
     """Time-equivalent budget of the whole period (maintenance excluded) and what the SLI spent."""
-    total = float(budget_ratio(objective.target)) * (span.period.seconds - span.excluded_whole) / 60
     elapsed = min(span.period.end, span.at) - span.period.start - sum(b - a for a, b in span.excluded)
-    consumed = ratio * elapsed / 60
-    return Budget(total=total, consumed=consumed, remaining=total - consumed)
+    return _budget(minute_budget(ratio, objective, span.period.seconds - span.excluded_whole, elapsed))
+
+
+def _budget(allowance: Allowance) -> Budget:
+    return Budget(total=allowance.total, consumed=allowance.consumed, remaining=allowance.remaining)
 
 
 def _alert(alert: Alert) -> AlertOut:
@@ -112,14 +114,13 @@ def objective_detail(reading: Reading, figures: Figures, span: Span) -> Objectiv
     ratio = 1.0 - reading.compliance.sli if reading.compliance.sli is not None else None
     burn = {w: burn_rate(figures[w][key], objective) if key in figures[w] else None for w in WINDOW_LABELS}
     burn["period"] = burn_rate(ratio, objective) if ratio is not None else None
-    allowed = float(budget_ratio(objective.target)) * valid
     minutes = None if objective.sli.latency is not None else _minutes(ratio or 0.0, objective, span)
     return ObjectiveDetail(
         objective=reading.objective, group=reading.group, sli=reading.compliance.sli,
         target=ratio_float(objective.target),
         warning=ratio_float(objective.warning) if objective.warning is not None else None,
         state=reading.compliance.state, budget_remaining=reading.compliance.budget_remaining,
-        events_total=valid, events_bad=bad, budget_events=Budget(total=allowed, consumed=bad, remaining=allowed - bad),
+        events_total=valid, events_bad=bad, budget_events=_budget(event_budget(bad, valid, objective)),
         budget_minutes=minutes, burn_rates=burn, credit_percent=_credit(reading),
         alerts=[_alert(a) for a in reading.alerts])
 

@@ -6,14 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from pledge.api.auth import Principal
-from pledge.api.models import ObjectiveSummary, SLAPage, SLASummary, State
+from pledge.api.models import ObjectiveSummary, SLAPage, SLASummary
 from pledge.prom import PrometheusClient
+from pledge.slo.budget import State, worst_state
 from pledge.spec import ServiceLevelAgreement
 from pledge.spec.percent import percent_to_ratio
 from pledge.status import Reading, read_status
-
-SEVERITY: dict[State, int] = {"Met": 0, "NoData": 1, "AtRisk": 2, "Breached": 3}
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -38,10 +36,6 @@ class Filters:
         return reading.group.get("customer") == self.customer
 
 
-def worst(states: list[State]) -> State:
-    return max(states, key=SEVERITY.__getitem__, default="NoData")
-
-
 def summary(sla: ServiceLevelAgreement, readings: list[Reading]) -> SLASummary:
     rows = []
     for r in readings:
@@ -52,7 +46,7 @@ def summary(sla: ServiceLevelAgreement, readings: list[Reading]) -> SLASummary:
     spec = sla.spec
     return SLASummary(namespace=sla.metadata.namespace, name=sla.metadata.name, service=spec.service,
                       customer=spec.customer, tier=spec.tier, owner=spec.owner, window=spec.window.describe(),
-                      state=worst([r.state for r in rows]), objectives=rows)
+                      state=worst_state(r.state for r in rows), objectives=rows)
 
 
 async def sla_page(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal, filters: Filters,

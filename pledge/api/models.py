@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-State = Literal["Met", "AtRisk", "Breached", "NoData"]
+from pledge.slo.budget import State as State  # re-exported: the routes read it here
+
 Source = Literal["recorded", "raw"]
 SOURCE_DESCRIPTION = ("recorded: read from the series pledge's rules record; raw: computed from the SLI's counters "
                       "because the recorded history is shorter than the period (rules deployed recently)")

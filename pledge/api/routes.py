@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 from pledge.api.auth import Caller, Principal
 from pledge.api.figures import (
-    Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows, scoped,
+    WINDOW_LABELS, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows, scoped,
 )
 from pledge.api.listing import Filters, sla_page
 from pledge.api.models import History, HistoryPoint, HistorySeries, SLADetail, SLAPage, State
@@ -23,7 +23,16 @@ from pledge.spec import ServiceLevelAgreement, parse_duration
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
-BurnWindow = Literal["5m", "30m", "1h", "6h", "1d", "3d"]
+
+
+def _burn_window(label: str) -> str:
+    """One of the API's burn windows (pledge.slo.windows.BURN_WINDOWS); a 422 lists them otherwise."""
+    if label not in WINDOW_LABELS:
+        raise ValueError(f"must be one of {', '.join(WINDOW_LABELS)}")
+    return label
+
+
+BurnWindow = Annotated[str, AfterValidator(_burn_window), WithJsonSchema({"type": "string", "enum": list(WINDOW_LABELS)})]
 MAX_POINTS = 11_000
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from pledge.api.auth import TokenStore, parse_tokens
-from pledge.spec import ServiceLevelAgreement, SpecError, parse_sla, parse_yaml
+from pledge.files import read_slas, yaml_files
+from pledge.spec import ServiceLevelAgreement, SpecError, parse_sla
 
 if TYPE_CHECKING:
     from pledge.kube import Kube
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
 TOKENS_KEY = "tokens.yaml"
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class Background(Protocol):
@@ -65,9 +64,9 @@ def read_directory(folder: Traversable | Path) -> list[ServiceLevelAgreement]:
     """Every SLA in the folder's YAML files (sorted, not recursive); all problems at once."""
     slas: list[ServiceLevelAgreement] = []
     problems: list[str] = []
-    for file in sorted((f for f in folder.iterdir() if f.name.endswith(YAML_SUFFIXES)), key=lambda f: f.name):
+    for file in yaml_files(folder):
         try:
-            slas.extend(parse_yaml(file.read_text(encoding="utf-8"), file.name))
+            slas.extend(read_slas(file, file.name))
         except SpecError as exc:
             problems.append(str(exc))
     if problems:

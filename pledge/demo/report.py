@@ -9,10 +9,11 @@ from rich.table import Table
 from pledge.api.models import PredictionOut, Predictions
 from pledge.clock import rfc3339
 from pledge.slo.periods import current_period, so_far
+from pledge.slo.budget import State
 from pledge.spec.percent import format_percent
 from pledge.status import Reading
 
-STATE_STYLE = {"Met": "green", "AtRisk": "yellow", "Breached": "red", "NoData": "dim"}
+STATE_STYLE: dict[State, str] = {"Met": "green", "AtRisk": "yellow", "Breached": "red", "NoData": "dim"}
 
 
 def _percent(value: float | None, digits: int = 3) -> str:

@@ -14,9 +14,8 @@ import random
 
 from pledge.slo.exclusions import intervals
 from pledge.spec.model import Exclusion
+from pledge.spec.units import DAY, HOUR
 from pledge.synthetic import (
-    DAY,
-    HOUR,
     ErrorRatio,
     Metric,
     Timeline,

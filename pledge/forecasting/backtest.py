@@ -13,7 +13,7 @@ import numpy as np
 
 from pledge.forecasting.counts import Counts, breached, counts
 from pledge.forecasting.goal import Goal
-from pledge.forecasting.methods import Method, Prediction
+from pledge.forecasting.methods import Method, RowPredictions
 from pledge.forecasting.scoring import Tally, tally
 from pledge.forecasting.series import Ints, Series
 
@@ -36,7 +36,7 @@ class Decisions:
     method: str
     horizon: int
     steps: Ints
-    prediction: Prediction
+    prediction: RowPredictions
 
 
 def replay(series: Series, goal: Goal) -> Replay:

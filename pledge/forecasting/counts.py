@@ -15,8 +15,7 @@ from pledge.forecasting.goal import Goal
 from pledge.forecasting.series import Floats, Ints, Series, SeriesError, check_window
 from pledge.slo.periods import period_starts
 from pledge.spec.model import Window
-
-DAY = 86_400
+from pledge.spec.units import DAY, HOUR
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def counts(series: Series, goal: Goal) -> Counts:
         complete = bounds[period] >= series.timestamps[0] - series.step
         start = np.where(complete, first, -1)
     if n * series.step < DAY:
-        raise SeriesError(f"need at least one day of history, got {n * series.step / 3600:g} h")
+        raise SeriesError(f"need at least one day of history, got {n * series.step / HOUR:g} h")
     return Counts(series, goal, prefix(series.errors), prefix(series.total), np.where(start < 0, -1, start))
 
 

@@ -11,9 +11,10 @@ import numpy as np
 
 from pledge.forecasting.counts import Counts, burn, recent
 from pledge.forecasting.series import Floats, Ints
+from pledge.slo.windows import BURN_WINDOWS
+from pledge.spec.units import DAY, HOUR, WEEK
 
-BURN_WINDOWS = (300, 1_800, 3_600, 6 * 3_600, 86_400, 3 * 86_400, 7 * 86_400)
-DAY, WEEK = 86_400, 7 * 86_400
+FEATURE_WINDOWS = (*BURN_WINDOWS, WEEK)  # the API's burn windows, and a week for the slow trend
 
 
 def log_burn(x: Floats) -> Floats:
@@ -30,7 +31,7 @@ def seasonal_burn(c: Counts, s: Ints, i: Ints, ahead: int, lag: int) -> Floats:
 
 def peak_burn(c: Counts, s: Ints, i: Ints, seconds: int = DAY) -> Floats:
     """Worst hourly burn over the last day: yesterday's peak says what today's may bring."""
-    hours = [burn(c, s, np.maximum(i - h * (3_600 // c.step), 0), 3_600) for h in range(max(1, seconds // 3_600))]
+    hours = [burn(c, s, np.maximum(i - h * (HOUR // c.step), 0), HOUR) for h in range(max(1, seconds // HOUR))]
     worst: Floats = np.max(np.column_stack(hours), axis=1)
     return worst
 
@@ -38,9 +39,9 @@ def peak_burn(c: Counts, s: Ints, i: Ints, seconds: int = DAY) -> Floats:
 def current(c: Counts, s: Ints, i: Ints) -> Floats:
     """The columns that do not depend on how far ahead we look (computed once per decision)."""
     stamps = c.series.timestamps[i].astype(np.float64)
-    _, hour_traffic = recent(c, s, i, 3_600)
+    _, hour_traffic = recent(c, s, i, HOUR)
     _, day_traffic = recent(c, s, i, DAY)
-    return np.column_stack([log_burn(burn(c, s, i, w)) for w in BURN_WINDOWS] + [
+    return np.column_stack([log_burn(burn(c, s, i, w)) for w in FEATURE_WINDOWS] + [
         log_burn(peak_burn(c, s, i)),
         np.log10((hour_traffic * 24 + 1) / (day_traffic + 1)),
         np.log10(day_traffic * c.goal.budget + 0.01),

@@ -19,8 +19,11 @@ WARN_AT = 0.5
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """Per row: P(breach within the horizon), expected breach offset and its interval, in steps (0: none)."""
+class RowPredictions:
+    """Per row: P(breach within the horizon), expected breach offset and its interval, in steps (0: none).
+
+    A method's raw arrays; pledge.predictions.Prediction is one objective's forecast as the API shows it.
+    """
 
     probability: Floats
     expected: Ints
@@ -35,14 +38,14 @@ class Prediction:
 class Method(Protocol):
     name: str
 
-    def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> Prediction: ...
+    def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> RowPredictions: ...
 
 
-def _certain(hit: Ints, horizon_steps: int, extra: np.ndarray | None = None) -> Prediction:
+def _certain(hit: Ints, horizon_steps: int, extra: np.ndarray | None = None) -> RowPredictions:
     inside = (hit > 0) & (hit <= horizon_steps)
     if extra is not None:
         inside |= extra
-    return Prediction(inside.astype(np.float64), hit, hit, hit)
+    return RowPredictions(inside.astype(np.float64), hit, hit, hit)
 
 
 class Linear:
@@ -50,7 +53,7 @@ class Linear:
 
     name = "linear"
 
-    def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> Prediction:
+    def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> RowPredictions:
         steps = max(1, horizon // c.step)
         return _certain(first_crossing(required_burn(c, s, i, steps), burn(c, s, i, LINEAR_WINDOW)), steps)
 
@@ -61,7 +64,7 @@ class BurnRate:
 
     name = "burnrate"
 
-    def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> Prediction:
+    def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> RowPredictions:
         steps = max(1, horizon // c.step)
         fired = np.zeros(i.size, dtype=bool)
         rate = np.zeros(i.size)

@@ -18,7 +18,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from pledge.forecasting.backtest import Replay, decision_steps, replay
 from pledge.forecasting.counts import Counts, burn, first_crossing, required_burn
 from pledge.forecasting.features import current, features, future_burn, log_burn
-from pledge.forecasting.methods import Prediction
+from pledge.forecasting.methods import RowPredictions
 from pledge.forecasting.scenarios import suite
 from pledge.forecasting.series import Floats, Ints
 
@@ -84,14 +84,14 @@ def crossing(need: Floats, log_rate: Floats, at: Ints) -> Ints:
 class Pledge:
     name = "pledge"
 
-    def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> Prediction:
+    def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> RowPredictions:
         return self.outlook(c, s, i, horizon)[0]
 
-    def outlook(self, c: Counts, s: Ints, i: Ints, horizon: int) -> tuple[Prediction, Floats]:
+    def outlook(self, c: Counts, s: Ints, i: Ints, horizon: int) -> tuple[RowPredictions, Floats]:
         """The prediction and the median log burn over the whole horizon (for the projected SLI)."""
         if not i.size:  # e.g. a history breached throughout: nothing to decide
             none = np.zeros(0, dtype=np.int64)
-            return Prediction(np.zeros(0), none, none, none), np.zeros(0)
+            return RowPredictions(np.zeros(0), none, none, none), np.zeros(0)
         steps = max(1, horizon // c.step)
         need = required_burn(c, s, i, steps)
         grid = sub_horizons(horizon, c.step)
@@ -103,7 +103,7 @@ class Pledge:
             chance = np.where(worst <= 0, 1.0, 1.0 - ndtr((log_burn(worst) - mu) / sigma))
         chance = np.where(np.isinf(worst), 0.0, chance)
         probability = np.where(paged(c, s, i, need), 1.0, np.max(chance, axis=1))
-        prediction = Prediction(probability, crossing(need, mu, at), crossing(need, mu + Z90 * sigma, at),
+        prediction = RowPredictions(probability, crossing(need, mu, at), crossing(need, mu + Z90 * sigma, at),
                                 crossing(need, mu - Z90 * sigma, at))
         return prediction, mu[:, -1]
 

@@ -18,7 +18,8 @@ from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.series import Series, exclude
 from pledge.spec.duration import Duration
 from pledge.spec.model import Exclusion, Window
-from pledge.synthetic import DAY, HOUR, ErrorRatio, Timeline, combine, diurnal, request_counts, split_errors, steady, window
+from pledge.spec.units import DAY, HOUR
+from pledge.synthetic import ErrorRatio, Timeline, combine, diurnal, request_counts, split_errors, steady, window
 
 START = 1_767_225_600  # 2026-01-01T00:00:00Z, a Thursday: calendar months start inside the data
 STEP = 300

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 import kopf
 
-from pledge.operator.config import ENV, OUTPUTS, OperatorConfig, parse_labels
+from pledge.operator.config import ENV, OUTPUTS, OperatorConfig
 from pledge.operator.handlers import register
+from pledge.rules.render import parse_labels
 
 
 def _labels(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:

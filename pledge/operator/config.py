@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from pledge.clock import Clock, system
+from pledge.rules.render import parse_labels
 
 Output = Literal["prometheusrule", "configmap"]
 OUTPUTS: Final[tuple[Output, ...]] = ("prometheusrule", "configmap")
@@ -76,14 +77,3 @@ def _output(value: str) -> Output:
         if value == output:
             return output
     raise ValueError(f'output must be one of {", ".join(OUTPUTS)}, got "{value}"')
-
-
-def parse_labels(text: str) -> dict[str, str]:
-    """"release=kps,team=sre" -> {"release": "kps", "team": "sre"} (empty text: no labels)."""
-    labels: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f'expected KEY=VALUE, got "{item}"')
-        labels[key.strip()] = value.strip()
-    return labels

@@ -13,13 +13,11 @@ from typing import Any, Final
 
 from pledge.operator.objects import Desired
 from pledge.predictions import Prediction
-from pledge.slo.budget import State
+from pledge.slo.budget import worst_state
 from pledge.spec.model import Condition, ObjectiveStatus, RulesStatus, SLAStatus
 from pledge.status import Reading
 
 ORDER: Final = ("Ready", "Valid", "RulesApplied")
-# Worst first: the SLA's overall state is that of its worst objective.
-SEVERITY: Final[tuple[State, ...]] = ("Breached", "AtRisk", "Met", "NoData")
 
 
 def condition(kind: str, ok: bool, reason: str, message: str, generation: int | None) -> Condition:
@@ -102,8 +100,7 @@ def objectives(readings: Sequence[Reading], predictions: Sequence[Prediction] = 
         **_prediction_fields(r, predictions),
     ) for r in readings]
     budgets = [r.compliance.budget_remaining for r in readings if r.compliance.budget_remaining is not None]
-    worst: State = next((s for s in SEVERITY if any(r.compliance.state == s for r in readings)), "NoData")
     return SLAStatus(
-        objectives=entries, state=worst, budget_remaining=f"{min(budgets):.3f}" if budgets else None,
+        objectives=entries, state=worst_state(r.compliance.state for r in readings), budget_remaining=f"{min(budgets):.3f}" if budgets else None,
     ).model_dump(by_alias=True, include={"objectives", "state", "budget_remaining"}, exclude_none=True) | (
         {} if budgets else {"budgetRemaining": None})  # null removes a stale figure (merge patch)

@@ -10,14 +10,14 @@ period figures with explicit ranges.
 from __future__ import annotations
 
 from pledge.rules import names
-from pledge.rules.names import HOUR
 from pledge.rules.context import Context
 from pledge.rules.model import Rule
 from pledge.rules.promql import local_time
-from pledge.slo.exclusions import EPOCH_MONDAY, WEEK
+from pledge.slo.exclusions import EPOCH_MONDAY
 from pledge.spec.duration import format_duration
+from pledge.spec.units import DAY, HOUR, WEEK
 
-LONGEST = {"week": 7 * 86_400, "month": 31 * 86_400, "quarter": 92 * 86_400}
+LONGEST = {"week": WEEK, "month": 31 * DAY, "quarter": 92 * DAY}
 
 
 def period_index(calendar: str, timezone: str, shift: int = 0) -> str:

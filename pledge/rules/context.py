@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pledge.rules import names
 from pledge.rules.model import Rule
 from pledge.rules.promql import matchers
+from pledge.rules.sums import on_identity
 from pledge.slo.windows import alert_windows
 from pledge.spec.model import Objective, ServiceLevelAgreement
 from pledge.spec.percent import budget_ratio
@@ -19,7 +19,7 @@ class Context:
         self.identity = {**sla.identity(), "objective": objective.name}
         self.grouping = list(sla.spec.grouping)
         self.matchers = matchers(self.identity)
-        self.on = f"on({', '.join([*names.IDENTITY_LABELS, *self.grouping])})"
+        self.on = on_identity(self.grouping)
         self.budget = budget_ratio(objective.target)
         self.tiers = alert_windows(sla.spec.alerting, sla.spec.window)
 

@@ -18,16 +18,17 @@ from pledge.rules.calendar import calendar_base_rules, calendar_period_rules
 from pledge.rules.context import Context
 from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.promql import any_of, by, in_interval, in_recurrence, selector, sli_rates
+from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
 from pledge.slo.exclusions import recurrence
 from pledge.slo.numbers import render_number
 from pledge.slo.windows import AlertWindows, distinct_windows, period_seconds
 from pledge.spec.duration import format_duration
 from pledge.spec.model import Exclusion, ServiceLevelAgreement
 from pledge.spec.percent import budget_ratio, format_percent, percent_to_ratio
+from pledge.spec.units import DAY
 
-SLI_INTERVAL = 30
 PERIOD_INTERVAL = 300
-ABSENT_LOOKBACK = 86_400
+ABSENT_LOOKBACK = DAY
 
 
 def generate(sla: ServiceLevelAgreement) -> list[RuleGroup]:
@@ -82,11 +83,7 @@ def _window_ratio(c: Context, window: int) -> str:
     if window <= names.RAW_WINDOW_LIMIT:
         errors, requests = sli_rates(c.objective.sli, window, c.grouping)
         return f"{errors} / ({requests} > 0)"
-    span = format_duration(window - base)
-    return c.ratio(
-        f"sum_over_time({c.series(names.errors_rate(base))}[{span}])",
-        f"sum_over_time({c.series(names.requests_rate(base))}[{span}])",
-    )
+    return summed_ratio(c.matchers, window, c.grouping)
 
 
 def _metadata(c: Context) -> list[Rule]:
@@ -105,11 +102,8 @@ def _metadata(c: Context) -> list[Rule]:
 def period_rules(c: Context) -> list[Rule]:
     window = c.sla.spec.window
     if window.rolling is not None:
-        span = format_duration(int(window.rolling) - names.BASE_WINDOW)
-        events = [
-            c.record(names.ERRORS_PERIOD, f"sum_over_time({c.series(names.errors_rate(names.BASE_WINDOW))}[{span}]) * {SLI_INTERVAL}"),
-            c.record(names.REQUESTS_PERIOD, f"sum_over_time({c.series(names.requests_rate(names.BASE_WINDOW))}[{span}]) * {SLI_INTERVAL}"),
-        ]
+        bad, valid = summed_events(c.matchers, window.rolling)
+        events = [c.record(names.ERRORS_PERIOD, bad), c.record(names.REQUESTS_PERIOD, valid)]
     else:
         events = calendar_period_rules(c)
     return [

@@ -7,10 +7,10 @@ Convention level:metric:operation. Every recorded series carries ``sla``, ``sla_
 from __future__ import annotations
 
 from pledge.spec.duration import format_duration
+from pledge.spec.units import HOUR, MINUTE
 
 IDENTITY_LABELS = ("sla", "sla_namespace", "objective")
-BASE_WINDOW = 300
-HOUR = 3_600
+BASE_WINDOW = 5 * MINUTE
 RAW_WINDOW_LIMIT = HOUR  # windows up to this read raw counters; longer ones the recorded base rates
 
 ERROR_RATIO_PERIOD = "pledge:sli_error_ratio:period"
@@ -27,7 +27,6 @@ ALERT_AT_RISK = "SLABudgetAtRisk"
 ALERT_EXHAUSTED = "SLABudgetExhausted"
 ALERT_ABSENT = "SLAMetricAbsent"
 ALERT_BREACH_PREDICTED = "SLABreachPredicted"
-ALERT_NAMES = (ALERT_BURN, ALERT_AT_RISK, ALERT_EXHAUSTED, ALERT_ABSENT, ALERT_BREACH_PREDICTED)
 
 # Exported by the API, not recorded by rules: the forecast probability (0..1) that an objective breaches
 # within the forecast horizon. Labels: sla, namespace (the SLA's), objective, then the grouping labels.

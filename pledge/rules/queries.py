@@ -13,15 +13,15 @@ import re
 from collections.abc import Iterable
 
 from pledge.rules import names
-from pledge.rules.generate import SLI_INTERVAL
 from pledge.rules.promql import by, escape_label_value, matchers, sli_rates
+from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
 from pledge.slo.exclusions import intervals
+from pledge.slo.windows import BURN_WINDOWS as BURN_WINDOWS  # re-exported: pledge.api.figures reads it here
 from pledge.spec import ServiceLevelAgreement
 from pledge.spec.duration import format_duration
 from pledge.spec.model import SLI
 
 FIGURE_LABEL = "pledge_figure"
-BURN_WINDOWS = (300, 1_800, 3_600, 6 * 3_600, 86_400, 3 * 86_400)  # 5m 30m 1h 6h 1d 3d
 ERRORS, REQUESTS, PERIOD = "errors", "requests", "period"
 COVERED, RAW_COVERED = "covered", "raw_covered"
 PIECE_LABEL = "pledge_piece"
@@ -41,33 +41,12 @@ def _tag(expr: str, figure: str) -> str:
     return _label(expr, FIGURE_LABEL, figure)
 
 
-def _on(grouping: list[str]) -> str:
-    return f"on({', '.join([*names.IDENTITY_LABELS, *grouping])})"
-
-
-def events(selector: str, span: float) -> tuple[str, str]:
-    """(bad events, valid events) over the ``span`` seconds before the evaluation time.
-
-    Same convention as the period rules: the range starts one base window late, since the first
-    5m rate already covers the five minutes before it.
-    """
-    base = names.BASE_WINDOW
-    window = format_duration(max(SLI_INTERVAL, int(span) - base))
-    bad, valid = (f"sum_over_time({series(base)}{{{selector}}}[{window}]) * {SLI_INTERVAL}"
-                  for series in (names.errors_rate, names.requests_rate))
-    return bad, valid
-
-
 def window_ratio(selector: str, window: int, grouping: list[str], recorded: bool) -> str:
     """Error ratio over ``window``: the recorded series, or the sum of the recorded base rates when
     the SLA's rules do not record that window (a 7-day SLA has no 1h window)."""
     if recorded:
         return f"{names.error_ratio(window)}{{{selector}}}"
-    base = names.BASE_WINDOW
-    span = format_duration(window - base)
-    errors, requests = (f"sum_over_time({series(base)}{{{selector}}}[{span}])"
-                        for series in (names.errors_rate, names.requests_rate))
-    return f"{errors} / {_on(grouping)} ({requests} > 0)"
+    return summed_ratio(selector, window, grouping)
 
 
 RECORDED_FIGURES = {names.ERRORS_PERIOD: ERRORS, names.REQUESTS_PERIOD: REQUESTS,
@@ -131,7 +110,7 @@ def detail(sla: ServiceLevelAgreement, selector: str, recorded: frozenset[int], 
     if exact_span is None:
         plain += [names.ERRORS_PERIOD, names.REQUESTS_PERIOD]
     else:
-        bad, valid = events(selector, exact_span)
+        bad, valid = summed_events(selector, exact_span)
         tagged += [_tag(bad, ERRORS), _tag(valid, REQUESTS)]
     return " or ".join([any_name(plain, selector), *tagged, coverage(selector, history)])
 
@@ -184,7 +163,7 @@ def period_ratio(selector: str) -> str:
 def period_events(selector: str, span: float) -> str:
     """One query for a report: bad and valid events over ``span`` seconds, told apart by a label,
     and whether the recorded series cover that span."""
-    bad, valid = events(selector, span)
+    bad, valid = summed_events(selector, span)
     return f"{_tag(bad, ERRORS)} or {_tag(valid, REQUESTS)} or {coverage(selector, span)}"
 
 

@@ -39,6 +39,18 @@ def rule_object_name(sla: ServiceLevelAgreement) -> str:
     return f"pledge-{sla.metadata.name}"
 
 
+def parse_labels(text: str) -> dict[str, str]:
+    """Labels for rule objects, as the CLIs' options and the operator's environment give them:
+    "release=kps,team=sre" -> {"release": "kps", "team": "sre"} (empty text: no labels)."""
+    labels: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f'expected KEY=VALUE, got "{item}"')
+        labels[key.strip()] = value.strip()
+    return labels
+
+
 def prometheus_rule(sla: ServiceLevelAgreement, groups: list[RuleGroup], labels: dict[str, str] | None = None) -> dict[str, Any]:
     """A prometheus-operator PrometheusRule; ``labels`` let a ruleSelector (e.g. release: x) pick it up."""
     return {

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Final
 
 from pledge.spec.model import CreditTier, Objective
+from pledge.spec.model import State as State  # declared with the CRD status (pledge.spec is the bottom layer)
 from pledge.spec.percent import budget_ratio
 
-State = Literal["Met", "AtRisk", "Breached", "NoData"]
+# Most urgent first. NoData ranks above Met: an objective nobody can measure must not hide behind a
+# healthy one (missing metrics are not good news). It ranks below AtRisk and Breached: those are
+# known problems with budget at stake, while NoData may be a quiet service or a broken exporter.
+SEVERITY: Final[tuple[State, ...]] = ("Breached", "AtRisk", "NoData", "Met")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,40 @@ def state(sli: float | None, objective: Objective) -> State:
     if objective.warning is not None and percent < objective.warning:
         return "AtRisk"
     return "Met"
+
+
+def worst_state(states: Iterable[State]) -> State:
+    """The most urgent of ``states`` (an SLA is as bad as its worst objective); NoData for none.
+
+    The one ranking: the API's SLA list and the operator's status both call it, so they agree.
+    """
+    return min(states, key=SEVERITY.index, default="NoData")
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """An error budget in some unit (events, minutes): the whole of it and what is spent so far."""
+
+    total: float
+    consumed: float
+
+    @property
+    def remaining(self) -> float:
+        """Negative when overspent."""
+        return self.total - self.consumed
+
+
+def event_budget(bad: float, valid: float, objective: Objective) -> Allowance:
+    """Bad events the period may hold so far (the budget share of its valid events), and the bad ones."""
+    return Allowance(total=float(budget_ratio(objective.target)) * valid, consumed=bad)
+
+
+def minute_budget(ratio: float, objective: Objective, measured_period: float, measured_so_far: float) -> Allowance:
+    """Time-equivalent budget: the minutes of total outage the whole period may hold, and the
+    minutes the error ratio has cost so far. Measured seconds leave maintenance out (it counts
+    neither as good nor as bad), so maintenance neither grows nor spends the budget."""
+    total = float(budget_ratio(objective.target)) * measured_period / 60
+    return Allowance(total=total, consumed=ratio * measured_so_far / 60)
 
 
 def compliance(ratio: float | None, objective: Objective) -> Compliance:

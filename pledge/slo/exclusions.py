@@ -13,9 +13,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pledge.spec.model import WEEKDAYS, Exclusion
+from pledge.spec.units import DAY, HOUR, MINUTE, WEEK
 
-DAY = 86_400
-WEEK = 7 * DAY
 EPOCH_MONDAY = 4 * DAY  # 1970-01-01 was a Thursday; 1970-01-05 the first Monday
 OFFSET_YEARS = range(2025, 2036)  # DST changes rendered into rules (each costs evaluation time); after it the last offset holds
 Interval = tuple[float, float]
@@ -34,7 +33,7 @@ class Recurrence:
 def recurrence(exclusion: Exclusion) -> Recurrence:
     assert exclusion.schedule is not None and exclusion.at is not None and exclusion.duration is not None
     hours, minutes = (int(p) for p in exclusion.at.split(":"))
-    start = hours * 3_600 + minutes * 60
+    start = hours * HOUR + minutes * MINUTE
     if exclusion.schedule == "weekly":
         assert exclusion.day is not None
         return Recurrence(WEEK, WEEKDAYS.index(exclusion.day) * DAY + start, int(exclusion.duration), exclusion.timezone)
@@ -124,14 +123,14 @@ def _occurrences(recur: Recurrence, start: float, end: float) -> list[Interval]:
 def _near_edge(recur: Recurrence, unix: float) -> bool:
     shift = EPOCH_MONDAY if recur.period == WEEK else 0
     phase = (_local_seconds(recur, unix) - shift - recur.start) % recur.period
-    return phase > recur.period - 2 * 3_600 or phase < recur.duration + 2 * 3_600  # DST may repeat it
+    return phase > recur.period - 2 * HOUR or phase < recur.duration + 2 * HOUR  # DST may repeat it
 
 
 def _skip(recur: Recurrence, unix: float) -> float:
     """Jump to two hours before the next occurrence (room for a DST shift), in whole minutes."""
     shift = EPOCH_MONDAY if recur.period == WEEK else 0
     phase = (_local_seconds(recur, unix) - shift - recur.start) % recur.period
-    jump = recur.period - phase - 2 * 3_600
+    jump = recur.period - phase - 2 * HOUR
     return max(60.0, jump - jump % 60)
 
 

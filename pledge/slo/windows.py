@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from pledge.spec.model import Alerting, BurnTier, Window
 from pledge.slo.numbers import clean_decimal
+from pledge.spec.units import DAY, HOUR, MINUTE
 
-DAY = 86_400
 REFERENCE_PERIOD = 30 * DAY
 NOMINAL_CALENDAR = {"week": 7 * DAY, "month": 30 * DAY, "quarter": 91 * DAY}
-MIN_SHORT_WINDOW = 300  # the base rate window: shorter windows would read too few scrapes
-MIN_LONG_WINDOW = 600
+MIN_SHORT_WINDOW = 5 * MINUTE  # the base rate window: shorter windows would read too few scrapes
+MIN_LONG_WINDOW = 10 * MINUTE
 SHORT_WINDOW_DIVISOR = 12
+# The burn-rate windows the API reports and charts (5m 30m 1h 6h 1d 3d), whatever an SLA alerts on,
+# so every SLA's page reads alike; one the SLA does not record is summed from its base rates.
+BURN_WINDOWS: Final = (5 * MINUTE, 30 * MINUTE, HOUR, 6 * HOUR, DAY, 3 * DAY)
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,8 @@ class AlertWindows:
 
 # name, severity, long window for a 30-day period, share of the budget it spends (SRE workbook 5-8)
 SRE_WORKBOOK: tuple[tuple[str, str, int, Decimal], ...] = (
-    ("page-fast", "page", 3_600, Decimal("0.02")),
-    ("page-slow", "page", 6 * 3_600, Decimal("0.05")),
+    ("page-fast", "page", HOUR, Decimal("0.02")),
+    ("page-slow", "page", 6 * HOUR, Decimal("0.05")),
     ("ticket-fast", "ticket", DAY, Decimal("0.1")),
     ("ticket-slow", "ticket", 3 * DAY, Decimal("0.1")),
 )

@@ -13,7 +13,9 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-_UNITS: dict[str, int] = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+from pledge.spec.units import DAY, HOUR, MINUTE, WEEK
+
+_UNITS: dict[str, int] = {"w": WEEK, "d": DAY, "h": HOUR, "m": MINUTE, "s": 1}
 _PATTERN = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 DURATION_REGEX = r"^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
 
@@ -32,7 +34,7 @@ def format_duration(seconds: int) -> str:
     if seconds <= 0:
         raise ValueError(f"duration must be positive, got {seconds}s")
     parts = []
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+    for unit, size in (("d", DAY), ("h", HOUR), ("m", MINUTE), ("s", 1)):
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count}{unit}")

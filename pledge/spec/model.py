@@ -19,6 +19,7 @@ from pledge.spec.duration import Duration
 from pledge.spec.errors import validate
 from pledge.spec.percent import Percent, Probability
 from pledge.spec.promql import check_selector, check_window_template
+from pledge.spec.units import DAY, WEEK
 
 API_VERSION: Final = "pledge.dev/v1alpha1"
 KIND: Final = "ServiceLevelAgreement"
@@ -60,7 +61,7 @@ class Window(Model):
     def _exactly_one(self) -> Window:
         if (self.rolling is None) == (self.calendar is None):
             raise ValueError('set exactly one of "rolling" (e.g. 30d) or "calendar" (week, month or quarter)')
-        if self.rolling is not None and self.rolling < 86_400:
+        if self.rolling is not None and self.rolling < DAY:
             raise ValueError(f'rolling: must be at least 1d (shorter periods leave no room for burn-rate alerts), got "{self.rolling}"')
         return self
 
@@ -290,7 +291,7 @@ class Exclusion(Model):
             raise ValueError(f'schedule "{self.schedule}" needs "at" (HH:MM) and "duration" (e.g. 2h)')
         if (self.schedule == "weekly") != (self.day is not None):
             raise ValueError('"day" is required for a weekly schedule and not allowed for a daily one')
-        limit = 86_400 if self.schedule == "daily" else 604_800
+        limit = DAY if self.schedule == "daily" else WEEK
         if self.duration >= limit:
             raise ValueError(f'duration: must be shorter than the {self.schedule} period, got "{self.duration}"')
         return self
@@ -302,7 +303,7 @@ class SLASpec(Model):
     tier: str | None = None
     owner: str | None = None
     description: str = ""
-    window: Window = Window(rolling=Duration(30 * 86_400))
+    window: Window = Window(rolling=Duration(30 * DAY))
     grouping: list[LabelName] = []
     objectives: Annotated[list[Objective], Field(min_length=1)]
     alerting: Alerting = Alerting()
@@ -359,6 +360,10 @@ class Condition(Model):
     observed_generation: int | None = None
 
 
+# An objective's state for a period; pledge.slo.budget decides it and ranks it (worst_state).
+State = Literal["Met", "AtRisk", "Breached", "NoData"]
+
+
 class RulesStatus(Model):
     name: str
     groups: int
@@ -369,7 +374,7 @@ class ObjectiveStatus(Model):
     name: str
     sli: str | None = None
     budget_remaining: str | None = None
-    state: Literal["Met", "AtRisk", "Breached", "NoData"] = "NoData"
+    state: State = "NoData"
     breach_probability: str | None = Field(None, description="probability of a breach within the default horizon")
     predicted_breach_at: str | None = Field(None, description="expected breach time (RFC 3339), if one is expected")
 
@@ -379,7 +384,7 @@ class SLAStatus(Model):
     conditions: list[Condition] = []
     rules: RulesStatus | None = None
     objectives: list[ObjectiveStatus] = []
-    state: Literal["Met", "AtRisk", "Breached", "NoData"] | None = None
+    state: State | None = None
     budget_remaining: str | None = None
 
     model_config = ConfigDict(extra="allow")

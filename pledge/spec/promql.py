@@ -14,12 +14,6 @@ def _parse(text: str) -> object:
         raise ValueError(f'is not valid PromQL ({exc}): "{text}"') from exc
 
 
-def check_expression(text: str) -> str:
-    """Any valid PromQL expression."""
-    _parse(text)
-    return text.strip()
-
-
 def check_selector(text: str | None) -> str | None:
     """A plain metric selector such as ``http_requests_total{code=~"5.."}`` (pledge adds rate())."""
     if text is None:

@@ -8,12 +8,12 @@ import pytest
 
 from pledge.prom import PrometheusClient
 from pledge.slo.exclusions import excluded_seconds, intervals
+from pledge.spec.units import DAY
 from tests.api import world
 from tests.api.conftest import World, client
 
 pytestmark = pytest.mark.integration
-DAY = 86_400
-BASE = 300  # the period sums start one 5m base window late (pledge.rules.queries.events)
+BASE = 300  # the period sums start one 5m base window late (pledge.rules.sums.summed_events)
 
 
 async def detail(url: str, name: str, token: str = "sre-token") -> dict[str, Any]:

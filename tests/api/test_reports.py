@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from pledge.slo.exclusions import excluded_seconds, intervals
+from pledge.spec.units import DAY
 from tests.api import world
 from tests.api.conftest import World, client
 
 pytestmark = pytest.mark.integration
-DAY = 86_400
 
 
 def month_label(start: float) -> str:

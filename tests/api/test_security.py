@@ -9,11 +9,11 @@ from urllib.parse import quote
 import pytest
 
 from pledge.api.auth import TokenEntry, TokenStore, hash_token
+from pledge.spec.units import DAY
 from tests.api import world
 from tests.api.conftest import World, client
 
 pytestmark = pytest.mark.integration
-DAY = 86_400
 REPORT = f"/report?from={world.END - 2 * DAY}&to={world.END - DAY}"
 ROUTES = ["/v1/slas", f"/v1/slas/{world.NS}/grouped", f"/v1/slas/{world.NS}/grouped/report?period=2026-10",
           f"/v1/slas/{world.NS}/grouped/history?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z", "/metrics"]

@@ -13,11 +13,11 @@ from pledge.forecasting.model import regressors
 from pledge.operator import OperatorConfig
 from pledge.prom import LocalPrometheus, Series, backfill_openmetrics
 from pledge.rules import names
+from pledge.spec.units import DAY
 from tests.e2e.conftest import SLAS, Cluster, eventually, running
 from tests.e2e.test_operator_e2e import example
 
 pytestmark = pytest.mark.integration
-DAY = 86_400
 NOW = parse_moment("2026-11-18T14:37:00Z")  # the operator's clock: status and predictions as of this moment
 
 

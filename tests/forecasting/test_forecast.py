@@ -20,9 +20,9 @@ from pledge.predictions import predictions_from
 from pledge.prom.client import PrometheusClient
 from pledge.spec import parse_yaml
 from pledge.spec.model import Window
+from pledge.spec.units import DAY
 from decimal import Decimal
 
-DAY = 86_400
 NAB = Path(__file__).resolve().parents[1] / "data" / "nab"  # one NAB series (MIT, LICENSE.txt) shipped for the test
 
 

@@ -18,8 +18,9 @@ from pledge.slo.budget import compliance, error_ratio
 from pledge.slo.periods import calendar_period, period_starts
 from pledge.spec.duration import Duration
 from pledge.spec.model import Window
+from pledge.spec.units import DAY
 
-DAY, STEP = 86_400, 300
+STEP = 300
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 

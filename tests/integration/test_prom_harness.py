@@ -28,10 +28,10 @@ from pledge.prom import (
     check_rules,
     find_binary,
 )
+from pledge.spec.units import HOUR
 
 pytestmark = pytest.mark.integration
 
-HOUR = 3600
 STEP = 30
 StartPrometheus = Callable[..., LocalPrometheus]
 WriteRules = Callable[..., Path]

@@ -22,9 +22,9 @@ from pledge.slo.exclusions import (
     utc_offsets,
 )
 from pledge.spec.model import Exclusion
+from pledge.spec.units import HOUR
 
 UTC = dt.timezone.utc
-HOUR = 3_600
 BERLIN = "Europe/Berlin"
 
 

@@ -11,10 +11,11 @@ import yaml
 from click.testing import CliRunner
 
 from pledge.operator.cli import operator
-from pledge.operator.config import OperatorConfig, parse_labels
+from pledge.operator.config import OperatorConfig
 from pledge.operator.objects import HASH_ANNOTATION, content_hash, controller, desired, intact, matches, owned_by
 from pledge.operator.status import applied, condition, failed, invalid, merge
 from pledge.rules import generate, rule_file
+from pledge.rules.render import parse_labels
 from pledge.spec import parse_sla
 from pledge.spec.model import SLAStatus
 

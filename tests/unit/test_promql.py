@@ -36,9 +36,9 @@ from pledge.rules.promql import (
 from pledge.slo.exclusions import in_recurrence as python_in_recurrence
 from pledge.slo.exclusions import recurrence
 from pledge.spec.model import SLI, Exclusion
+from pledge.spec.units import DAY, HOUR
 
 UTC = dt.timezone.utc
-HOUR, DAY = 3_600, 86_400
 
 
 # --- a tiny evaluator for label-free time arithmetic ----------------------------------------------------
