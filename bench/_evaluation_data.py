@@ -8,22 +8,22 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from pledge.prom import Series
+from pledge.testing import Series
 from pledge.rules import Rule, RuleGroup
 from pledge.rules.generate import PERIOD_INTERVAL
 from pledge.rules.sums import SLI_INTERVAL
 from pledge.slo.numbers import render_number
 from pledge.slo.windows import alert_windows, distinct_windows, period_seconds
-from pledge.spec import ServiceLevelAgreement, parse_sla
-from pledge.spec.duration import format_duration
-from pledge.spec.percent import budget_ratio
-from pledge.synthetic import Timeline, http_counters, request_counts, split_errors, steady
+from pledge.sla import ServiceLevelAgreement, parse_sla
+from pledge.sla.duration import format_duration
+from pledge.sla.percent import budget_ratio
+from pledge.testing.synthetic import Timeline, http_counters, request_counts, split_errors, steady
 
 NAMESPACE = "bench"
 # Three instances x two status codes: six raw series per SLA, of which the error selector matches three.
 INSTANCES = ("i1", "i2", "i3")
 SCRAPE_STEP = 60
-METRIC = "http_requests_total"  # what pledge.synthetic.http_counters writes
+METRIC = "http_requests_total"  # what pledge.testing.synthetic.http_counters writes
 
 
 def service(index: int) -> str:

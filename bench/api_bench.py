@@ -27,11 +27,11 @@ from pledge.api.auth import TokenEntry
 from pledge.api.server import running_api
 from pledge.demo.run import example_slas
 from pledge.demo.scenario import demo_metrics
-from pledge.prom import LocalPrometheus
-from pledge.prom.history import load_history
+from pledge.testing import LocalPrometheus
+from pledge.testing.history import load_history
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.rules.sums import SLI_INTERVAL
-from pledge.spec import ServiceLevelAgreement
+from pledge.sla import ServiceLevelAgreement
 
 HISTORY_DAYS = 31  # longer than the example SLAs' 30-day periods: the steady state, recorded figures throughout
 TOKEN = "bench-token"

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from pledge.operator.config import OperatorConfig  # noqa: E402
 from pledge.operator.objects import desired  # noqa: E402
-from pledge.spec import parse_sla  # noqa: E402
+from pledge.sla import parse_sla  # noqa: E402
 from tests.e2e.conftest import SLAS, Cluster, LeanApiServer, emulated  # noqa: E402
 
 GOAL_SECONDS, GOAL_MB = 60.0, 300.0

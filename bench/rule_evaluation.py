@@ -48,13 +48,14 @@ from typing import Any
 import httpx
 
 from _evaluation_data import INSTANCES, METRIC, NAMESPACE, SCRAPE_STEP, history, reference_groups, service, sla
-from pledge.prom import LocalPrometheus, PrometheusClient, backfill_openmetrics, backfill_rules
+from pledge.prom import PrometheusClient
+from pledge.testing import LocalPrometheus, backfill_openmetrics, backfill_rules
 from pledge.rules import RuleGroup, dependency_levels, generate, names, rule_file, to_yaml
 from pledge.rules.generate import PERIOD_INTERVAL
 from pledge.rules.sums import SLI_INTERVAL
-from pledge.spec.duration import format_duration
-from pledge.spec.units import DAY
-from pledge.synthetic import Timeline
+from pledge.sla.duration import format_duration
+from pledge.sla.units import DAY
+from pledge.testing.synthetic import Timeline
 
 SETS = ("pledge", "reference")
 SAMPLE_SLA = 0

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import yaml
 
 from pledge.rules import generate, rule_file, to_yaml
-from pledge.spec import ServiceLevelAgreement, parse_sla
+from pledge.sla import ServiceLevelAgreement, parse_sla
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 COUNT = 10_000

@@ -12,8 +12,8 @@ from pledge.files import Moment, load, report
 from pledge.rules import generate as generate_rules
 from pledge.rules import prometheus_rule, rule_file, rule_object_name, to_yaml
 from pledge.rules.render import parse_labels
-from pledge.spec import ServiceLevelAgreement
-from pledge.spec.crd import crd_yaml
+from pledge.sla import ServiceLevelAgreement
+from pledge.sla.crd import crd_yaml
 
 
 class LazyGroup(click.Group):

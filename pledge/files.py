@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from pledge.clock import parse_moment
-from pledge.spec import ServiceLevelAgreement, SpecError, parse_yaml
+from pledge.sla import ServiceLevelAgreement, SpecError, parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -24,8 +24,8 @@ from kubernetes.aio.client.models import V1ConfigMap
 from kubernetes.aio.config import ConfigException, load_incluster_config, load_kube_config
 from kubernetes.aio.watch import Watch
 
-from pledge.spec import KIND
-from pledge.spec.crd import GROUP, PLURAL, VERSION
+from pledge.sla import KIND
+from pledge.sla.crd import GROUP, PLURAL, VERSION
 
 MERGE_PATCH = "application/merge-patch+json"
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})

@@ -21,9 +21,9 @@ from pledge.forecasting.series import Series
 from pledge.prom import PrometheusClient
 from pledge.rules.queries import any_sla_matchers
 from pledge.slo.budget import State
-from pledge.spec import ServiceLevelAgreement
-from pledge.spec.model import Objective
-from pledge.spec.percent import format_percent
+from pledge.sla import ServiceLevelAgreement
+from pledge.sla.model import Objective
+from pledge.sla.percent import format_percent
 from pledge.status import group_of
 
 HISTORY = 30 * 86_400

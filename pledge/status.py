@@ -13,7 +13,7 @@ from decimal import Decimal
 from pledge.prom import Alert, PrometheusClient, Sample
 from pledge.rules import names, queries
 from pledge.slo.budget import Compliance, compliance, credit_percent
-from pledge.spec import ServiceLevelAgreement
+from pledge.sla import ServiceLevelAgreement
 
 
 @dataclass(frozen=True)

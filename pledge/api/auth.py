@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from pledge.spec import ServiceLevelAgreement
+from pledge.sla import ServiceLevelAgreement
 
 READ_ALL = "read:all"
 CUSTOMER = "customer:"

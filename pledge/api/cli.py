@@ -14,7 +14,7 @@ from pledge.api.auth import TokenStore
 from pledge.api.server import serve_forever
 from pledge.api.settings import Settings, load_settings
 from pledge.api.sources import Background, DirectorySource, KubernetesSource, SecretTokens, SLASource, read_directory
-from pledge.spec import SpecError
+from pledge.sla import SpecError
 
 
 def _fail(message: str) -> NoReturn:

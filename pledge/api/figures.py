@@ -21,9 +21,9 @@ from pledge.slo.budget import Allowance, burn_rate, error_ratio, event_budget, m
 from pledge.slo.exclusions import excluded_seconds, intervals
 from pledge.slo.periods import Period
 from pledge.slo.windows import alert_windows, distinct_windows
-from pledge.spec import ServiceLevelAgreement, format_duration, format_percent
-from pledge.spec.model import Objective
-from pledge.spec.percent import percent_to_ratio
+from pledge.sla import ServiceLevelAgreement, format_duration, format_percent
+from pledge.sla.model import Objective
+from pledge.sla.percent import percent_to_ratio
 from pledge.status import Reading, firing_at, group_of, readings_for
 
 Key = tuple[str, tuple[tuple[str, str], ...]]

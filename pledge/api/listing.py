@@ -9,8 +9,8 @@ from pledge.api.auth import Principal
 from pledge.api.models import ObjectiveSummary, SLAPage, SLASummary
 from pledge.prom import PrometheusClient
 from pledge.slo.budget import State, worst_state
-from pledge.spec import ServiceLevelAgreement
-from pledge.spec.percent import percent_to_ratio
+from pledge.sla import ServiceLevelAgreement
+from pledge.sla.percent import percent_to_ratio
 from pledge.status import Reading, read_status
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.routes import At
 from pledge.api.state import api_state
 from pledge.predictions import Prediction, predict
-from pledge.spec import parse_duration
-from pledge.spec.percent import percent_to_ratio
+from pledge.sla import parse_duration
+from pledge.sla.percent import percent_to_ratio
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 MIN_HORIZON, MAX_HORIZON = 300, 92 * 86_400  # one 5-minute step; a calendar quarter

@@ -19,7 +19,7 @@ from pledge.api.routes import At, find_sla
 from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.periods import Period, named_period
-from pledge.spec import ServiceLevelAgreement, format_percent
+from pledge.sla import ServiceLevelAgreement, format_percent
 from pledge.status import Reading
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})

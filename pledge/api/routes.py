@@ -19,7 +19,7 @@ from pledge.api.state import ApiState, api_state
 from pledge.rules import queries
 from pledge.slo.budget import budget_remaining, burn_rate
 from pledge.slo.periods import current_period
-from pledge.spec import ServiceLevelAgreement, parse_duration
+from pledge.sla import ServiceLevelAgreement, parse_duration
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]

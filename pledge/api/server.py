@@ -18,7 +18,7 @@ from pledge.api.auth import TokenEntry, TokenStore
 from pledge.api.settings import Settings
 from pledge.api.sources import StaticSource
 from pledge.clock import Clock, system
-from pledge.spec import ServiceLevelAgreement
+from pledge.sla import ServiceLevelAgreement
 
 START_TIMEOUT = 10.0
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from pledge.api.auth import TokenStore, parse_tokens
 from pledge.files import read_slas, yaml_files
-from pledge.spec import ServiceLevelAgreement, SpecError, parse_sla
+from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 
 if TYPE_CHECKING:
     from pledge.kube import Kube

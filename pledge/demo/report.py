@@ -10,7 +10,7 @@ from pledge.api.models import PredictionOut, Predictions
 from pledge.clock import rfc3339
 from pledge.slo.periods import current_period, so_far
 from pledge.slo.budget import State
-from pledge.spec.percent import format_percent
+from pledge.sla.percent import format_percent
 from pledge.status import Reading
 
 STATE_STYLE: dict[State, str] = {"Met": "green", "AtRisk": "yellow", "Breached": "red", "NoData": "dim"}
@@ -28,7 +28,8 @@ def render_table(readings: list[Reading], at: float) -> Table:
     """Every objective and group as of ``at``, with the part of its period the figures cover."""
     table = Table(title=f"SLAs as Prometheus recorded them, at {rfc3339(at)}")
     for column in ("SLA", "objective", "group", "period", "SLI", "target", "budget left", "state", "credit", "firing"):
-        table.add_column(column, justify="right" if column in {"SLI", "target", "budget left", "credit"} else "left")
+        table.add_column(column, justify="right" if column in {"SLI", "target", "budget left", "credit"} else "left",
+                         no_wrap=column != "firing")  # only the list of alerts may wrap
     for r in readings:
         objective = next(o for o in r.sla.spec.objectives if o.name == r.objective)
         state = r.compliance.state

@@ -21,12 +21,13 @@ from pledge.demo.report import at_risk, render_predictions, render_table
 from pledge.demo.scenario import demo_metrics
 from pledge.clock import fixed, system
 from pledge.predictions import warm_up
-from pledge.prom import LocalPrometheus, PrometheusClient
-from pledge.prom.history import load_history
+from pledge.prom import PrometheusClient
+from pledge.testing import LocalPrometheus
+from pledge.testing.history import load_history
 from pledge.rules import RuleGroup, generate, rule_file, to_yaml
-from pledge.spec import ServiceLevelAgreement, parse_yaml
+from pledge.sla import ServiceLevelAgreement, parse_yaml
 from pledge.status import Reading, read_status
-from pledge.synthetic import Metric, Timeline
+from pledge.testing.synthetic import Metric, Timeline
 
 FORECAST_TIMEOUT = 300.0  # the first forecast waits for the model's training on a busy machine
 
@@ -114,7 +115,7 @@ async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], promet
 def run(keep: bool = False, days: int = 30, at: float | None = None) -> Outcome:
     """Run the demo as of ``at`` (default now); Ctrl-C stops it cleanly (the context managers stop
     Prometheus)."""
-    console = Console(width=None if Console().is_terminal else 140, record=True)
+    console = Console(width=None if Console().is_terminal else 160, record=True)
     moment = system() if at is None else at
     try:
         outcome = asyncio.run(_demo(console, keep, days, moment))

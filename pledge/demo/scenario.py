@@ -13,9 +13,9 @@ from __future__ import annotations
 import random
 
 from pledge.slo.exclusions import intervals
-from pledge.spec.model import Exclusion
-from pledge.spec.units import DAY, HOUR
-from pledge.synthetic import (
+from pledge.sla.model import Exclusion
+from pledge.sla.units import DAY, HOUR
+from pledge.testing.synthetic import (
     ErrorRatio,
     Metric,
     Timeline,

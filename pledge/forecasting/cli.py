@@ -26,8 +26,8 @@ from pledge.clock import system
 from pledge.files import AT_HELP, Moment, load, report
 from pledge.predictions import Prediction, predict
 from pledge.prom.client import PrometheusClient
-from pledge.spec.duration import parse_duration
-from pledge.spec.model import ServiceLevelAgreement, Window
+from pledge.sla.duration import parse_duration
+from pledge.sla.model import ServiceLevelAgreement, Window
 
 METHODS: dict[str, type[Method]] = {"pledge": Pledge, "linear": Linear, "burnrate": BurnRate}
 _CALENDAR = re.compile(r"^calendar:(week|month|quarter)(?::(.+))?$")

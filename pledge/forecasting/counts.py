@@ -14,8 +14,8 @@ import numpy as np
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.series import Floats, Ints, Series, SeriesError, check_window
 from pledge.slo.periods import period_starts
-from pledge.spec.model import Window
-from pledge.spec.units import DAY, HOUR
+from pledge.sla.model import Window
+from pledge.sla.units import DAY, HOUR
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import numpy as np
 from pledge.forecasting.counts import Counts, burn, recent
 from pledge.forecasting.series import Floats, Ints
 from pledge.slo.windows import BURN_WINDOWS
-from pledge.spec.units import DAY, HOUR, WEEK
+from pledge.sla.units import DAY, HOUR, WEEK
 
 FEATURE_WINDOWS = (*BURN_WINDOWS, WEEK)  # the API's burn windows, and a week for the slow trend
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from pledge.slo.budget import burn_rate
 from pledge.slo.windows import AlertWindows, alert_windows
-from pledge.spec.model import SLI, Alerting, Exclusion, Objective, RatioSLI, ServiceLevelAgreement, Window
-from pledge.spec.percent import budget_ratio
+from pledge.sla.model import SLI, Alerting, Exclusion, Objective, RatioSLI, ServiceLevelAgreement, Window
+from pledge.sla.percent import budget_ratio
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ import numpy as np
 from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.io import parse_time
 from pledge.forecasting.series import Floats, Series, build
-from pledge.spec.duration import Duration
-from pledge.spec.model import Window
+from pledge.sla.duration import Duration
+from pledge.sla.model import Window
 
 PROBATION = 0.15
 BAND = (0.5, 99.5)

@@ -1,4 +1,4 @@
-"""Synthetic event histories with known ground truth, built from pledge.synthetic's blocks.
+"""Synthetic event histories with known ground truth, built from pledge.testing.synthetic's blocks.
 
 Error ratios are written as multiples of the error budget (burn rates), so one scenario means the
 same for any target. The truth is not assumed: the backtest computes it from the generated counts.
@@ -16,10 +16,10 @@ import numpy as np
 
 from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.series import Series, exclude
-from pledge.spec.duration import Duration
-from pledge.spec.model import Exclusion, Window
-from pledge.spec.units import DAY, HOUR
-from pledge.synthetic import ErrorRatio, Timeline, combine, diurnal, request_counts, split_errors, steady, window
+from pledge.sla.duration import Duration
+from pledge.sla.model import Exclusion, Window
+from pledge.sla.units import DAY, HOUR
+from pledge.testing.synthetic import ErrorRatio, Timeline, combine, diurnal, request_counts, split_errors, steady, window
 
 START = 1_767_225_600  # 2026-01-01T00:00:00Z, a Thursday: calendar months start inside the data
 STEP = 300

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pledge.slo.exclusions import intervals
-from pledge.spec.model import Exclusion
+from pledge.sla.model import Exclusion
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]

@@ -20,8 +20,8 @@ from pledge.operator.objects import KINDS, Desired, controller, desired, intact,
 from pledge.operator.timer import PredictionReader, StatusReader
 from pledge.prom import PrometheusClient, PrometheusError
 from pledge.rules.render import MANAGED_BY
-from pledge.spec import ServiceLevelAgreement, SpecError, parse_sla
-from pledge.spec.crd import GROUP, PLURAL, VERSION
+from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
+from pledge.sla.crd import GROUP, PLURAL, VERSION
 
 PREFIX = "pledge.dev"
 

@@ -17,7 +17,7 @@ from pledge.kube import Kind
 from pledge.operator.config import OperatorConfig, Output
 from pledge.rules import generate, prometheus_rule, to_yaml
 from pledge.rules.render import MANAGED_BY
-from pledge.spec import API_VERSION, KIND, ServiceLevelAgreement
+from pledge.sla import API_VERSION, KIND, ServiceLevelAgreement
 
 HASH_ANNOTATION: Final = "pledge.dev/content-hash"
 SLA_LABEL: Final = "pledge.dev/sla"

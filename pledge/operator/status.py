@@ -1,7 +1,7 @@
 """Pure: the SLA's status as the operator writes it (conditions, rule counts, objective readings and
 breach predictions).
 
-Built through pledge.spec's status models, so what the operator writes is what the CRD declares.
+Built through pledge.sla's status models, so what the operator writes is what the CRD declares.
 A condition's lastTransitionTime only moves when its status flips (Kubernetes API conventions).
 """
 
@@ -14,7 +14,7 @@ from typing import Any, Final
 from pledge.operator.objects import Desired
 from pledge.predictions import Prediction
 from pledge.slo.budget import worst_state
-from pledge.spec.model import Condition, ObjectiveStatus, RulesStatus, SLAStatus
+from pledge.sla.model import Condition, ObjectiveStatus, RulesStatus, SLAStatus
 from pledge.status import Reading
 
 ORDER: Final = ("Ready", "Valid", "RulesApplied")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pledge.clock import Clock
 from pledge.predictions import Prediction, predict
 from pledge.prom import PrometheusClient, PrometheusError
-from pledge.spec import ServiceLevelAgreement
+from pledge.sla import ServiceLevelAgreement
 from pledge.status import Reading, read_status
 
 log = logging.getLogger(__name__)

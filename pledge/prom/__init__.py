@@ -1,11 +1,8 @@
-"""The only Prometheus I/O in pledge: HTTP API client, local servers, promtool and backfill."""
+"""The only Prometheus I/O in pledge: the async HTTP API client and its typed errors.
 
-from pledge.prom.backfill import (
-    Series,
-    backfill_openmetrics,
-    backfill_rules,
-    write_openmetrics,
-)
+Starting servers and writing history for tests, the demo and benchmarks is pledge.testing's job.
+"""
+
 from pledge.prom.client import Alert, PrometheusClient, RangeSeries, Sample
 from pledge.prom.errors import (
     MissingComponent,
@@ -15,11 +12,9 @@ from pledge.prom.errors import (
     PrometheusUnavailable,
     PromtoolError,
 )
-from pledge.prom.local import LocalPrometheus, check_rules, find_binary, promtool
 
 __all__ = [
     "Alert",
-    "LocalPrometheus",
     "MissingComponent",
     "PrometheusBadResponse",
     "PrometheusClient",
@@ -29,11 +24,4 @@ __all__ = [
     "PromtoolError",
     "RangeSeries",
     "Sample",
-    "Series",
-    "backfill_openmetrics",
-    "backfill_rules",
-    "check_rules",
-    "find_binary",
-    "promtool",
-    "write_openmetrics",
 ]

@@ -14,8 +14,8 @@ from pledge.rules.context import Context
 from pledge.rules.model import Rule
 from pledge.rules.promql import local_time
 from pledge.slo.exclusions import EPOCH_MONDAY
-from pledge.spec.duration import format_duration
-from pledge.spec.units import DAY, HOUR, WEEK
+from pledge.sla.duration import format_duration
+from pledge.sla.units import DAY, HOUR, WEEK
 
 LONGEST = {"week": WEEK, "month": 31 * DAY, "quarter": 92 * DAY}
 

@@ -6,8 +6,8 @@ from pledge.rules.model import Rule
 from pledge.rules.promql import matchers
 from pledge.rules.sums import on_identity
 from pledge.slo.windows import alert_windows
-from pledge.spec.model import Objective, ServiceLevelAgreement
-from pledge.spec.percent import budget_ratio
+from pledge.sla.model import Objective, ServiceLevelAgreement
+from pledge.sla.percent import budget_ratio
 
 
 class Context:

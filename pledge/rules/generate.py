@@ -22,10 +22,10 @@ from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
 from pledge.slo.exclusions import recurrence
 from pledge.slo.numbers import render_number
 from pledge.slo.windows import AlertWindows, distinct_windows, period_seconds
-from pledge.spec.duration import format_duration
-from pledge.spec.model import Exclusion, ServiceLevelAgreement
-from pledge.spec.percent import budget_ratio, format_percent, percent_to_ratio
-from pledge.spec.units import DAY
+from pledge.sla.duration import format_duration
+from pledge.sla.model import Exclusion, ServiceLevelAgreement
+from pledge.sla.percent import budget_ratio, format_percent, percent_to_ratio
+from pledge.sla.units import DAY
 
 PERIOD_INTERVAL = 300
 ABSENT_LOOKBACK = DAY

@@ -6,8 +6,8 @@ Convention level:metric:operation. Every recorded series carries ``sla``, ``sla_
 
 from __future__ import annotations
 
-from pledge.spec.duration import format_duration
-from pledge.spec.units import HOUR, MINUTE
+from pledge.sla.duration import format_duration
+from pledge.sla.units import HOUR, MINUTE
 
 IDENTITY_LABELS = ("sla", "sla_namespace", "objective")
 BASE_WINDOW = 5 * MINUTE

@@ -9,10 +9,10 @@ from typing import Iterable
 
 from pledge.slo.exclusions import EPOCH_MONDAY, Recurrence, utc_offsets
 from pledge.slo.numbers import render_number
-from pledge.spec.duration import format_duration
-from pledge.spec.model import LatencySLI, SLI
-from pledge.spec.promql import WINDOW_PLACEHOLDER
-from pledge.spec.units import DAY, WEEK
+from pledge.sla.duration import format_duration
+from pledge.sla.model import LatencySLI, SLI
+from pledge.sla.promql import WINDOW_PLACEHOLDER
+from pledge.sla.units import DAY, WEEK
 
 
 def escape_label_value(value: str) -> str:

@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from pledge.rules.model import Rule, RuleGroup
-from pledge.spec.duration import format_duration
-from pledge.spec.model import ServiceLevelAgreement
+from pledge.sla.duration import format_duration
+from pledge.sla.model import ServiceLevelAgreement
 
 RECORDED_NAME = re.compile(r"pledge:[a-z0-9_]+:[a-z0-9_]+")
 MANAGED_BY = {"app.kubernetes.io/managed-by": "pledge"}

@@ -8,7 +8,7 @@ Every range starts one base window late: the first 5m rate already covers the fi
 from __future__ import annotations
 
 from pledge.rules import names
-from pledge.spec.duration import format_duration
+from pledge.sla.duration import format_duration
 
 SLI_INTERVAL = 30  # the sli group's evaluation interval: how often a base rate is sampled
 

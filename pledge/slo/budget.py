@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from pledge.spec.model import CreditTier, Objective
-from pledge.spec.model import State as State  # declared with the CRD status (pledge.spec is the bottom layer)
-from pledge.spec.percent import budget_ratio
+from pledge.sla.model import CreditTier, Objective
+from pledge.sla.model import State as State  # declared with the CRD status (pledge.sla is the bottom layer)
+from pledge.sla.percent import budget_ratio
 
 # Most urgent first. NoData ranks above Met: an objective nobody can measure must not hide behind a
 # healthy one (missing metrics are not good news). It ranks below AtRisk and Breached: those are

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from pledge.spec.model import WEEKDAYS, Exclusion
-from pledge.spec.units import DAY, HOUR, MINUTE, WEEK
+from pledge.sla.model import WEEKDAYS, Exclusion
+from pledge.sla.units import DAY, HOUR, MINUTE, WEEK
 
 EPOCH_MONDAY = 4 * DAY  # 1970-01-01 was a Thursday; 1970-01-05 the first Monday
 OFFSET_YEARS = range(2025, 2036)  # DST changes rendered into rules (each costs evaluation time); after it the last offset holds

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from pledge.spec.model import Window
+from pledge.sla.model import Window
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -72,7 +72,7 @@ def current_period(window: Window, at: float) -> Period:
 
 
 def so_far(period: Period, at: float) -> str:
-    """How much of the period ``at`` has seen, in words: "30d rolling", "2026-12 so far (5 h)".
+    """How much of the period ``at`` has seen, in words: "30d rolling", "2026-12: 5 h of 31 d".
 
     Early in a calendar period the figures cover only hours: a reader must see that, not a broken SLA."""
     if period.end <= at or period.label.endswith("rolling"):
@@ -80,7 +80,7 @@ def so_far(period: Period, at: float) -> str:
     seconds = at - period.start
     elapsed = (f"{seconds // 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.0f} h" if seconds < 2 * 86400
                else f"{seconds / 86400:.0f} d")
-    return f"{period.label} so far ({elapsed} of {period.seconds / 86400:.0f} d)"
+    return f"{period.label}: {elapsed} of {period.seconds / 86400:.0f} d"
 
 
 def period_starts(calendar: str, timezone: str, start: float, end: float) -> list[int]:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from pledge.spec.model import Alerting, BurnTier, Window
+from pledge.sla.model import Alerting, BurnTier, Window
 from pledge.slo.numbers import clean_decimal
-from pledge.spec.units import DAY, HOUR, MINUTE
+from pledge.sla.units import DAY, HOUR, MINUTE
 
 REFERENCE_PERIOD = 30 * DAY
 NOMINAL_CALENDAR = {"week": 7 * DAY, "month": 30 * DAY, "quarter": 91 * DAY}

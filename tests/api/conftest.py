@@ -15,12 +15,12 @@ import pytest
 from pledge.api.auth import TokenEntry
 from pledge.api.server import running_api
 from pledge.clock import fixed
-from pledge.prom import LocalPrometheus
-from pledge.prom import backfill_rules
-from pledge.prom.history import load_history, write_passes
+from pledge.testing import LocalPrometheus
+from pledge.testing import backfill_rules
+from pledge.testing.history import load_history, write_passes
 from pledge.rules import generate
 from pledge.rules.model import RuleGroup
-from pledge.spec.duration import format_duration
+from pledge.sla.duration import format_duration
 from tests.api import world
 
 TOKENS = {"sre-token": ["read:all"], "acme-token": ["customer:acme"], "initech-token": ["customer:initech"],

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from pledge.api.server import running_api
-from pledge.prom import LocalPrometheus
+from pledge.testing import LocalPrometheus
 from tests.api import world
 from tests.api.conftest import client, entries
 

@@ -23,7 +23,7 @@ from pledge.forecasting.model import regressors
 from pledge.predictions import HISTORY
 from pledge.prom import PrometheusClient
 from pledge.rules.queries import any_sla_matchers
-from pledge.spec.units import DAY
+from pledge.sla.units import DAY
 from tests.api import world
 from tests.api.conftest import World, client, entries
 

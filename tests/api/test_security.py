@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from pledge.api.auth import TokenEntry, TokenStore, hash_token
-from pledge.spec.units import DAY
+from pledge.sla.units import DAY
 from tests.api import world
 from tests.api.conftest import World, client
 

@@ -15,7 +15,7 @@ from pledge.api.settings import load_settings
 from pledge.prom import PrometheusClient
 from pledge.rules import queries
 from pledge.slo.periods import calendar_period, current_period, named_period
-from pledge.spec import Window, parse_sla
+from pledge.sla import Window, parse_sla
 
 UTC = dt.timezone.utc
 

@@ -2,7 +2,7 @@
 
 Data ends at a fixed instant (tests.support.moments: PLEDGE_WORLD_END moves it) and starts a day
 before the previous calendar month (Berlin), so that month is a closed period with a full report.
-The alerts of that instant are backfilled with the recorded series (pledge.prom.history), and the
+The alerts of that instant are backfilled with the recorded series (pledge.testing.history), and the
 API's clock stands at it: every answer is as of the world's end, whatever day the suite runs.
 """
 
@@ -21,8 +21,8 @@ from dateutil.relativedelta import relativedelta
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.rules.model import RuleGroup
 from pledge.slo.exclusions import intervals
-from pledge.spec import ServiceLevelAgreement, parse_sla
-from pledge.synthetic import (
+from pledge.sla import ServiceLevelAgreement, parse_sla
+from pledge.testing.synthetic import (
     DAY,
     HOUR,
     Metric,
@@ -58,7 +58,7 @@ SHORT = Timeline(END - 10 * DAY, END, STEP)  # enough for the 7d and 1d SLAs, an
 LONG_SLAS = ("bursty", "monthly")
 FRESH = "fresh"  # raw counters over the whole TIMELINE, recorded series only for the last FRESH_HOURS
 FRESH_HOURS = 6
-AT = END + 1  # the tail of recorded series is evaluated at END + 1 (pledge.prom.history)
+AT = END + 1  # the tail of recorded series is evaluated at END + 1 (pledge.testing.history)
 
 
 def ratio_sli(service: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import yaml
 
 from pledge.operator import OperatorConfig
 from pledge.rules import generate, rule_file
-from pledge.spec import parse_sla
+from pledge.sla import parse_sla
 from tests.e2e.conftest import CONFIGMAPS, RULES, SLAS, Cluster, _schema_errors, eventually, path_of, running
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

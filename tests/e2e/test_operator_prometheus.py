@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from pledge.operator import OperatorConfig
-from pledge.prom import LocalPrometheus, PrometheusClient, check_rules
+from pledge.prom import PrometheusClient
+from pledge.testing import LocalPrometheus, check_rules
 from pledge.rules import names
 from tests.e2e.conftest import RULES, SLAS, Cluster, eventually, running
 from tests.e2e.test_operator_e2e import example, ready

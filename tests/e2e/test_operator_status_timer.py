@@ -11,9 +11,9 @@ import pytest
 from pledge.clock import fixed, parse_moment
 from pledge.forecasting.model import regressors
 from pledge.operator import OperatorConfig
-from pledge.prom import LocalPrometheus, Series, backfill_openmetrics
+from pledge.testing import LocalPrometheus, Series, backfill_openmetrics
 from pledge.rules import names
-from pledge.spec.units import DAY
+from pledge.sla.units import DAY
 from tests.e2e.conftest import SLAS, Cluster, eventually, running
 from tests.e2e.test_operator_e2e import example
 

@@ -9,7 +9,7 @@ from pledge.forecasting.methods import BurnRate, Linear
 from pledge.forecasting.model import Pledge
 from pledge.forecasting.scenarios import Scenario, suite
 from pledge.forecasting.scoring import Tally
-from pledge.spec.units import DAY
+from pledge.sla.units import DAY
 
 TEST_SEEDS = range(10)  # the model trains on seeds 1000+: these are unseen
 

@@ -18,9 +18,9 @@ from pledge.forecasting.scenarios import scenario
 from pledge.forecasting.series import Series
 from pledge.predictions import predictions_from
 from pledge.prom.client import PrometheusClient
-from pledge.spec import parse_yaml
-from pledge.spec.model import Window
-from pledge.spec.units import DAY
+from pledge.sla import parse_yaml
+from pledge.sla.model import Window
+from pledge.sla.units import DAY
 from decimal import Decimal
 
 NAB = Path(__file__).resolve().parents[1] / "data" / "nab"  # one NAB series (MIT, LICENSE.txt) shipped for the test

@@ -11,8 +11,8 @@ from pledge.forecasting.counts import counts
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.io import read_counts, read_metric
 from pledge.forecasting.series import SeriesError
-from pledge.spec.duration import Duration
-from pledge.spec.model import Window
+from pledge.sla.duration import Duration
+from pledge.sla.model import Window
 from decimal import Decimal
 
 ROLLING = goal_for(Decimal("99.9"), Window(rolling=Duration(86_400)))

@@ -11,7 +11,7 @@ from pledge.forecasting.methods import WARN_AT
 from pledge.forecasting.model import Pledge
 from pledge.forecasting.scenarios import Scenario
 from pledge.forecasting.scoring import Tally
-from pledge.spec.units import DAY
+from pledge.sla.units import DAY
 
 
 def test_pledge_recall_and_precision_at_24h(scores: dict[tuple[str, int], Tally]) -> None:

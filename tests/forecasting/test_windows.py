@@ -16,9 +16,9 @@ from pledge.forecasting.scenarios import scenario
 from pledge.forecasting.series import Series
 from pledge.slo.budget import compliance, error_ratio
 from pledge.slo.periods import calendar_period, period_starts
-from pledge.spec.duration import Duration
-from pledge.spec.model import Window
-from pledge.spec.units import DAY
+from pledge.sla.duration import Duration
+from pledge.sla.model import Window
+from pledge.sla.units import DAY
 
 STEP = 300
 START = 1_767_225_600  # 2026-01-01T00:00:00Z

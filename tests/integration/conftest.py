@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pledge.prom import LocalPrometheus
+from pledge.testing import LocalPrometheus
 
 StartPrometheus = Callable[..., LocalPrometheus]
 

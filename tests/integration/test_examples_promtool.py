@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pledge.prom import check_rules
+from pledge.testing import check_rules
 from pledge.rules import generate, prometheus_rule, rule_file, to_yaml
-from pledge.spec import parse_yaml
+from pledge.sla import parse_yaml
 
 pytestmark = pytest.mark.integration
 

@@ -13,22 +13,9 @@ import httpx
 import pytest
 
 from pledge.clock import parse_moment
-from pledge.prom import (
-    LocalPrometheus,
-    MissingComponent,
-    PrometheusBadResponse,
-    PrometheusClient,
-    PrometheusError,
-    PrometheusQueryError,
-    PrometheusUnavailable,
-    PromtoolError,
-    Series,
-    backfill_openmetrics,
-    backfill_rules,
-    check_rules,
-    find_binary,
-)
-from pledge.spec.units import HOUR
+from pledge.prom import MissingComponent, PrometheusBadResponse, PrometheusClient, PrometheusError, PrometheusQueryError, PrometheusUnavailable, PromtoolError
+from pledge.testing import LocalPrometheus, Series, backfill_openmetrics, backfill_rules, check_rules, find_binary
+from pledge.sla.units import HOUR
 
 pytestmark = pytest.mark.integration
 

@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 
-from pledge.prom import LocalPrometheus, PrometheusClient
-from pledge.prom.history import load_history
+from pledge.prom import PrometheusClient
+from pledge.testing import LocalPrometheus
+from pledge.testing.history import load_history
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.slo.exclusions import intervals
-from pledge.spec import ServiceLevelAgreement, parse_sla
-from pledge.synthetic import (
+from pledge.sla import ServiceLevelAgreement, parse_sla
+from pledge.testing.synthetic import (
     DAY,
     HOUR,
     Metric,

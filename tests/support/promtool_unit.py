@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from pledge.rules import generate, rule_file, to_yaml
-from pledge.spec import parse_sla
+from pledge.sla import parse_sla
 
 INSTALL_HINT = "promtool is missing: install Prometheus with `apt-get install -y prometheus` (Debian) and retry"
 _GOT = re.compile(r"\{([^}]*)\} ([-+.0-9eE]+|NaN)")

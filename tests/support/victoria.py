@@ -2,7 +2,7 @@
 
 A single-node victoria-metrics on a free loopback port with a temporary storage directory; raw
 history goes in through /api/v1/import; recorded history is written by `vmalert -replay`, one pass
-per dependency level of the generated rules (the same passes `pledge.prom.history` feeds promtool);
+per dependency level of the generated rules (the same passes `pledge.testing.history` feeds promtool);
 then a live vmalert evaluates the rules and VictoriaMetrics proxies /api/v1/alerts and /api/v1/rules
 to it (-vmalert.proxyURL), so pledge's one Prometheus client reads everything from one URL.
 
@@ -48,14 +48,14 @@ from pathlib import Path
 
 import httpx
 
-from pledge.prom.backfill import Series
+from pledge.testing.backfill import Series
 from pledge.prom.client import PrometheusClient
-from pledge.prom.history import Pass, Step, to_series, write_passes
-from pledge.prom.local import free_port, stop_process
+from pledge.testing.history import Pass, Step, to_series, write_passes
+from pledge.testing.local import free_port, stop_process
 from pledge.rules import rule_file, to_yaml
 from pledge.rules.model import RuleGroup
-from pledge.spec.duration import format_duration
-from pledge.synthetic import Metric, Timeline
+from pledge.sla.duration import format_duration
+from pledge.testing.synthetic import Metric, Timeline
 
 INSTALL_HINT = ("{name} is missing: install VictoriaMetrics with `apt-get install -y victoria-metrics` "
                 "(Debian; `make victoria` does it) and retry")
@@ -145,7 +145,7 @@ class Victoria:
 
     def load_history(self, timeline: Timeline, metrics: Sequence[Metric], groups: list[RuleGroup],
                      *, tail: int = 900, step: Step | None = None) -> None:
-        """What pledge.prom.history.load_history does for Prometheus: raw history, then the passes
+        """What pledge.testing.history.load_history does for Prometheus: raw history, then the passes
         of recorded series (base rates over the whole timeline, the rest over the last ``tail`` s)."""
         say = step or (lambda _: None)
         say(f"importing {sum(len(m.values) for m in metrics):,} raw samples ({len(metrics)} series)")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pledge.slo.budget import Allowance, event_budget, minute_budget
-from pledge.spec.model import Objective
-from pledge.spec.units import DAY, HOUR
+from pledge.sla.model import Objective
+from pledge.sla.units import DAY, HOUR
 
 OBJECTIVE = Objective.model_validate({"name": "availability", "target": "99.9",
                                       "sli": {"ratio": {"errors": 'http_requests_total{code=~"5.."}',

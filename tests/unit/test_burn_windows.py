@@ -14,7 +14,7 @@ from pledge.api.sources import StaticSource
 from pledge.forecasting.features import FEATURE_WINDOWS
 from pledge.rules import queries
 from pledge.slo.windows import BURN_WINDOWS
-from pledge.spec import format_duration
+from pledge.sla import format_duration
 
 WINDOW = TypeAdapter(BurnWindow)
 

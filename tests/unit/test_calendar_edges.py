@@ -18,36 +18,36 @@ from pledge.clock import parse_moment
 from pledge.slo.budget import compliance, credit_percent
 from pledge.slo.exclusions import excluded_seconds, intervals
 from pledge.slo.periods import current_period, so_far
-from pledge.spec.model import CreditTier, Exclusion, Objective, Window
+from pledge.sla.model import CreditTier, Exclusion, Objective, Window
 
 HOUR, DAY = 3_600, 86_400
 # (instant, window, period label, period start, period end, what the demo table says)
 EDGES = [
     ("2026-12-01T00:00:30Z", {"calendar": "month"}, "2026-12", "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z",
-     "2026-12 so far (0 min of 31 d)"),
+     "2026-12: 0 min of 31 d"),
     ("2026-11-30T23:00:30Z", {"calendar": "month", "timezone": "Europe/Berlin"}, "2026-12",
-     "2026-11-30T23:00:00Z", "2026-12-31T23:00:00Z", "2026-12 so far (0 min of 31 d)"),
+     "2026-11-30T23:00:00Z", "2026-12-31T23:00:00Z", "2026-12: 0 min of 31 d"),
     ("2026-12-01T00:40:00+01:00", {"calendar": "month", "timezone": "Europe/Berlin"}, "2026-12",
-     "2026-11-30T23:00:00Z", "2026-12-31T23:00:00Z", "2026-12 so far (40 min of 31 d)"),
+     "2026-11-30T23:00:00Z", "2026-12-31T23:00:00Z", "2026-12: 40 min of 31 d"),
     ("2026-12-01T20:00:00+01:00", {"calendar": "month", "timezone": "Europe/Berlin"}, "2026-12",
-     "2026-11-30T23:00:00Z", "2026-12-31T23:00:00Z", "2026-12 so far (20 h of 31 d)"),
+     "2026-11-30T23:00:00Z", "2026-12-31T23:00:00Z", "2026-12: 20 h of 31 d"),
     ("2026-11-30T23:30:00+01:00", {"calendar": "month", "timezone": "Europe/Berlin"}, "2026-11",
-     "2026-10-31T23:00:00Z", "2026-11-30T23:00:00Z", "2026-11 so far (30 d of 30 d)"),
+     "2026-10-31T23:00:00Z", "2026-11-30T23:00:00Z", "2026-11: 30 d of 30 d"),
     # spring forward: 02:00 CET -> 03:00 CEST, March is 743 hours long
     ("2026-03-29T03:30:00+02:00", {"calendar": "month", "timezone": "Europe/Berlin"}, "2026-03",
-     "2026-02-28T23:00:00Z", "2026-03-31T22:00:00Z", "2026-03 so far (28 d of 31 d)"),
+     "2026-02-28T23:00:00Z", "2026-03-31T22:00:00Z", "2026-03: 28 d of 31 d"),
     # fall back: 03:00 CEST -> 02:00 CET, October is 745 hours long
     ("2026-10-25T02:30:00+01:00", {"calendar": "month", "timezone": "Europe/Berlin"}, "2026-10",
-     "2026-09-30T22:00:00Z", "2026-10-31T23:00:00Z", "2026-10 so far (24 d of 31 d)"),
+     "2026-09-30T22:00:00Z", "2026-10-31T23:00:00Z", "2026-10: 24 d of 31 d"),
     ("2026-10-01T00:10:00+02:00", {"calendar": "quarter", "timezone": "Europe/Berlin"}, "2026-Q4",
-     "2026-09-30T22:00:00Z", "2026-12-31T23:00:00Z", "2026-Q4 so far (10 min of 92 d)"),
+     "2026-09-30T22:00:00Z", "2026-12-31T23:00:00Z", "2026-Q4: 10 min of 92 d"),
     ("2026-09-30T23:50:00+02:00", {"calendar": "quarter", "timezone": "Europe/Berlin"}, "2026-Q3",
-     "2026-06-30T22:00:00Z", "2026-09-30T22:00:00Z", "2026-Q3 so far (92 d of 92 d)"),
+     "2026-06-30T22:00:00Z", "2026-09-30T22:00:00Z", "2026-Q3: 92 d of 92 d"),
     ("2028-02-29T12:00:00Z", {"calendar": "month"}, "2028-02", "2028-02-01T00:00:00Z", "2028-03-01T00:00:00Z",
-     "2028-02 so far (28 d of 29 d)"),
+     "2028-02: 28 d of 29 d"),
     # Monday 00:00 in Tokyo is Sunday 15:00 UTC: a UTC week would be a day off
     ("2026-11-29T15:30:00Z", {"calendar": "week", "timezone": "Asia/Tokyo"}, "2026-W49",
-     "2026-11-29T15:00:00Z", "2026-12-06T15:00:00Z", "2026-W49 so far (30 min of 7 d)"),
+     "2026-11-29T15:00:00Z", "2026-12-06T15:00:00Z", "2026-W49: 30 min of 7 d"),
 ]
 
 

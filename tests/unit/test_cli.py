@@ -8,7 +8,7 @@ import yaml
 from click.testing import CliRunner
 
 from pledge.cli import main
-from pledge.spec.crd import crd_yaml
+from pledge.sla.crd import crd_yaml
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 BAD = """\

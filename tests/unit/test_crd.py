@@ -22,9 +22,9 @@ from celpy.evaluation import CELEvalError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pledge.spec.crd import CRD_FILENAME, build_crd, crd_yaml
-from pledge.spec.errors import SpecError
-from pledge.spec.model import parse_sla
+from pledge.sla.crd import CRD_FILENAME, build_crd, crd_yaml
+from pledge.sla.errors import SpecError
+from pledge.sla.model import parse_sla
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = ROOT / "crds" / CRD_FILENAME

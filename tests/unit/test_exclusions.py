@@ -21,8 +21,8 @@ from pledge.slo.exclusions import (
     recurrence,
     utc_offsets,
 )
-from pledge.spec.model import Exclusion
-from pledge.spec.units import HOUR
+from pledge.sla.model import Exclusion
+from pledge.sla.units import HOUR
 
 UTC = dt.timezone.utc
 BERLIN = "Europe/Berlin"

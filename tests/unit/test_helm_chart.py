@@ -10,7 +10,7 @@ import helm_python
 import pytest
 import yaml
 
-from pledge.spec.crd import CRD_FILENAME, crd_yaml
+from pledge.sla.crd import CRD_FILENAME, crd_yaml
 
 CHART = Path(__file__).resolve().parents[2] / "helm" / "pledge"
 OPERATOR_RULES = [

@@ -16,8 +16,8 @@ from pledge.operator.objects import HASH_ANNOTATION, content_hash, controller, d
 from pledge.operator.status import applied, condition, failed, invalid, merge
 from pledge.rules import generate, rule_file
 from pledge.rules.render import parse_labels
-from pledge.spec import parse_sla
-from pledge.spec.model import SLAStatus
+from pledge.sla import parse_sla
+from pledge.sla.model import SLAStatus
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api-availability.yaml"
 

@@ -35,8 +35,8 @@ from pledge.rules.promql import (
 )
 from pledge.slo.exclusions import in_recurrence as python_in_recurrence
 from pledge.slo.exclusions import recurrence
-from pledge.spec.model import SLI, Exclusion
-from pledge.spec.units import DAY, HOUR
+from pledge.sla.model import SLI, Exclusion
+from pledge.sla.units import DAY, HOUR
 
 UTC = dt.timezone.utc
 

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from pledge.rules import dependency_levels, generate, prometheus_rule, rule_file, rule_object_name, to_yaml
 from pledge.rules.model import Rule, RuleGroup
 from pledge.slo.windows import alert_windows
-from pledge.spec import parse_sla, parse_yaml
-from pledge.spec.errors import SpecError
-from pledge.spec.model import ServiceLevelAgreement
+from pledge.sla import parse_sla, parse_yaml
+from pledge.sla.errors import SpecError
+from pledge.sla.model import ServiceLevelAgreement
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_FILES = sorted((ROOT / "examples").glob("*.yaml"))

@@ -1,4 +1,4 @@
-"""pledge.spec: examples parse, invalid documents name the field path and the reason, values round-trip.
+"""pledge.sla: examples parse, invalid documents name the field path and the reason, values round-trip.
 
 Every fault must surface as a SpecError whose ``problems`` hold one "path: reason" line each; any other
 exception (AttributeError, OSError, ...) reaching the caller is a bug, because the operator turns
@@ -18,8 +18,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pledge.spec import SpecError, parse_sla, parse_yaml
-from pledge.spec.model import ServiceLevelAgreement
+from pledge.sla import SpecError, parse_sla, parse_yaml
+from pledge.sla.model import ServiceLevelAgreement
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))

@@ -11,7 +11,7 @@ import pytest
 from pledge.api.listing import summary
 from pledge.operator.status import objectives
 from pledge.slo.budget import Compliance, State, worst_state
-from pledge.spec import parse_yaml
+from pledge.sla import parse_yaml
 from pledge.status import Reading
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api-availability.yaml"

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pledge.slo.windows import AlertWindows, alert_windows, distinct_windows, period_seconds
-from pledge.spec.model import Alerting, BurnTier, Window
-from pledge.spec.units import DAY, HOUR, MINUTE
+from pledge.sla.model import Alerting, BurnTier, Window
+from pledge.sla.units import DAY, HOUR, MINUTE
 
 WORKBOOK_RATES = [Decimal("14.4"), Decimal(6), Decimal(3), Decimal(1)]
 WORKBOOK_FRACTIONS = [Decimal("0.02"), Decimal("0.05"), Decimal("0.1"), Decimal("0.1")]

@@ -13,7 +13,7 @@ from pledge.prom import PrometheusClient
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.slo.exclusions import intervals
 from pledge.slo.windows import alert_windows
-from pledge.spec import ServiceLevelAgreement, budget_ratio, parse_yaml
+from pledge.sla import ServiceLevelAgreement, budget_ratio, parse_yaml
 from tests.api import world
 from tests.api.conftest import World
 from tests.support.victoria import binary

@@ -6,8 +6,8 @@ from typing import Any
 
 import yaml
 
-from pledge.spec.errors import SpecError
-from pledge.spec.model import ServiceLevelAgreement, parse_sla
+from pledge.sla.errors import SpecError
+from pledge.sla.model import ServiceLevelAgreement, parse_sla
 
 
 def parse_yaml(text: str, source: str = "") -> list[ServiceLevelAgreement]:

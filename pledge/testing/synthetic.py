@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-from pledge.spec.units import DAY, HOUR
+from pledge.sla.units import DAY, HOUR
 
 ErrorRatio = Callable[[float], float]
 

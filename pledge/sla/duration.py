@@ -13,7 +13,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from pledge.spec.units import DAY, HOUR, MINUTE, WEEK
+from pledge.sla.units import DAY, HOUR, MINUTE, WEEK
 
 _UNITS: dict[str, int] = {"w": WEEK, "d": DAY, "h": HOUR, "m": MINUTE, "s": 1}
 _PATTERN = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")

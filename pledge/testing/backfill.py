@@ -32,7 +32,7 @@ import yaml
 
 from pledge.prom.client import PrometheusClient
 from pledge.prom.errors import PrometheusError
-from pledge.prom.local import LocalPrometheus, StrPath, promtool
+from pledge.testing.local import LocalPrometheus, StrPath, promtool
 
 Kind = Literal["counter", "gauge"]
 Progress = Callable[[int, int], None]

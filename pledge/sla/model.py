@@ -1,6 +1,6 @@
 """The ServiceLevelAgreement resource (pledge.dev/v1alpha1): the single source of truth.
 
-The CRD schema is generated from these models (pledge.spec.crd), so every constraint written here
+The CRD schema is generated from these models (pledge.sla.crd), so every constraint written here
 holds for YAML files, for the operator and for the API alike.
 """
 
@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from pledge.spec.duration import Duration
-from pledge.spec.errors import validate
-from pledge.spec.percent import Percent, Probability
-from pledge.spec.promql import check_selector, check_window_template
-from pledge.spec.units import DAY, WEEK
+from pledge.sla.duration import Duration
+from pledge.sla.errors import validate
+from pledge.sla.percent import Percent, Probability
+from pledge.sla.promql import check_selector, check_window_template
+from pledge.sla.units import DAY, WEEK
 
 API_VERSION: Final = "pledge.dev/v1alpha1"
 KIND: Final = "ServiceLevelAgreement"

@@ -1,9 +1,9 @@
 """The SLA model: pydantic v2 types, validation with field paths, YAML loading."""
 
-from pledge.spec.duration import Duration, format_duration, parse_duration
-from pledge.spec.errors import SpecError
-from pledge.spec.loader import parse_yaml
-from pledge.spec.model import (
+from pledge.sla.duration import Duration, format_duration, parse_duration
+from pledge.sla.errors import SpecError
+from pledge.sla.loader import parse_yaml
+from pledge.sla.model import (
     API_VERSION,
     KIND,
     SLI,
@@ -18,7 +18,7 @@ from pledge.spec.model import (
     Window,
     parse_sla,
 )
-from pledge.spec.percent import Percent, budget_ratio, format_percent
+from pledge.sla.percent import Percent, budget_ratio, format_percent
 
 __all__ = [
     "API_VERSION", "KIND", "SLI", "Alerting", "BurnTier", "CreditTier", "Duration", "Exclusion", "Objective",

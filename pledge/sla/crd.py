@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from pledge.spec.model import API_VERSION, KIND, SLI, Objective, RatioSLI, ServiceLevelAgreement, Window
+from pledge.sla.model import API_VERSION, KIND, SLI, Objective, RatioSLI, ServiceLevelAgreement, Window
 
 Schema = dict[str, Any]
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pledge.prom.backfill import Series, backfill_openmetrics, backfill_rules
-from pledge.prom.local import LocalPrometheus
+from pledge.testing.backfill import Series, backfill_openmetrics, backfill_rules
+from pledge.testing.local import LocalPrometheus
 from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.names import LONG_HISTORY
 from pledge.rules.render import dependency_levels, rule_file, to_yaml
 from pledge.rules.queries import ALERTS
-from pledge.spec.duration import format_duration, parse_duration
-from pledge.synthetic import Metric, Timeline
+from pledge.sla.duration import format_duration, parse_duration
+from pledge.testing.synthetic import Metric, Timeline
 
 Step = Callable[[str], None]
 Span = Literal["history", "tail", "alerts"]
