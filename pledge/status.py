@@ -36,20 +36,35 @@ def group_of(labels: dict[str, str], grouping: list[str]) -> dict[str, str]:
     return {g: labels.get(g, "") for g in grouping}
 
 
+Key = tuple[str, tuple[tuple[str, str], ...]]
+"""(objective, sorted group items): one row of an SLA's figures."""
+
+
+def key_of(labels: dict[str, str], grouping: list[str]) -> Key:
+    return labels.get("objective", ""), tuple(sorted(group_of(labels, grouping).items()))
+
+
+def period_ratios(sla: ServiceLevelAgreement, samples: list[Sample]) -> dict[Key, float]:
+    """The SLA's rows of a recorded period error-ratio answer (every SLA's, from one query)."""
+    mine = sla.metadata.namespace, sla.metadata.name
+    return {key_of(s.labels, sla.spec.grouping): s.value for s in samples if identity(s.labels)[:2] == mine}
+
+
 def _alerts_for(alerts: list[Alert], key: tuple[str, str, str], group: dict[str, str]) -> tuple[Alert, ...]:
     return tuple(a for a in alerts if a.state == "firing" and identity(a.labels) == key
                  and all(a.labels.get(k) == v for k, v in group.items()))
 
 
-def readings_for(sla: ServiceLevelAgreement, ratios: list[Sample], alerts: list[Alert]) -> list[Reading]:
-    """Every objective and group value of ``sla``; an objective without data reads NoData."""
+def readings_for(sla: ServiceLevelAgreement, ratios: dict[Key, float], alerts: list[Alert]) -> list[Reading]:
+    """Every objective and group value of ``sla`` from its period error ratios; an objective
+    without a ratio (no data, no traffic) reads NoData."""
     found = []
     for objective in sla.spec.objectives:
         key = (sla.metadata.namespace, sla.metadata.name, objective.name)
         groups: list[tuple[dict[str, str], float | None]] = [
-            (group_of(s.labels, sla.spec.grouping), s.value) for s in ratios if identity(s.labels) == key
+            (dict(group), ratio) for (name, group), ratio in sorted(ratios.items()) if name == objective.name
         ]
-        for group, ratio in sorted(groups, key=lambda g: sorted(g[0].items())) or [({}, None)]:
+        for group, ratio in groups or [({}, None)]:
             result = compliance(ratio, objective)
             applies = [c for c in sla.spec.credits if c.below <= objective.target]
             credit = credit_percent(result.sli, objective, applies, sla.spec.credit_cap) \
@@ -83,4 +98,4 @@ async def read_status(client: PrometheusClient, slas: list[ServiceLevelAgreement
     """Period compliance and firing alerts of every objective of every SLA at ``at``: two queries in all."""
     ratios = await client.query(names.ERROR_RATIO_PERIOD, at=at)
     alerts = await firing_at(client, at)
-    return [reading for sla in slas for reading in readings_for(sla, ratios, alerts)]
+    return [reading for sla in slas for reading in readings_for(sla, period_ratios(sla, ratios), alerts)]

@@ -20,19 +20,14 @@ from pledge.rules import names, queries
 from pledge.slo.budget import Allowance, burn_rate, error_ratio, event_budget, minute_budget
 from pledge.slo.exclusions import excluded_seconds, intervals
 from pledge.slo.periods import Period
-from pledge.slo.windows import alert_windows, distinct_windows
+from pledge.slo.windows import BURN_WINDOWS, alert_windows, distinct_windows
 from pledge.sla import ServiceLevelAgreement, format_duration, format_percent
 from pledge.sla.model import Objective
 from pledge.sla.percent import percent_to_ratio
-from pledge.status import Reading, firing_at, group_of, readings_for
+from pledge.status import Key, Reading, firing_at, key_of, readings_for
 
-Key = tuple[str, tuple[tuple[str, str], ...]]
 Figures = dict[str, dict[Key, float]]
-WINDOW_LABELS = tuple(format_duration(w) for w in queries.BURN_WINDOWS)
-
-
-def key_of(labels: dict[str, str], grouping: list[str]) -> Key:
-    return labels.get("objective", ""), tuple(sorted(group_of(labels, grouping).items()))
+WINDOW_LABELS = tuple(format_duration(w) for w in BURN_WINDOWS)
 
 
 def split(samples: Iterable[Sample], grouping: list[str]) -> Figures:
@@ -44,18 +39,15 @@ def split(samples: Iterable[Sample], grouping: list[str]) -> Figures:
     return figures
 
 
-def ratio_samples(sla: ServiceLevelAgreement, figures: Figures) -> list[Sample]:
-    """Period error ratios in the shape pledge.status reads; no traffic gives no sample (NoData)."""
-    found = []
-    for (objective, group), valid in figures[queries.REQUESTS].items():
-        ratio = error_ratio(figures[queries.ERRORS].get((objective, group), 0.0), valid)
-        if ratio is not None:
-            found.append(Sample("", {**sla.identity(), "objective": objective, **dict(group)}, ratio))
-    return found
+def period_ratios(figures: Figures) -> dict[Key, float]:
+    """Period error ratios from the period's events; no traffic gives no ratio (NoData)."""
+    ratios = {key: error_ratio(figures[queries.ERRORS].get(key, 0.0), valid)
+              for key, valid in figures[queries.REQUESTS].items()}
+    return {key: ratio for key, ratio in ratios.items() if ratio is not None}
 
 
 def scoped(sla: ServiceLevelAgreement, figures: Figures, alerts: list[Alert], caller: Principal) -> list[Reading]:
-    return [r for r in readings_for(sla, ratio_samples(sla, figures), alerts) if caller.sees_group(sla, r.group)]
+    return [r for r in readings_for(sla, period_ratios(figures), alerts) if caller.sees_group(sla, r.group)]
 
 
 def objective_of(sla: ServiceLevelAgreement, name: str) -> Objective:
@@ -167,7 +159,7 @@ async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, c
     samples, alerts = await asyncio.gather(client.query(expr, at=span.at), firing_at(client, span.at, selector))
     figures = split(samples, grouping)
     if await raw_reaches_further(client, sla, figures, history, span.at):
-        raw = queries.raw_detail(sla, span.period.start, span.at, queries.BURN_WINDOWS)
+        raw = queries.raw_detail(sla, span.period.start, span.at, BURN_WINDOWS)
         return split(await client.query(raw, at=span.at), grouping), alerts, "raw"
     if rolling and not figures[queries.REQUESTS]:
         expr = queries.detail(sla, selector, recorded, exact, history)

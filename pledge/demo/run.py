@@ -7,7 +7,6 @@ import dataclasses
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from pledge.api.auth import TokenEntry, new_token
 from pledge.api.models import PredictionOut, Predictions
 from pledge.api.server import running_api
+from pledge.api.sources import packaged_examples, read_directory
 from pledge.demo.report import at_risk, render_predictions, render_table
 from pledge.demo.scenario import demo_metrics
 from pledge.clock import fixed, system
@@ -25,7 +25,7 @@ from pledge.prom import PrometheusClient
 from pledge.testing import LocalPrometheus
 from pledge.testing.history import load_history
 from pledge.rules import RuleGroup, generate, rule_file, to_yaml
-from pledge.sla import ServiceLevelAgreement, parse_yaml
+from pledge.sla import ServiceLevelAgreement
 from pledge.status import Reading, read_status
 from pledge.testing.synthetic import Metric, Timeline
 
@@ -43,10 +43,8 @@ class Outcome:
 
 
 def example_slas() -> list[ServiceLevelAgreement]:
-    """The SLAs shipped in pledge/examples: the embedded default."""
-    folder = resources.files("pledge") / "examples"
-    files = sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
-    return [sla for f in files for sla in parse_yaml(f.read_text(encoding="utf-8"), f.name)]
+    """The SLAs shipped in pledge/examples: the embedded default, read as `pledge serve` reads them."""
+    return read_directory(packaged_examples())
 
 
 async def _demo(console: Console, keep: bool, days: int, at: float) -> Outcome:

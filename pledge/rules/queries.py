@@ -16,7 +16,7 @@ from pledge.rules import names
 from pledge.rules.promql import by, escape_label_value, matchers, sli_rates
 from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
 from pledge.slo.exclusions import intervals
-from pledge.slo.windows import BURN_WINDOWS as BURN_WINDOWS  # re-exported: pledge.api.figures reads it here
+from pledge.slo.windows import BURN_WINDOWS
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.duration import format_duration
 from pledge.sla.model import SLI
