@@ -57,8 +57,9 @@ async def test_report_from_to_and_bad_parameters(api: str, loaded: World) -> Non
     frm, to = world.END - 3 * DAY, world.END - DAY
     async with client(api) as http:
         good = await http.get(f"/v1/slas/{world.NS}/bursty/report", params={"from": frm, "to": to})
-        bad = [await http.get(f"/v1/slas/{world.NS}/bursty/report", params=p)
-               for p in ({"period": "2026-13"}, {}, {"from": to, "to": frm}, {"period": "2026-10", "from": frm})]
+        queries: tuple[dict[str, str | float], ...] = (
+            {"period": "2026-13"}, {}, {"from": to, "to": frm}, {"period": "2026-10", "from": frm})
+        bad = [await http.get(f"/v1/slas/{world.NS}/bursty/report", params=p) for p in queries]
     [row] = good.json()["rows"]
     # two days hold ~500 bad events: the 5m base window blurs each edge by about one of them
     assert row["sli"] == pytest.approx(1 - loaded.truth["bursty"].ratio(frm, to), abs=3e-6)

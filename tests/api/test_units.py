@@ -20,8 +20,8 @@ from pledge.sla import Window, parse_sla
 UTC = dt.timezone.utc
 
 
-def unix(*args: int) -> float:
-    return dt.datetime(*args, tzinfo=UTC).timestamp()
+def unix(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
 def test_named_periods_follow_the_zone_and_its_daylight_saving() -> None:
@@ -37,8 +37,8 @@ def test_named_periods_follow_the_zone_and_its_daylight_saving() -> None:
 
 def test_current_period() -> None:
     at = unix(2026, 11, 3, 12)
-    assert current_period(Window(rolling="30d"), at).start == at - 30 * 86_400  # type: ignore[arg-type]
-    month = current_period(Window(calendar="month", timezone="Europe/Berlin"), at)  # type: ignore[arg-type]
+    assert current_period(Window.model_validate({"rolling": "30d"}), at).start == at - 30 * 86_400
+    month = current_period(Window(calendar="month", timezone="Europe/Berlin"), at)
     assert (month.label, month.start) == ("2026-11", unix(2026, 10, 31, 23))
     assert calendar_period("week", "UTC", at).start == unix(2026, 11, 2)
 

@@ -22,9 +22,8 @@ from pledge.rules import generate, rule_file, to_yaml
 from pledge.rules.model import RuleGroup
 from pledge.slo.exclusions import intervals
 from pledge.sla import ServiceLevelAgreement, parse_sla
+from pledge.sla.units import DAY, HOUR
 from pledge.testing.synthetic import (
-    DAY,
-    HOUR,
     Metric,
     Timeline,
     combine,

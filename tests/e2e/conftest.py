@@ -47,7 +47,7 @@ def declare(emulator: kmock.KubernetesEmulator) -> None:
         kind="Namespace", namespaced=False, verbs={"get", "list", "watch"})
 
 
-class ApiServer(kmock.KubernetesEmulator):  # type: ignore[misc]
+class ApiServer(kmock.KubernetesEmulator):
     """kmock plus what a kube-apiserver adds on writes: uid, resourceVersion, and generation + 1 on a spec change.
 
     Without fresh resourceVersions kopf cannot tell the echo of its own patches from new versions.

@@ -12,7 +12,8 @@ import yaml
 from pledge.operator import OperatorConfig
 from pledge.rules import generate, rule_file
 from pledge.sla import parse_sla
-from tests.e2e.conftest import CONFIGMAPS, RULES, SLAS, Cluster, _schema_errors, eventually, path_of, running
+from tests.e2e.conftest import CONFIGMAPS, RULES, SLAS, Cluster, eventually, path_of, running
+from tests.unit.test_crd import _schema_errors
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 LABELS = {"release": "kube-prometheus-stack"}

@@ -16,7 +16,7 @@ from pledge.sla.units import DAY
 
 def test_pledge_recall_and_precision_at_24h(scores: dict[tuple[str, int], Tally]) -> None:
     result = scores[("pledge", DAY)].summary()
-    assert result["breaches"] >= 30  # enough episodes for the ratios to mean something
+    assert result["breaches"] is not None and result["breaches"] >= 30  # enough episodes for the ratios to mean something
     assert result["recall"] is not None and result["recall"] >= 0.9
     assert result["precision"] is not None and result["precision"] >= 0.8
 

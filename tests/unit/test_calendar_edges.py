@@ -106,5 +106,5 @@ def test_the_first_events_of_a_period(bad: int, valid: int, state: str, credit: 
     if credit is None:
         assert found.sli is None
     else:
-        assert found.sli == pytest.approx(1 - bad / valid)
+        assert found.sli is not None and found.sli == pytest.approx(1 - bad / valid)
         assert credit_percent(found.sli, goal, tiers) == credit

@@ -11,9 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pledge.slo.exclusions import (
-    DAY,
     OFFSET_YEARS,
-    WEEK,
     Recurrence,
     excluded_seconds,
     in_recurrence,
@@ -22,22 +20,23 @@ from pledge.slo.exclusions import (
     utc_offsets,
 )
 from pledge.sla.model import Exclusion
-from pledge.sla.units import HOUR
+from pledge.sla.units import DAY, HOUR, WEEK
 
 UTC = dt.timezone.utc
 BERLIN = "Europe/Berlin"
 
 
-def ts(*parts: int, tz: dt.tzinfo = UTC) -> float:
-    return dt.datetime(*parts, tzinfo=tz).timestamp()
+def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, *,
+       tz: dt.tzinfo = UTC) -> float:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=tz).timestamp()
 
 
-def utc(*parts: int) -> float:
-    return ts(*parts)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
+    return ts(year, month, day, hour, minute, second)
 
 
 def absolute(start: str, end: str) -> Exclusion:
-    return Exclusion(start=start, end=end)  # type: ignore[arg-type]
+    return Exclusion.model_validate({"start": start, "end": end})
 
 
 def recurring(**fields: Any) -> Exclusion:

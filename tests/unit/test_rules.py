@@ -600,7 +600,7 @@ def test_runbook_annotation_iff_runbook(name: str) -> None:
 
 
 def test_policy_none_keeps_only_state_alerts() -> None:
-    names = sorted({r.alert for r in _alerts("probes-quiet")})
+    names = sorted({r.alert for r in _alerts("probes-quiet") if r.alert is not None})
     assert names == ["SLABudgetExhausted"]
 
 
@@ -748,7 +748,7 @@ def test_rolling_windows_have_no_hourly_rules_or_subqueries(name: str) -> None:
     rolling = int(sla.spec.window.rolling or 0)
     for rule in _records(name):
         assert rule.record not in ("pledge:sli_errors:rate1h", "pledge:sli_requests:rate1h")
-        assert not any(isinstance(n, promql_parser.SubqueryExpr) and n.range > RAW_RANGE_LIMIT
+        assert not any(isinstance(n, promql_parser.SubqueryExpr) and n.range is not None and n.range > RAW_RANGE_LIMIT
                        for n in _nodes(_parsed(rule.expr)))
         if rule.record and rule.record.endswith(":period_increase"):
             (matrix,) = [n for n in _nodes(_parsed(rule.expr)) if isinstance(n, promql_parser.MatrixSelector)]

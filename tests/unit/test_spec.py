@@ -285,8 +285,9 @@ def test_unknown_field_hints_camel_case(changes: dict[str, Any], shown: str) -> 
 def test_snake_case_spelling_of_a_field_is_unknown() -> None:
     """The CRD only knows camelCase: Kubernetes would silently prune `credit_cap`, so a YAML file must not
     accept it either, or the same SLA means one thing to `pledge validate` and another to the operator."""
-    for changes, shown in [({"spec.credit_cap": "50"}, "spec.credit_cap"),
-                           ({"spec.alerting": {"absent_for": "5m"}}, "spec.alerting.absent_for")]:
+    cases: list[tuple[dict[str, Any], str]] = [({"spec.credit_cap": "50"}, "spec.credit_cap"),
+                                               ({"spec.alerting": {"absent_for": "5m"}}, "spec.alerting.absent_for")]
+    for changes, shown in cases:
         assert _only(_doc(**changes)) == f"{shown}: unknown field (check the spelling; fields are camelCase)"
 
 
@@ -350,7 +351,9 @@ def test_exclusion_end_not_after_start() -> None:
 def test_exclusion_times_are_normalised_to_utc() -> None:
     sla = parse_sla(_doc(**{"spec.exclusions": [{"start": "2026-11-01T03:00:00+01:00", "end": "2026-11-01T04:00:00Z"}]}))
     start = sla.spec.exclusions[0].start
-    assert start is not None and start.utcoffset() is not None and start.utcoffset().total_seconds() == 0
+    assert start is not None
+    offset = start.utcoffset()
+    assert offset is not None and offset.total_seconds() == 0
     assert start.hour == 2
 
 

@@ -22,6 +22,11 @@ def _alerting(**fields: Any) -> Alerting:
     return Alerting.model_validate(fields)
 
 
+def rolling(length: str) -> Window:
+    """A rolling window as an SLA spells it: pydantic parses the duration, as it does for YAML."""
+    return Window.model_validate({"rolling": length})
+
+
 def _tiers(window: Window, **alerting: Any) -> list[AlertWindows]:
     return alert_windows(_alerting(**alerting), window)
 
@@ -31,7 +36,7 @@ def _table(tiers: list[AlertWindows]) -> list[tuple[str, str, int, int, Decimal]
 
 
 def test_thirty_days_reproduces_the_sre_workbook_table() -> None:
-    tiers = _tiers(Window(rolling="30d"))
+    tiers = _tiers(rolling("30d"))
     assert _table(tiers) == [
         ("page-fast", "page", HOUR, 5 * MINUTE, Decimal("14.4")),
         ("page-slow", "page", 6 * HOUR, 30 * MINUTE, Decimal(6)),
@@ -43,9 +48,9 @@ def test_thirty_days_reproduces_the_sre_workbook_table() -> None:
 
 
 @pytest.mark.parametrize(("window", "period", "page_fast_long"), [
-    (Window(rolling="7d"), 7 * DAY, 14 * MINUTE),
-    (Window(rolling="28d"), 28 * DAY, 56 * MINUTE),
-    (Window(rolling="90d"), 90 * DAY, 3 * HOUR),
+    (rolling("7d"), 7 * DAY, 14 * MINUTE),
+    (rolling("28d"), 28 * DAY, 56 * MINUTE),
+    (rolling("90d"), 90 * DAY, 3 * HOUR),
     (Window(calendar="week"), 7 * DAY, 14 * MINUTE),
     (Window(calendar="month", timezone="Europe/Berlin"), 30 * DAY, HOUR),
     (Window(calendar="quarter"), 91 * DAY, 182 * MINUTE),
@@ -68,7 +73,7 @@ def test_other_periods_keep_the_burn_rates_and_scale_the_windows(window: Window,
 
 
 def test_windows_grow_with_the_period() -> None:
-    longs = [[t.long for t in _tiers(Window(rolling=f"{days}d"))] for days in (7, 28, 30, 90)]
+    longs = [[t.long for t in _tiers(rolling(f"{days}d"))] for days in (7, 28, 30, 90)]
     for shorter, longer in zip(longs, longs[1:]):
         assert all(a < b for a, b in zip(shorter, longer))
 
@@ -77,7 +82,7 @@ def test_windows_grow_with_the_period() -> None:
 @given(st.integers(min_value=24, max_value=400 * 24))
 def test_any_rolling_period_gives_consistent_windows(hours: int) -> None:
     """Whatever the period, each tier's burn rate is exactly its budget share times period over long window."""
-    window = Window(rolling=f"{hours}h")
+    window = rolling(f"{hours}h")
     tiers = _tiers(window)
     assert {t.name for t in tiers} == set(TIER_NAMES)
     for tier in tiers:
@@ -93,23 +98,23 @@ def test_any_rolling_period_gives_consistent_windows(hours: int) -> None:
 def test_short_periods_never_page_below_burn_rate_one(period: str) -> None:
     """The shortest periods the spec accepts (1d) still give burn rates of at least 1 once the long
     window is clamped to 10 minutes: no alert fires while the SLA is on course to be met."""
-    tiers = _tiers(Window(rolling=period))
+    tiers = _tiers(rolling(period))
     assert tiers, "a short period still gets alerts (or the spec should reject it)"
     assert all(t.burn_rate >= 1 for t in tiers), _table(tiers)
 
 
 def test_override_a_default_tier_by_name() -> None:
-    tiers = _tiers(Window(rolling="30d"), tiers=[{"name": "page-fast", "longWindow": "2h"}])
+    tiers = _tiers(rolling("30d"), tiers=[{"name": "page-fast", "longWindow": "2h"}])
     page_fast = next(t for t in tiers if t.name == "page-fast")
     assert (page_fast.severity, page_fast.long, page_fast.short) == ("page", 2 * HOUR, 10 * MINUTE)
     assert page_fast.budget_fraction == Decimal("0.02")
     assert page_fast.burn_rate == Decimal("7.2")  # 0.02 * 30d / 2h
     assert [t.name for t in tiers] == ["page-fast", "page-slow", "ticket-fast", "ticket-slow"]
-    assert _table(tiers)[1:] == _table(_tiers(Window(rolling="30d")))[1:]
+    assert _table(tiers)[1:] == _table(_tiers(rolling("30d")))[1:]
 
 
 def test_override_short_window_severity_and_budget() -> None:
-    tiers = _tiers(Window(rolling="30d"), tiers=[
+    tiers = _tiers(rolling("30d"), tiers=[
         {"name": "ticket-fast", "shortWindow": "1h", "severity": "page", "budgetConsumed": "20"},
     ])
     tier = next(t for t in tiers if t.name == "ticket-fast")
@@ -119,14 +124,14 @@ def test_override_short_window_severity_and_budget() -> None:
 
 
 def test_disable_a_tier() -> None:
-    tiers = _tiers(Window(rolling="28d"), tiers=[{"name": "ticket-slow", "enabled": False}])
+    tiers = _tiers(rolling("28d"), tiers=[{"name": "ticket-slow", "enabled": False}])
     assert [t.name for t in tiers] == ["page-fast", "page-slow", "ticket-fast"]
-    disabled_unknown = _tiers(Window(rolling="28d"), tiers=[{"name": "nonexistent", "enabled": False}])
+    disabled_unknown = _tiers(rolling("28d"), tiers=[{"name": "nonexistent", "enabled": False}])
     assert [t.name for t in disabled_unknown] == TIER_NAMES
 
 
 def test_add_a_new_tier() -> None:
-    tiers = _tiers(Window(rolling="30d"), tiers=[
+    tiers = _tiers(rolling("30d"), tiers=[
         {"name": "page-instant", "severity": "page", "longWindow": "30m", "budgetConsumed": "1"},
     ])
     assert [t.name for t in tiers] == ["page-instant", *TIER_NAMES]  # fastest first
@@ -141,7 +146,7 @@ def test_new_tier_needs_severity_long_window_and_budget(missing: str) -> None:
     tier = {"name": "custom", "severity": "ticket", "longWindow": "12h", "budgetConsumed": "5"}
     del tier[missing]
     with pytest.raises(ValueError) as caught:
-        _tiers(Window(rolling="30d"), tiers=[tier])
+        _tiers(rolling("30d"), tiers=[tier])
     message = str(caught.value)
     assert message.startswith('alerting.tiers "custom": a new tier needs severity, longWindow and budgetConsumed')
     assert "page-fast, page-slow, ticket-fast, ticket-slow" in message
@@ -154,7 +159,7 @@ def test_new_tier_needs_severity_long_window_and_budget(missing: str) -> None:
 ])
 def test_short_window_must_be_shorter_than_long(tier: dict[str, str]) -> None:
     with pytest.raises(ValueError) as caught:
-        _tiers(Window(rolling="30d"), tiers=[tier])
+        _tiers(rolling("30d"), tiers=[tier])
     assert str(caught.value) == f'alerting.tiers "{tier["name"]}": shortWindow must be shorter than longWindow'
 
 
@@ -164,25 +169,25 @@ def test_budget_consumed_of_zero_is_rejected(budget: str) -> None:
     Either the spec or alert_windows must refuse it."""
     tier = {"name": "custom", "severity": "page", "longWindow": "1h", "budgetConsumed": budget}
     with pytest.raises(ValueError):
-        _tiers(Window(rolling="30d"), tiers=[tier])
+        _tiers(rolling("30d"), tiers=[tier])
 
 
 def test_policy_none() -> None:
-    assert _tiers(Window(rolling="30d"), policy="none") == []
+    assert _tiers(rolling("30d"), policy="none") == []
     assert _tiers(Window(calendar="month"), policy="none") == []
-    only = _tiers(Window(rolling="30d"), policy="none",
+    only = _tiers(rolling("30d"), policy="none",
                   tiers=[{"name": "mine", "severity": "ticket", "longWindow": "1d", "budgetConsumed": "10"}])
     assert _table(only) == [("mine", "ticket", DAY, 2 * HOUR, Decimal(3))]
     with pytest.raises(ValueError):  # no default to override under policy none
-        _tiers(Window(rolling="30d"), policy="none", tiers=[{"name": "page-fast", "longWindow": "2h"}])
+        _tiers(rolling("30d"), policy="none", tiers=[{"name": "page-fast", "longWindow": "2h"}])
 
 
 def test_disabling_every_tier_leaves_no_alerts() -> None:
-    assert _tiers(Window(rolling="30d"), tiers=[{"name": n, "enabled": False} for n in TIER_NAMES]) == []
+    assert _tiers(rolling("30d"), tiers=[{"name": n, "enabled": False} for n in TIER_NAMES]) == []
 
 
 def test_distinct_windows() -> None:
-    assert distinct_windows(_tiers(Window(rolling="30d"))) == [
+    assert distinct_windows(_tiers(rolling("30d"))) == [
         5 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 6 * HOUR, DAY, 3 * DAY]
     assert distinct_windows([]) == []
 
