@@ -1,6 +1,6 @@
 """Reconcile 1,000 SLAs with the real operator on kmock's emulated API server (goals: <= 60 s, <= 300 MB).
 
-The operator runs as its own process (`kopf run -m pledge.operator`), so its peak RSS (VmHWM) is
+The operator runs as its own process (`kopf run -m pledge.operator.kopf_main`), so its peak RSS (VmHWM) is
 its own, not the emulator's. The reference, measured in the same run: building the same rule
 objects in-process (parse, generate, render, hash), the work the operator cannot avoid; the ratio
 shows what the Kubernetes round trips and kopf's bookkeeping cost on top, whatever the machine.
@@ -82,7 +82,7 @@ async def reconcile(docs: list[dict[str, Any]], workdir: Path) -> tuple[float, f
         env = {**os.environ, "KUBECONFIG": str(workdir / "kubeconfig")}
         # BENCH_PY_ARGS="-m cProfile -o op.prof" profiles the operator process.
         python = [sys.executable, *os.environ.get("BENCH_PY_ARGS", "").split()]
-        command = [*python, "-m", "kopf", "run", "-m", "pledge.operator", "--standalone", "-A", "--log-format=json"]
+        command = [*python, "-m", "kopf", "run", "-m", "pledge.operator.kopf_main", "--standalone", "-A", "--log-format=json"]
         with (workdir / "operator.log").open("wb") as log:
             start = time.perf_counter()
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,79 +1,70 @@
-"""Operator settings: one typed object, filled from CLI options or, for `kopf run`, from PLEDGE_* variables.
+"""Operator settings: one typed object, filled from arguments (`pledge operator`'s options) over PLEDGE_* variables.
 
-Both entry points read the same variable names (``ENV``), so a Deployment can switch between them.
+Every setting is read from ``PLEDGE_<NAME>`` (labels from ``PLEDGE_RULE_LABELS``), whichever entry point
+runs the operator, so a Deployment can switch between them. A bad value's error names its variable.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args
+
+from pydantic import AliasGenerator, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pledge.clock import Clock, system
 from pledge.rules.render import parse_labels
 
 Output = Literal["prometheusrule", "configmap"]
-OUTPUTS: Final[tuple[Output, ...]] = ("prometheusrule", "configmap")
-
-ENV: Final = {
-    "output": "PLEDGE_OUTPUT",
-    "labels": "PLEDGE_RULE_LABELS",
-    "prometheus_url": "PLEDGE_PROMETHEUS_URL",
-    "status_interval": "PLEDGE_STATUS_INTERVAL",
-    "prediction_interval": "PLEDGE_PREDICTION_INTERVAL",
-    "retry_delay": "PLEDGE_RETRY_DELAY",
-}
+OUTPUTS: Final[tuple[Output, ...]] = get_args(Output)
+PREFIX: Final = "PLEDGE_"
 
 
-@dataclass(frozen=True)
-class OperatorConfig:
+class OperatorConfig(BaseSettings):
     """What the operator writes and how often it refreshes status.
 
     ``labels`` go on every rule object (e.g. ``release: kube-prometheus-stack`` for a ruleSelector);
     ``prometheus_url`` enables the status timer, which also writes breach predictions, refreshed every
     ``prediction_interval`` seconds (a forecast round costs far more than a status read); ``retry_delay`` is the first backoff step after a
     transient API failure (it doubles per retry, up to ``max_retry_delay``). ``clock`` is "now" for
-    status figures, predictions and condition times (a test pins it).
+    status figures, predictions and condition times (a test pins it): code sets it, never the environment,
+    and it takes no part in equality or serialisation.
     """
 
+    # The variable names are also the validation aliases, so an error names the variable to fix; arguments
+    # go by field name. An empty variable counts as unset (PLEDGE_PROMETHEUS_URL="" leaves the timer off).
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="forbid", validate_by_name=True,
+        alias_generator=AliasGenerator(validation_alias=lambda name: PREFIX + name.upper()))
+
     output: Output = "prometheusrule"
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Annotated[Mapping[str, str], NoDecode] = Field(default_factory=dict, validation_alias=PREFIX + "RULE_LABELS")
     prometheus_url: str | None = None
-    status_interval: float = 300.0
-    prediction_interval: float = 900.0
-    retry_delay: float = 5.0
-    max_retry_delay: float = 300.0
-    clock: Clock = field(default=system, compare=False)
+    status_interval: float = Field(300.0, gt=0)
+    prediction_interval: float = Field(900.0, gt=0)
+    retry_delay: float = Field(5.0, gt=0)
+    max_retry_delay: float = Field(300.0, gt=0)
+    _clock: Clock  # private, so no source fills it; read through the (frozen) ``clock`` property
 
-    def __post_init__(self) -> None:
-        if self.output not in OUTPUTS:
-            raise ValueError(f'output must be one of {", ".join(OUTPUTS)}, got "{self.output}"')
-        if min(self.status_interval, self.prediction_interval, self.retry_delay) <= 0:
-            raise ValueError("status interval, prediction interval and retry delay must be positive")
+    def __init__(self, *, clock: Clock = system, **settings: Any) -> None:
+        """``settings`` by field name win over the environment."""
+        super().__init__(**settings)
+        self._clock = clock
 
+    @field_validator("labels", mode="before")
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> OperatorConfig:
-        """Settings for `kopf run -m pledge.operator`; a bad value names its variable."""
-        try:
-            return cls(
-                output=_output(environ.get(ENV["output"], "prometheusrule")),
-                labels=parse_labels(environ.get(ENV["labels"], "")),
-                prometheus_url=environ.get(ENV["prometheus_url"]) or None,
-                status_interval=float(environ.get(ENV["status_interval"], "300")),
-                prediction_interval=float(environ.get(ENV["prediction_interval"], "900")),
-                retry_delay=float(environ.get(ENV["retry_delay"], "5")),
-            )
-        except ValueError as exc:
-            raise ValueError(f"invalid operator setting in {', '.join(ENV.values())}: {exc}") from None
+    def _labels(cls, value: object) -> object:
+        """``PLEDGE_RULE_LABELS`` is "k=v,k2=v2", as the CLIs' --rule-label options give them."""
+        return parse_labels(value) if isinstance(value, str) else value
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def __eq__(self, other: object) -> bool:
+        """Equal settings, whatever the clocks (``fixed`` makes a new function each time)."""
+        return isinstance(other, OperatorConfig) and self.model_dump() == other.model_dump()
 
     def backoff(self, retry: int) -> float:
         """Seconds before retry number ``retry`` (0-based): exponential, capped."""
         return float(min(self.max_retry_delay, self.retry_delay * 2 ** min(retry, 16)))
-
-
-def _output(value: str) -> Output:
-    for output in OUTPUTS:
-        if value == output:
-            return output
-    raise ValueError(f'output must be one of {", ".join(OUTPUTS)}, got "{value}"')

@@ -2,7 +2,7 @@
 report in status. No rule logic lives here.
 
 Handlers are bound to one OperatorConfig and registered into a kopf registry by ``register``, so the
-CLI, `kopf run -m pledge.operator` and the tests each run an operator configured their own way.
+CLI, `kopf run -m pledge.operator.kopf_main` and the tests each run an operator configured their own way.
 """
 
 from __future__ import annotations

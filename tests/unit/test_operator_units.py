@@ -1,15 +1,23 @@
-"""Pure parts of the operator: settings, the owned rule object, drift detection, status conditions."""
+"""The operator without a cluster: settings, what registers on import, the owned rule object, drift detection,
+status conditions."""
 
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from pydantic import ValidationError
 
+from pledge.clock import fixed, system
+from pledge.operator import cli
 from pledge.operator.cli import operator
 from pledge.operator.config import OperatorConfig
 from pledge.operator.objects import HASH_ANNOTATION, content_hash, controller, desired, intact, matches, owned_by
@@ -19,7 +27,9 @@ from pledge.rules.render import parse_labels
 from pledge.sla import parse_sla
 from pledge.sla.model import SLAStatus
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "api-availability.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "api-availability.yaml"
+NOW = 1_790_000_000.0
 
 
 def owner() -> dict[str, Any]:
@@ -28,25 +38,116 @@ def owner() -> dict[str, Any]:
     return document
 
 
-def test_settings_from_the_environment() -> None:
-    config = OperatorConfig.from_env({"PLEDGE_OUTPUT": "configmap", "PLEDGE_RULE_LABELS": "release=kps, team=sre",
-                                      "PLEDGE_PROMETHEUS_URL": "http://prom:9090", "PLEDGE_STATUS_INTERVAL": "60",
-                                      "PLEDGE_PREDICTION_INTERVAL": "600"})
-    assert config == OperatorConfig(output="configmap", labels={"release": "kps", "team": "sre"},
-                                    prometheus_url="http://prom:9090", status_interval=60.0, prediction_interval=600.0)
-    assert OperatorConfig.from_env({}) == OperatorConfig()
+VARIABLES = ("PLEDGE_OUTPUT", "PLEDGE_RULE_LABELS", "PLEDGE_PROMETHEUS_URL", "PLEDGE_STATUS_INTERVAL",
+             "PLEDGE_PREDICTION_INTERVAL", "PLEDGE_RETRY_DELAY", "PLEDGE_MAX_RETRY_DELAY")
+DEFAULTS = {"output": "prometheusrule", "labels": {}, "prometheus_url": None, "status_interval": 300.0,
+            "prediction_interval": 900.0, "retry_delay": 5.0, "max_retry_delay": 300.0}
 
 
-@pytest.mark.parametrize(("environ", "message"), [
-    ({"PLEDGE_OUTPUT": "prometheus"}, 'output must be one of prometheusrule, configmap, got "prometheus"'),
-    ({"PLEDGE_RULE_LABELS": "release"}, 'expected KEY=VALUE, got "release"'),
-    ({"PLEDGE_STATUS_INTERVAL": "0"}, "must be positive"),
-    ({"PLEDGE_PREDICTION_INTERVAL": "-1"}, "must be positive"),
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No operator variable from the developer's shell leaks into a test."""
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_settings_from_the_environment(environ: pytest.MonkeyPatch) -> None:
+    for name, value in {"PLEDGE_OUTPUT": "configmap", "PLEDGE_RULE_LABELS": "release=kps, team=sre",
+                        "PLEDGE_PROMETHEUS_URL": "http://prom:9090", "PLEDGE_STATUS_INTERVAL": "60",
+                        "PLEDGE_PREDICTION_INTERVAL": "600", "PLEDGE_RETRY_DELAY": "0.5"}.items():
+        environ.setenv(name, value)
+    assert OperatorConfig().model_dump() == {**DEFAULTS, "output": "configmap", "labels": {"release": "kps", "team": "sre"},
+                                             "prometheus_url": "http://prom:9090", "status_interval": 60.0,
+                                             "prediction_interval": 600.0, "retry_delay": 0.5}
+    assert OperatorConfig(status_interval=30, labels={}).model_dump() == {
+        **OperatorConfig().model_dump(), "status_interval": 30.0, "labels": {}}  # arguments win
+
+
+def test_defaults_and_empty_variables(environ: pytest.MonkeyPatch) -> None:
+    assert OperatorConfig().model_dump() == DEFAULTS
+    assert OperatorConfig().clock is system
+    environ.setenv("PLEDGE_PROMETHEUS_URL", "")  # unset, so the status timer stays off
+    environ.setenv("PLEDGE_RULE_LABELS", "")
+    assert OperatorConfig() == OperatorConfig.model_validate(DEFAULTS)
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("PLEDGE_OUTPUT", "prometheus", "Input should be 'prometheusrule' or 'configmap'"),
+    ("PLEDGE_RULE_LABELS", "release", 'expected KEY=VALUE, got "release"'),
+    ("PLEDGE_STATUS_INTERVAL", "0", "greater than 0"),
+    ("PLEDGE_PREDICTION_INTERVAL", "-1", "greater than 0"),
+    ("PLEDGE_RETRY_DELAY", "soon", "valid number"),
 ])
-def test_bad_settings_name_the_variables(environ: dict[str, str], message: str) -> None:
-    with pytest.raises(ValueError, match="PLEDGE_OUTPUT") as raised:
-        OperatorConfig.from_env(environ)
-    assert message in str(raised.value)
+def test_a_bad_variable_is_named(environ: pytest.MonkeyPatch, variable: str, value: str, message: str) -> None:
+    environ.setenv(variable, value)
+    with pytest.raises(ValidationError) as raised:
+        OperatorConfig()
+    assert [(error["loc"], message in error["msg"]) for error in raised.value.errors()] == [((variable,), True)]
+
+
+def test_the_clock_is_set_in_code_only(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("PLEDGE_CLOCK", "1")
+    config = OperatorConfig(prometheus_url="http://prom:9090", status_interval=1, clock=fixed(NOW))
+    assert config.clock() == NOW
+    assert OperatorConfig().clock is system
+    assert config == OperatorConfig(prometheus_url="http://prom:9090", status_interval=1)
+    assert "clock" not in config.model_dump()
+    for name, value in (("status_interval", 2), ("clock", system)):
+        with pytest.raises(ValidationError, match="frozen"):
+            setattr(config, name, value)
+
+
+class Started(Exception):
+    """Raised where `pledge operator` would register its handlers: the config it built is all a test needs."""
+
+
+def test_cli_options_win_over_the_environment(environ: pytest.MonkeyPatch) -> None:
+    built: list[OperatorConfig] = []
+
+    def register(_registry: object, config: OperatorConfig) -> None:
+        built.append(config)
+        raise Started
+
+    environ.setattr(cli, "register", register)
+    result = CliRunner().invoke(operator, ["--status-interval", "120", "--rule-label", "release=kps"],
+                                env={"PLEDGE_OUTPUT": "configmap", "PLEDGE_STATUS_INTERVAL": "60",
+                                     "PLEDGE_RULE_LABELS": "team=sre"})
+    assert isinstance(result.exception, Started)
+    assert built[0].model_dump() == {**DEFAULTS, "output": "configmap", "status_interval": 120.0,
+                                     "labels": {"release": "kps"}}  # a given option replaces its variable
+
+
+def test_cli_names_a_bad_variable(environ: pytest.MonkeyPatch) -> None:
+    result = CliRunner().invoke(operator, [], env={"PLEDGE_PREDICTION_INTERVAL": "-1"})
+    assert result.exit_code == 2
+    assert "PLEDGE_PREDICTION_INTERVAL" in result.output and "greater than 0" in result.output
+
+
+IMPORTS = """
+import json, sys, kopf
+registry = kopf.get_default_registry()
+subs = (registry._activities, registry._indexing, registry._watching, registry._spawning, registry._changing)
+added = {}
+for module in sys.argv[1:]:
+    before = [h.id for sub in subs for h in sub.get_all_handlers()]
+    __import__(module)
+    added[module] = sorted({str(h.id) for sub in subs for h in sub.get_all_handlers() if h.id not in before})
+print(json.dumps(added))
+"""
+
+
+def test_only_the_kopf_run_module_registers_on_import() -> None:
+    """In a fresh interpreter, in order: what each import adds to kopf's default registry."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
+    modules = ["pledge.operator", "pledge.operator.cli", "pledge.operator.kopf_main"]
+    done = subprocess.run([sys.executable, "-c", IMPORTS, *modules], cwd=ROOT, capture_output=True, text=True, check=True,
+                          env={**env, "PYTHONPATH": str(ROOT), "PLEDGE_PROMETHEUS_URL": "http://prom:9090"})
+    assert json.loads(done.stdout) == {
+        "pledge.operator": [], "pledge.operator.cli": [],
+        "pledge.operator.kopf_main": ["Operator.cleanup", "Operator.login", "Operator.restore", "Operator.startup",
+                                      "reconcile", "reconciled", "slas", "status"],  # status timer: the URL was read
+    }
 
 
 def test_backoff_doubles_and_is_capped() -> None:
