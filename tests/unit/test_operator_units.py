@@ -40,7 +40,7 @@ def owner() -> dict[str, Any]:
 
 VARIABLES = ("PLEDGE_OUTPUT", "PLEDGE_RULE_LABELS", "PLEDGE_PROMETHEUS_URL", "PLEDGE_STATUS_INTERVAL",
              "PLEDGE_PREDICTION_INTERVAL", "PLEDGE_RETRY_DELAY", "PLEDGE_MAX_RETRY_DELAY")
-DEFAULTS = {"output": "prometheusrule", "labels": {}, "prometheus_url": None, "status_interval": 300.0,
+DEFAULTS: dict[str, object] = {"output": "prometheusrule", "labels": {}, "prometheus_url": None, "status_interval": 300.0,
             "prediction_interval": 900.0, "retry_delay": 5.0, "max_retry_delay": 300.0}
 
 
