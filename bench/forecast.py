@@ -23,13 +23,13 @@ from pledge.forecasting.goal import Goal
 from pledge.forecasting.methods import Linear
 from pledge.forecasting.model import regressors
 from pledge.forecasting.scenarios import KINDS, scenario
-from pledge.forecasting.series import Series
+from pledge.forecasting.series import StepCounts
 from pledge.prom.client import PrometheusClient
 
 COUNT, DAYS, STEP = 10_000, 30, 300
 
 
-def fleet(count: int) -> tuple[Series, Goal]:
+def fleet(count: int) -> tuple[StepCounts, Goal]:
     """``count`` series: the scenario kinds (three seeds each), shifted and scaled at random."""
     rng = np.random.default_rng(0)
     base = [scenario(kind, seed, days=DAYS + 1) for kind in KINDS for seed in range(3)]
@@ -40,7 +40,7 @@ def fleet(count: int) -> tuple[Series, Goal]:
         shift, scale = int(rng.integers(0, s.total.size - n)), rng.uniform(0.5, 2.0)
         errors[row], total[row] = np.rint(s.errors[shift:shift + n] * scale), np.rint(s.total[shift:shift + n] * scale)
     stamps = base[0].series.timestamps[-n:]
-    return Series(stamps, errors, total, STEP), base[0].goal
+    return StepCounts(stamps, errors, total, STEP), base[0].goal
 
 
 def measured(label: str, work: Callable[[], object]) -> tuple[float, float]:
@@ -56,14 +56,14 @@ def measured(label: str, work: Callable[[], object]) -> tuple[float, float]:
     return seconds, peak
 
 
-def numpy_pass(series: Series) -> None:
+def numpy_pass(series: StepCounts) -> None:
     np.cumsum(series.errors, axis=1)
     np.cumsum(series.total, axis=1)
 
 
-def linear(series: Series, goal: Goal) -> None:
+def linear(series: StepCounts, goal: Goal) -> None:
     for first in range(0, COUNT, 1_000):
-        part = Series(series.timestamps, series.errors[first:first + 1_000], series.total[first:first + 1_000], STEP)
+        part = StepCounts(series.timestamps, series.errors[first:first + 1_000], series.total[first:first + 1_000], STEP)
         c = counts(part, goal)
         rows = np.arange(part.errors.shape[0], dtype=np.int64)
         Linear().predict(c, rows, np.full(rows.size, part.timestamps.size - 1, dtype=np.int64), 7 * 86_400)

@@ -17,7 +17,7 @@ from pledge.forecasting.fetch import Key, fetch
 from pledge.forecasting.forecast import Forecast, forecast, message
 from pledge.forecasting.goal import Goal, goals_of
 from pledge.forecasting.model import regressors
-from pledge.forecasting.series import Series
+from pledge.forecasting.series import StepCounts
 from pledge.prom import PrometheusClient
 from pledge.rules.queries import any_sla_matchers
 from pledge.slo.budget import State
@@ -52,9 +52,9 @@ def _identity(sla: ServiceLevelAgreement, goal: Goal) -> dict[str, str]:
     return {"sla": sla.metadata.name, "sla_namespace": sla.metadata.namespace, "objective": goal.objective.name}
 
 
-def _batch(fetched: Mapping[Key, Series], keys: list[Key]) -> Series:
+def _batch(fetched: Mapping[Key, StepCounts], keys: list[Key]) -> StepCounts:
     first = fetched[keys[0]]
-    return Series(first.timestamps, np.stack([fetched[k].errors for k in keys]),
+    return StepCounts(first.timestamps, np.stack([fetched[k].errors for k in keys]),
                   np.stack([fetched[k].total for k in keys]), first.step)
 
 
@@ -64,7 +64,7 @@ def _prediction(sla: ServiceLevelAgreement, objective: Objective, group: dict[st
     return Prediction(sla, objective, group, f, words)
 
 
-def predictions_from(slas: list[ServiceLevelAgreement], fetched: Mapping[Key, Series],
+def predictions_from(slas: list[ServiceLevelAgreement], fetched: Mapping[Key, StepCounts],
                      horizon: int | None) -> list[Prediction]:
     """Pure: every objective and group value with history in ``fetched``, most likely breach first.
 

@@ -15,7 +15,7 @@ from pledge.forecasting.counts import Counts, breached, counts
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.methods import Method, RowPredictions
 from pledge.forecasting.scoring import Tally, tally
-from pledge.forecasting.series import Ints, Series
+from pledge.forecasting.series import Ints, StepCounts
 
 EVERY = 1_800  # a decision every 30 minutes: lead times are reported to that resolution
 
@@ -39,7 +39,7 @@ class Decisions:
     prediction: RowPredictions
 
 
-def replay(series: Series, goal: Goal) -> Replay:
+def replay(series: StepCounts, goal: Goal) -> Replay:
     c = counts(series, goal)
     hit, known = breached(c)
     edges = np.diff(np.concatenate([[0], hit[0].astype(np.int8)]))
@@ -72,7 +72,7 @@ def score(r: Replay, d: Decisions, every: int = EVERY, warned: np.ndarray | None
 Progress = Callable[[], None]
 
 
-def run(histories: Sequence[tuple[Series, Goal]], methods: Sequence[Method], horizons: Sequence[int],
+def run(histories: Sequence[tuple[StepCounts, Goal]], methods: Sequence[Method], horizons: Sequence[int],
         *, every: int = EVERY, progress: Progress | None = None,
         keep: list[Decisions] | None = None) -> dict[tuple[str, int], Tally]:
     """Score every method at every horizon over all histories (tallies summed across them)."""

@@ -21,7 +21,7 @@ from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.io import read_counts, read_metric, write_predictions
 from pledge.forecasting.methods import BurnRate, Linear, Method
 from pledge.forecasting.model import Pledge
-from pledge.forecasting.series import Series, SeriesError
+from pledge.forecasting.series import StepCounts, SeriesError
 from pledge.clock import system
 from pledge.files import AT_HELP, Moment, load, report
 from pledge.predictions import Prediction, predict
@@ -61,7 +61,7 @@ def _target(text: str) -> Decimal:
     return value
 
 
-def _load(csv_file: Path | None, metric: Path | None, bad_when: str | None, fill_gaps: bool) -> Series:
+def _load(csv_file: Path | None, metric: Path | None, bad_when: str | None, fill_gaps: bool) -> StepCounts:
     if (csv_file is None) == (metric is None):
         raise click.UsageError("give a counts CSV, or --from-metric FILE with --bad-when")
     if metric is not None:
@@ -137,7 +137,7 @@ def backtest(csv_file: Path | None, metric: Path | None, bad_when: str | None, t
         click.echo(f"wrote {plot_path}", err=True)
 
 
-def _run(series: Series, goal: Goal, methods: list[Method], horizons: list[int], every: int,
+def _run(series: StepCounts, goal: Goal, methods: list[Method], horizons: list[int], every: int,
          kept: list[Decisions], *, quiet: bool) -> dict[tuple[str, int], dict[str, Any]]:
     with Progress(disable=quiet, transient=True) as bar:
         task = bar.add_task("replaying (the pledge model trains first, ~10 s)", total=len(methods) * len(horizons))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pledge.forecasting.goal import Goal
-from pledge.forecasting.series import Floats, Ints, Series, SeriesError, check_window
+from pledge.forecasting.series import Floats, Ints, StepCounts, SeriesError, check_window
 from pledge.slo.periods import period_starts
 from pledge.sla.model import Window
 from pledge.sla.units import DAY, HOUR
@@ -22,7 +22,7 @@ from pledge.sla.units import DAY, HOUR
 class Counts:
     """Prefix sums (one row per series, a leading zero column) and each step's window start."""
 
-    series: Series
+    series: StepCounts
     goal: Goal
     errors: Floats
     total: Floats
@@ -55,7 +55,7 @@ def period_index(bounds: Ints, times: Ints) -> Ints:
     return np.searchsorted(bounds, times, side="left").astype(np.int64) - 1
 
 
-def counts(series: Series, goal: Goal) -> Counts:
+def counts(series: StepCounts, goal: Goal) -> Counts:
     n = series.timestamps.size
     if goal.window.rolling is not None:
         check_window(series.step, int(goal.window.rolling))

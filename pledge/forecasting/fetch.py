@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from pledge.forecasting.series import Series
+from pledge.forecasting.series import StepCounts
 from pledge.prom.client import PrometheusClient, RangeSeries
 from pledge.rules.names import BASE_WINDOW, errors_rate, requests_rate
 
@@ -15,7 +15,7 @@ MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series and
 Key = tuple[tuple[str, str], ...]
 
 
-async def fetch(client: PrometheusClient, start: int, end: int, matcher: str = "") -> tuple[dict[Key, Series], int]:
+async def fetch(client: PrometheusClient, start: int, end: int, matcher: str = "") -> tuple[dict[Key, StepCounts], int]:
     """Counts per labelled series (sla, sla_namespace, objective, group labels) and the query count."""
     step = BASE_WINDOW
     grid = np.arange(start - start % step + step, end - end % step + 1, step, dtype=np.int64)
@@ -29,7 +29,7 @@ async def fetch(client: PrometheusClient, start: int, end: int, matcher: str = "
             queries += 1
             _place(found, grid, sums[kind], step)
     keys = sums["total"].keys()
-    return {k: Series(grid, sums["errors"][k], sums["total"][k], step) for k in keys}, queries
+    return {k: StepCounts(grid, sums["errors"][k], sums["total"][k], step) for k in keys}, queries
 
 
 def _place(found: list[RangeSeries], grid: np.ndarray, into: dict[Key, np.ndarray], step: int) -> None:

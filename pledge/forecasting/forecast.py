@@ -12,7 +12,7 @@ import numpy as np
 from pledge.forecasting.counts import Counts, burn, counts, future_traffic, kept_history, now
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.model import Pledge
-from pledge.forecasting.series import Floats, Ints, Series
+from pledge.forecasting.series import Floats, Ints, StepCounts
 from pledge.slo.budget import Compliance, compliance, error_ratio
 from pledge.slo.periods import current_period
 from pledge.slo.windows import period_seconds
@@ -42,18 +42,18 @@ def default_horizon(goal: Goal, at: int) -> int:
     return int(current_period(goal.window, float(at)).end) - at
 
 
-def forecast(series: Series, goal: Goal, horizon: int | None = None) -> list[Forecast]:
+def forecast(series: StepCounts, goal: Goal, horizon: int | None = None) -> list[Forecast]:
     """One forecast per row of ``series`` (1-D: one series) at its last step."""
     rows = np.atleast_2d(series.errors).shape[0]
     out: list[Forecast] = []
     for start in range(0, rows, CHUNK):
-        part = Series(series.timestamps, np.atleast_2d(series.errors)[start:start + CHUNK],
+        part = StepCounts(series.timestamps, np.atleast_2d(series.errors)[start:start + CHUNK],
                       np.atleast_2d(series.total)[start:start + CHUNK], series.step)
         out += _chunk(part, goal, horizon)
     return out
 
 
-def _chunk(series: Series, goal: Goal, horizon: int | None) -> list[Forecast]:
+def _chunk(series: StepCounts, goal: Goal, horizon: int | None) -> list[Forecast]:
     c = counts(series, goal)
     rows = c.errors.shape[0]
     s, i = np.arange(rows, dtype=np.int64), np.full(rows, series.timestamps.size - 1, dtype=np.int64)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pledge.forecasting.backtest import Decisions
-from pledge.forecasting.series import Floats, Series, SeriesError, build
+from pledge.forecasting.series import Floats, StepCounts, SeriesError, build
 
 _COMPARE: dict[str, Callable[[Floats, float], np.ndarray]] = {
     ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
@@ -50,7 +50,7 @@ def _column(header: list[str], rows: list[list[str]], name: str, path: Path) -> 
         raise SeriesError(f"{path}: column {name} has a missing or non-numeric value ({exc})") from exc
 
 
-def read_counts(path: Path, *, fill_gaps: bool = False) -> Series:
+def read_counts(path: Path, *, fill_gaps: bool = False) -> StepCounts:
     """``timestamp,good,total`` or ``timestamp,errors,total``: events per step ending at the timestamp."""
     header, rows = _rows(path)
     if "timestamp" not in header or "total" not in header or ("good" in header) == ("errors" in header):
@@ -71,7 +71,7 @@ def parse_condition(text: str) -> Callable[[Floats], np.ndarray]:
     return lambda values: compare(values, limit)
 
 
-def read_metric(path: Path, bad_when: str, *, fill_gaps: bool = False) -> Series:
+def read_metric(path: Path, bad_when: str, *, fill_gaps: bool = False) -> StepCounts:
     """``timestamp,value``: each step is one event, bad when the condition holds (time-based SLI,
     like a boolGauge: the SLI is the share of good steps)."""
     header, rows = _rows(path)
@@ -82,7 +82,7 @@ def read_metric(path: Path, bad_when: str, *, fill_gaps: bool = False) -> Series
     return build(stamps, parse_condition(bad_when)(values).astype(np.float64), np.ones(values.size), gaps="zero" if fill_gaps else "error")
 
 
-def write_predictions(path: Path, series: Series, decisions: Iterable[Decisions]) -> int:
+def write_predictions(path: Path, series: StepCounts, decisions: Iterable[Decisions]) -> int:
     """One row per decision: enough to score the predictions without pledge."""
     count = 0
     with path.open("w", newline="", encoding="utf-8") as handle:

@@ -18,7 +18,7 @@ import numpy as np
 
 from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.io import parse_time
-from pledge.forecasting.series import Floats, Series, build
+from pledge.forecasting.series import Floats, StepCounts, build
 from pledge.sla.duration import Duration
 from pledge.sla.model import Window
 
@@ -34,7 +34,7 @@ def band(values: Floats) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def convert(path: Path) -> tuple[Series, Goal, tuple[float, float]]:
+def convert(path: Path) -> tuple[StepCounts, Goal, tuple[float, float]]:
     """The events and goal for one NAB CSV (timestamp,value), gaps counted as no traffic."""
     lines = path.read_text(encoding="utf-8").strip().splitlines()[1:]
     stamps = np.array([parse_time(line.split(",")[0]) for line in lines], dtype=np.int64)

@@ -11,7 +11,7 @@ from pledge.forecasting.backtest import decide, replay, run, score
 from pledge.forecasting.methods import BurnRate, Linear, Method
 from pledge.forecasting.model import Pledge
 from pledge.forecasting.scenarios import suite
-from pledge.forecasting.series import Series
+from pledge.forecasting.series import StepCounts
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.scoring import Tally
 
@@ -34,7 +34,7 @@ def markdown(title: str, tallies: dict[tuple[str, int], Tally]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tables(histories: Sequence[tuple[Series, Goal]], title: str) -> str:
+def tables(histories: Sequence[tuple[StepCounts, Goal]], title: str) -> str:
     methods: list[Method] = [Pledge(), Linear(), BurnRate()]
     return markdown(title, run(histories, methods, HORIZONS))
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import numpy as np
 
 from pledge.forecasting.goal import Goal, goal_for
-from pledge.forecasting.series import Series, exclude
+from pledge.forecasting.series import StepCounts, exclude
 from pledge.sla.duration import Duration
 from pledge.sla.model import Exclusion, Window
 from pledge.sla.units import DAY, HOUR
@@ -29,7 +29,7 @@ MAINTENANCE = Exclusion.model_validate({"schedule": "weekly", "day": "sunday", "
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    series: Series
+    series: StepCounts
     goal: Goal
     notes: dict[str, float] = field(default_factory=dict)
 
@@ -106,7 +106,7 @@ def scenario(kind: str, seed: int, *, days: int = 45, target: str = "99.9", wind
     requests = request_counts(timeline, 0.05 if kind == "low-traffic" else rng.uniform(2, 40), rng)
     bad = split_errors(requests, timeline, errors, rng)
     stamps = np.array(timeline.timestamps[1:], dtype=np.int64)
-    series = Series(stamps, np.array(bad, dtype=np.float64), np.array(requests, dtype=np.float64), STEP)
+    series = StepCounts(stamps, np.array(bad, dtype=np.float64), np.array(requests, dtype=np.float64), STEP)
     return Scenario(kind, exclude(series, exclusions), goal, notes)
 
 

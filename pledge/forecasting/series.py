@@ -23,7 +23,7 @@ class SeriesError(ValueError):
 
 
 @dataclass(frozen=True)
-class Series:
+class StepCounts:
     """Counts per step; ``errors`` and ``total`` may be 2-D (one row per series) sharing timestamps."""
 
     timestamps: Ints
@@ -32,7 +32,7 @@ class Series:
     step: int
 
 
-def build(timestamps: Ints, errors: Floats, total: Floats, *, gaps: str = "error") -> Series:
+def build(timestamps: Ints, errors: Floats, total: Floats, *, gaps: str = "error") -> StepCounts:
     """Validate and regularise; ``gaps="zero"`` fills missing steps with no events (documented choice:
     no data spends no budget, as in the rules), ``gaps="error"`` rejects them."""
     if timestamps.size < 2:
@@ -52,7 +52,7 @@ def build(timestamps: Ints, errors: Floats, total: Floats, *, gaps: str = "error
             missing = int(np.sum(np.diff(timestamps) // step - 1))
             raise SeriesError(f"{missing} missing step(s) of {step}s; pass gaps='zero' (CLI --fill-gaps) to count them as no traffic")
         return _fill(timestamps, errors, total, step)
-    return Series(timestamps, errors, total, step)
+    return StepCounts(timestamps, errors, total, step)
 
 
 def _check_counts(errors: Floats, total: Floats) -> None:
@@ -65,12 +65,12 @@ def _check_counts(errors: Floats, total: Floats) -> None:
         raise SeriesError(f"more bad than valid events at row {row + 1} (good > total, or errors > total)")
 
 
-def _fill(timestamps: Ints, errors: Floats, total: Floats, step: int) -> Series:
+def _fill(timestamps: Ints, errors: Floats, total: Floats, step: int) -> StepCounts:
     grid = np.arange(timestamps[0], timestamps[-1] + 1, step, dtype=np.int64)
     at = (timestamps - timestamps[0]) // step
     full_errors, full_total = np.zeros(grid.size), np.zeros(grid.size)
     full_errors[at], full_total[at] = errors, total
-    return Series(grid, full_errors, full_total, step)
+    return StepCounts(grid, full_errors, full_total, step)
 
 
 def check_window(step: int, window_seconds: int) -> None:
@@ -79,7 +79,7 @@ def check_window(step: int, window_seconds: int) -> None:
         raise SeriesError(f"the step ({step}s) does not divide the window ({window_seconds}s); resample the input")
 
 
-def exclude(series: Series, exclusions: list[Exclusion]) -> Series:
+def exclude(series: StepCounts, exclusions: list[Exclusion]) -> StepCounts:
     """Planned maintenance counts neither as good nor as bad: zero the steps that end inside it."""
     if not exclusions:
         return series
@@ -87,4 +87,4 @@ def exclude(series: Series, exclusions: list[Exclusion]) -> Series:
     keep = np.ones(series.timestamps.size, dtype=bool)
     for a, b in intervals(exclusions, start, end):
         keep &= ~((series.timestamps > a) & (series.timestamps <= b))
-    return Series(series.timestamps, series.errors * keep, series.total * keep, series.step)
+    return StepCounts(series.timestamps, series.errors * keep, series.total * keep, series.step)

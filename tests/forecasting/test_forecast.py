@@ -15,7 +15,7 @@ from pledge.forecasting.fetch import fetch
 from pledge.forecasting.forecast import default_horizon, forecast, message
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.scenarios import scenario
-from pledge.forecasting.series import Series
+from pledge.forecasting.series import StepCounts
 from pledge.predictions import predictions_from
 from pledge.prom.client import PrometheusClient
 from pledge.sla import parse_yaml
@@ -28,7 +28,7 @@ NAB = Path(__file__).resolve().parents[1] / "data" / "nab"  # one NAB series (MI
 
 def test_batch_equals_one_by_one() -> None:
     a, b = scenario("degradation", 5), scenario("steady", 5)
-    batch = Series(a.series.timestamps, np.stack([a.series.errors, b.series.errors]),
+    batch = StepCounts(a.series.timestamps, np.stack([a.series.errors, b.series.errors]),
                    np.stack([a.series.total, b.series.total]), a.series.step)
     together = forecast(batch, a.goal, DAY)
     assert together == forecast(a.series, a.goal, DAY) + forecast(b.series, a.goal, DAY)
@@ -63,7 +63,7 @@ spec:
 """
 
 
-def prometheus(series: dict[str, Series], calls: list[str]) -> httpx.MockTransport:
+def prometheus(series: dict[str, StepCounts], calls: list[str]) -> httpx.MockTransport:
     """Answers the two batched range queries from in-memory counts (rates per second)."""
     def answer(request: httpx.Request) -> httpx.Response:
         form = dict(httpx.QueryParams(request.content.decode()))

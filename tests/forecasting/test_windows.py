@@ -13,7 +13,7 @@ from pledge.forecasting.goal import goal_for
 from pledge.forecasting.methods import Linear
 from pledge.forecasting.model import Pledge
 from pledge.forecasting.scenarios import scenario
-from pledge.forecasting.series import Series
+from pledge.forecasting.series import StepCounts
 from pledge.slo.budget import compliance, error_ratio
 from pledge.slo.periods import calendar_period, period_starts
 from pledge.sla.duration import Duration
@@ -24,12 +24,12 @@ STEP = 300
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
-def flat(days: int, errors: dict[int, float], total: float = 1_000.0) -> Series:
+def flat(days: int, errors: dict[int, float], total: float = 1_000.0) -> StepCounts:
     n = days * DAY // STEP
     bad = np.zeros(n)
     for at, value in errors.items():
         bad[at] = value
-    return Series(START + STEP * (1 + np.arange(n, dtype=np.int64)), bad, np.full(n, total), STEP)
+    return StepCounts(START + STEP * (1 + np.arange(n, dtype=np.int64)), bad, np.full(n, total), STEP)
 
 
 def test_truth_matches_the_core_state() -> None:
@@ -57,7 +57,7 @@ def test_rolling_window_ages_errors_out() -> None:
 def test_calendar_window_resets_at_the_month() -> None:
     goal = goal_for(Decimal("99.9"), Window(calendar="month"))
     n = 40 * DAY // STEP
-    series = Series(START + STEP * (1 + np.arange(n, dtype=np.int64)), np.zeros(n), np.full(n, 100.0), STEP)
+    series = StepCounts(START + STEP * (1 + np.arange(n, dtype=np.int64)), np.zeros(n), np.full(n, 100.0), STEP)
     c = counts(series, goal)
     feb = int((1_769_904_000 - START) // STEP) - 1  # the step ending at 2026-02-01T00:00Z closes January
     assert c.window_start[feb] == 0 and c.window_start[feb + 1] == feb + 1
@@ -97,7 +97,7 @@ def test_no_peeking() -> None:
     s = scenario("seasonal", 4)
     r = replay(s.series, s.goal)
     cut = int(r.starts[0]) - 100
-    short = Series(s.series.timestamps[: cut + 1], s.series.errors[: cut + 1], s.series.total[: cut + 1], STEP)
+    short = StepCounts(s.series.timestamps[: cut + 1], s.series.errors[: cut + 1], s.series.total[: cut + 1], STEP)
     i, rows = np.array([cut]), np.zeros(1, dtype=np.int64)
     for method in (Pledge(), Linear()):
         full = method.predict(r.counts, rows, i, DAY)

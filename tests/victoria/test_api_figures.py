@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.test_alerts import test_the_api_reports_the_burn_alerts_the_raw_counts_call_for
 from tests.api.test_figures import (
     test_burning_sla_shows_its_firing_alerts,
     test_calendar_month_with_exclusions,
@@ -30,4 +31,5 @@ __all__ = [
     "test_period_without_traffic_is_no_data",
     "test_report_from_to_and_bad_parameters",
     "test_rolling_period_sli_budget_and_burn_rates",
+    "test_the_api_reports_the_burn_alerts_the_raw_counts_call_for",
 ]

@@ -11,11 +11,10 @@ import pytest
 import pledge
 from pledge.prom import PrometheusClient
 from pledge.rules import generate, rule_file, to_yaml
-from pledge.slo.exclusions import intervals
-from pledge.slo.windows import alert_windows
-from pledge.sla import ServiceLevelAgreement, budget_ratio, parse_yaml
+from pledge.sla import parse_yaml
 from tests.api import world
 from tests.api.conftest import World
+from tests.api.test_alerts import expected_burns
 from tests.support.victoria import binary
 
 pytestmark = [pytest.mark.integration, pytest.mark.victoria]
@@ -60,30 +59,6 @@ async def test_every_world_rule_evaluates_without_error(loaded: World) -> None:
     assert len(evaluated) >= sum(n for name, n in expected.items() if name.endswith("-alerts"))
     failed = {r["name"]: r["lastError"] for r in evaluated if r.get("health") != "ok" or r.get("lastError")}
     assert failed == {}
-
-
-def expected_burns(loaded: World, at: float) -> set[tuple[str, str, str]]:
-    """(sla, group, tier) of every burn-rate alert the raw counts call for at ``at``: both windows'
-    error ratios (maintenance left out, as the rules do) above the tier's threshold."""
-    expected = set()
-    for name, sla in world.SLAS.items():
-        [objective] = sla.spec.objectives
-        for group in (world.CUSTOMERS if sla.spec.grouping else ("",)):
-            truth = loaded.truth[group or name]
-            for tier in alert_windows(sla.spec.alerting, sla.spec.window):
-                threshold = float(tier.burn_rate * budget_ratio(objective.target))
-                ratios = [burn_ratio(truth, sla, at, seconds) for seconds in (tier.long, tier.short)]
-                clear = any(r < threshold * (1 - MARGIN) for r in ratios) or all(r > threshold * (1 + MARGIN) for r in ratios)
-                assert clear, f"{name} {group!r} {tier.name}: {ratios} too close to {threshold} to call"
-                if all(r > threshold for r in ratios):
-                    expected.add((name, group, tier.name))
-    return expected
-
-
-def burn_ratio(truth: world.Truth, sla: ServiceLevelAgreement, at: float, seconds: int) -> float:
-    excluded = world.masked(intervals(sla.spec.exclusions, at - seconds - 300, at))
-    bad, valid = truth.events(at - seconds, at, excluded)
-    return bad / valid if valid else 0.0
 
 
 async def test_burn_rate_alerts_fire_in_vmalert_as_the_raw_counts_say(loaded: World) -> None:
