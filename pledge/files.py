@@ -1,49 +1,397 @@
 """What a command line names, SLA files and moments: read here once for `pledge`, its lazily loaded
 commands (so those never import the top-level CLI) and the API's directory source, so a directory of
-SLAs means the same everywhere."""
+SLAs means the same everywhere.
+
+A file is read as UTF-8 YAML, one or more documents. A document is an SLA candidate when it says so
+(``apiVersion: pledge.dev/...`` or ``kind: ServiceLevelAgreement``) or is pledge's plain form (no
+apiVersion and no kind, but ``metadata``/``spec``); candidates are validated, and anything else is
+recognised (Sloth, OpenSLO, Pyrra, Prometheus rules, other Kubernetes manifests) and named. Directories
+are walked recursively; what a walk finds that is not an SLA is skipped, what is named is an error."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any, Literal
 
 import click
+import yaml
 
 from pledge.clock import parse_moment
-from pledge.sla import ServiceLevelAgreement, SpecError, parse_yaml
+from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 
 YAML_SUFFIXES = (".yaml", ".yml")
+IMPORT_PLANNED = "`pledge import` for Sloth, Pyrra and OpenSLO files is planned"
+
+Severity = Literal["error", "warning"]
 
 
-def yaml_files(folder: Traversable) -> list[Traversable]:
-    """A folder's YAML files, sorted by name, not recursive (a folder may be packaged data)."""
-    return sorted((f for f in folder.iterdir() if f.name.endswith(YAML_SUFFIXES)), key=lambda f: f.name)
+def yaml_files(folder: Traversable, recursive: bool = False) -> list[Traversable]:
+    """A folder's YAML files, sorted by name (a folder may be packaged data). ``recursive`` also walks
+    its sub-folders, in name order, skipping hidden files and folders (``.git``, ``.github``)."""
+    return list(_walk(folder, recursive, set()))
+
+
+def _walk(folder: Traversable, recursive: bool, seen: set[Path]) -> Iterable[Traversable]:
+    if isinstance(folder, Path):
+        real = folder.resolve()
+        if real in seen:  # a symlink loop
+            return
+        seen.add(real)
+    for entry in sorted(folder.iterdir(), key=lambda f: f.name):
+        if recursive and entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            if recursive:
+                yield from _walk(entry, recursive, seen)
+        elif entry.name.endswith(YAML_SUFFIXES):
+            yield entry
+
+
+# -- what a document is ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """A document that is not a pledge SLA: what it looks like, and whether it is another SLO format
+    (a warning: it may be meant as an SLA) or just other YAML (a note)."""
+
+    looks_like: str
+    slo_format: bool = False
+
+    def reason(self) -> str:
+        if self.slo_format:
+            return f"this is {self.looks_like}, not a pledge SLA; {IMPORT_PLANNED}"
+        return f"this is {self.looks_like}, not a pledge SLA"
+
+
+def recognise(document: Any) -> Foreign | None:
+    """None for an SLA candidate (valid or not); otherwise what the document looks like."""
+    if not isinstance(document, dict):
+        return Foreign(f"a YAML {_yaml_type(document)}")
+    api, kind = document.get("apiVersion"), document.get("kind")
+    api_text = api if isinstance(api, str) else ""
+    if api_text.startswith("pledge.dev/") or kind == "ServiceLevelAgreement":
+        return None
+    if api is None and kind is None:
+        if document.get("version") == "prometheus/v1" or ("slos" in document and "service" in document):
+            return Foreign("a Sloth prometheus/v1 spec", slo_format=True)
+        if _is_rule_file(document):
+            return Foreign("a Prometheus rule file")
+        if "spec" in document or "metadata" in document:
+            return None  # pledge's plain form: apiVersion and kind may be left out
+        keys = ", ".join(str(k) for k in list(document)[:5])
+        return Foreign(f"YAML with no apiVersion and kind (top-level keys: {keys})")
+    kind_text = str(kind) if kind is not None else "document with no kind"
+    if api_text.startswith("sloth.slok.dev/"):
+        return Foreign(f"a Sloth Kubernetes {kind_text} ({api_text})", slo_format=True)
+    if api_text.startswith("openslo/"):
+        return Foreign(f"an OpenSLO {kind_text} ({api_text})", slo_format=True)
+    if api_text.startswith("pyrra.dev/"):
+        return Foreign(f"a Pyrra {kind_text} ({api_text})", slo_format=True)
+    if kind == "PrometheusRule":
+        return Foreign(f"a prometheus-operator PrometheusRule object ({api_text or 'no apiVersion'})")
+    return Foreign(f"a Kubernetes {kind_text} manifest ({api_text or 'no apiVersion'})")
+
+
+def _is_rule_file(document: dict[Any, Any]) -> bool:
+    groups = document.get("groups")
+    return isinstance(groups, list) and any(isinstance(g, dict) and "rules" in g for g in groups)
+
+
+def _yaml_type(value: object) -> str:
+    names = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+    return names.get(type(value), type(value).__name__)
+
+
+# -- what checking finds --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error or warning: ``path`` is the field path (None: the whole file or document)."""
+
+    file: str
+    line: int | None
+    path: str | None
+    message: str
+    severity: Severity = "error"
+    document: int | None = None
+    scope: str = "(document)"  # what a problem with no path is about: "(document)" or "(file)"
+
+    def text(self) -> str:
+        """As a problem line of a SpecError: "path: reason", after the document when there are several."""
+        where = f"document {self.document}: " if self.document is not None else ""
+        return f"{where}{self.path or self.scope}: {self.message}"
+
+    def as_json(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "path": self.path, "message": self.message,
+                "severity": self.severity}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or one document of it, ``document``) that is not an SLA and was not checked."""
+
+    file: str
+    reason: str
+    severity: Literal["note", "warning"] = "note"
+    line: int | None = None
+    document: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {"file": self.file, "reason": self.reason, "severity": self.severity, "line": self.line,
+                "document": self.document}
+
+
+@dataclass(frozen=True)
+class Found:
+    """A valid SLA and where it is defined (``document`` counts a file's non-empty documents from 1)."""
+
+    sla: ServiceLevelAgreement
+    file: str
+    document: int
+    line: int
+    documents: int  # how many the file holds: one needs no document number to be found
+
+    def place(self) -> str:
+        number = f" (document {self.document})" if self.documents > 1 else ""
+        return f"{self.file}:{self.line}{number}"
+
+    def as_json(self) -> dict[str, object]:
+        spec = self.sla.spec
+        return {"file": self.file, "line": self.line, "namespace": self.sla.metadata.namespace,
+                "name": self.sla.metadata.name, "objectives": [o.name for o in spec.objectives],
+                "window": spec.window.describe()}
+
+
+@dataclass
+class Scan:
+    """Everything checking some paths found, in the order of the files."""
+
+    files: list[str] = field(default_factory=list)
+    slas: list[Found] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def spec_errors(self) -> list[SpecError]:
+        """The errors as one SpecError per file, as the commands that only load SLAs report them."""
+        by_file: dict[str, list[str]] = {}
+        for problem in self.errors:
+            by_file.setdefault(problem.file, []).append(problem.text())
+        return [SpecError(problems, file) for file, problems in by_file.items()]
+
+    def as_json(self) -> dict[str, object]:
+        return {"files": self.files, "slas": [f.as_json() for f in self.slas],
+                "problems": [p.as_json() for p in self.problems], "skipped": [s.as_json() for s in self.skipped]}
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Document:
+    index: int  # among the file's non-empty documents, from 1 (as pledge.sla.parse_yaml counts them)
+    node: yaml.Node
+    data: Any
+
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1
+
+
+def _documents(text: str) -> list[_Document]:
+    """The non-empty documents of a YAML stream, each with its node tree (for lines)."""
+    loader = yaml.SafeLoader(text)
+    found: list[_Document] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node) if node is not None else None
+            if node is not None and data is not None:
+                found.append(_Document(len(found) + 1, node, data))
+    finally:
+        loader.dispose()
+    return found
+
+
+def line_of(node: yaml.Node, path: str | None) -> int:
+    """The 1-based line of a field path ("spec.objectives[0].target") in a document's node tree; of the
+    deepest field that exists when the path goes further (a missing field: its parent's line)."""
+    line = node.start_mark.line + 1
+    rest = path or ""
+    while rest:
+        if isinstance(node, yaml.SequenceNode):
+            index = re.match(r"\[(\d+)\]", rest)
+            if index is None or int(index.group(1)) >= len(node.value):
+                break
+            node, rest = node.value[int(index.group(1))], rest[index.end():]
+            line = node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            rest = rest.removeprefix(".")
+            keys = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and _leads(rest, str(k.value))]
+            if not keys:
+                break
+            key, node = max(keys, key=lambda kv: len(str(kv[0].value)))  # keys may hold dots themselves
+            rest, line = rest[len(str(key.value)):], key.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _leads(path: str, key: str) -> bool:
+    return path == key or path.startswith((key + ".", key + "["))
+
+
+_PROBLEM = re.compile(r"^(\S+?): (.*)$", re.DOTALL)
+
+
+def split_problem(problem: str) -> tuple[str | None, str]:
+    """A SpecError line "spec.objectives[0].target: must be ..." as (path, message); "(document)" and
+    "(file)" name no field (None)."""
+    match = _PROBLEM.match(problem)
+    if match is None:
+        return None, problem
+    path, message = match.groups()
+    return (None if path.startswith("(") else path), message
+
+
+def _read_text(file: Traversable, source: str) -> str | Problem:
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        return Problem(source, None, None, f"cannot read: {exc.strerror or exc}", scope="(file)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return Problem(source, line, None, f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} "
+                                           f"(line {line}) cannot be decoded; save the file as UTF-8", scope="(file)")
+
+
+def check_file(file: Traversable, source: str, named: bool = True) -> Scan:
+    """One file: its valid SLAs, its problems and what was skipped. ``named``: the file was asked for
+    (a file that holds no SLA is an error) rather than found by walking a folder (it is skipped)."""
+    scan = Scan(files=[source])
+    text = _read_text(file, source)
+    if isinstance(text, Problem):
+        scan.problems.append(text)
+        return scan
+    try:
+        documents = _documents(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        scan.problems.append(Problem(source, line, None, f"not valid YAML: {exc}"))
+        return scan
+    candidates = [(d, recognise(d.data)) for d in documents]
+    several = len(documents) > 1
+    if not any(foreign is None for _, foreign in candidates):
+        line = documents[0].line if documents else None
+        _foreign_file(scan, source, [f for _, f in candidates if f is not None], named, line)
+        return scan
+    for document, foreign in candidates:
+        number = document.index if several else None
+        if foreign is not None:  # another document of an SLA file: a Deployment next to its SLA, say
+            scan.skipped.append(Skipped(source, f"document {document.index}: {foreign.reason()}",
+                                        "warning" if foreign.slo_format else "note", document.line, document.index))
+            if foreign.slo_format:
+                scan.problems.append(Problem(source, document.line, None, foreign.reason(), "warning", number))
+            continue
+        try:
+            sla = parse_sla(document.data)
+        except SpecError as exc:
+            for problem in exc.problems:
+                path, message = split_problem(problem)
+                scan.problems.append(Problem(source, line_of(document.node, path), path, message, "error", number))
+            continue
+        scan.slas.append(Found(sla, source, document.index, document.line, len(documents)))
+    return scan
+
+
+def _foreign_file(scan: Scan, source: str, looks: list[Foreign], named: bool, line: int | None) -> None:
+    if not looks:
+        if named:
+            scan.problems.append(Problem(source, None, None, "the file holds no SLA"))
+        else:
+            scan.skipped.append(Skipped(source, "empty: no YAML documents"))
+        return
+    first = looks[0]
+    reason = first.reason() + (f" ({len(looks) - 1} more document(s) follow)" if len(looks) > 1 else "")
+    slo_format = any(f.slo_format for f in looks)
+    if named:
+        scan.problems.append(Problem(source, line, None, reason))
+        return
+    scan.skipped.append(Skipped(source, reason, "warning" if slo_format else "note", line))
+    if slo_format:
+        scan.problems.append(Problem(source, line, None, reason, "warning"))
+
+
+def expand(paths: tuple[Path, ...]) -> list[tuple[Path, bool]]:
+    """Files as given (named: True), directories as the YAML files found walking them (False)."""
+    found: list[tuple[Path, bool]] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend((file, False) for file in yaml_files(path, recursive=True) if isinstance(file, Path))
+        else:
+            found.append((path, True))
+    return found
+
+
+def check(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
+    """Every file under ``paths``; two SLAs with one namespace/name are an error naming both places.
+    ``skip_foreign``: files named that are not SLAs are skipped as if a walk had found them."""
+    scan = Scan()
+    for path, named in expand(paths):
+        one = check_file(path, str(path), named and not skip_foreign)
+        scan.files.extend(one.files)
+        scan.problems.extend(one.problems)
+        scan.skipped.extend(one.skipped)
+        scan.slas.extend(one.slas)
+    first: dict[str, Found] = {}
+    unique: list[Found] = []
+    for found in scan.slas:
+        earlier = first.setdefault(found.sla.key, found)
+        if earlier is found:
+            unique.append(found)
+            continue
+        document = found.document if found.documents > 1 else None
+        scan.problems.append(Problem(
+            found.file, found.line, "metadata.name",
+            f"SLA {found.sla.key} is defined twice: at {earlier.place()} and at {found.place()}; "
+            "names must be unique within a namespace", "error", document))
+    scan.slas = unique
+    return scan
 
 
 def read_slas(file: Traversable, source: str) -> list[ServiceLevelAgreement]:
-    """One file's SLAs; an unreadable file is a SpecError too, so callers collect one kind of problem."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([f"(file): cannot read: {exc.strerror}"], source) from None
-    return parse_yaml(text, source)
-
-
-def expand(paths: tuple[Path, ...]) -> list[Traversable]:
-    """Files as given, directories as their YAML files."""
-    return [file for path in paths for file in (yaml_files(path) if path.is_dir() else [path])]
+    """One file's SLAs; an unreadable, undecodable or invalid file, or one that holds no SLA, raises
+    SpecError, so callers collect one kind of problem. Other documents beside SLAs are left out."""
+    scan = check_file(file, source, named=True)
+    errors = scan.spec_errors()
+    if errors:
+        raise errors[0]
+    return [found.sla for found in scan.slas]
 
 
 def load(paths: tuple[Path, ...]) -> tuple[list[ServiceLevelAgreement], list[SpecError]]:
-    """Every SLA in ``paths``; problems are collected per file so one bad file hides no other."""
-    slas: list[ServiceLevelAgreement] = []
-    errors: list[SpecError] = []
-    for path in expand(paths):
-        try:
-            slas.extend(read_slas(path, str(path)))
-        except SpecError as exc:
-            errors.append(exc)
-    return slas, errors
+    """Every SLA in ``paths``; problems are collected per file so one bad file hides no other. What a
+    walk skipped is noted on stderr."""
+    scan = check(paths)
+    for skipped in scan.skipped:
+        click.echo(f"skipped {skipped.file}: {skipped.reason}", err=True)
+    return [found.sla for found in scan.slas], scan.spec_errors()
 
 
 def report(errors: list[SpecError]) -> None:
