@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
 import click
 
-from pledge.files import Moment, load, report
+from pledge.files import Moment, Scan, check, load, report
 from pledge.rules import generate as generate_rules
 from pledge.rules import prometheus_rule, rule_file, rule_object_name, to_yaml
 from pledge.rules.render import parse_labels
@@ -44,16 +45,56 @@ def main() -> None:
     """pledge: service level agreements as code, turned into Prometheus rules and alerts."""
 
 
-@main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
-    """Check SLA files; exit 1 with one "field: reason" line per problem."""
-    slas, errors = load(files)
-    report(errors)
-    for sla in slas:
+VALID, ERRORS, WARNINGS = 0, 1, 3
+
+
+@main.command(epilog="""\b
+Exit codes:
+  0  every SLA is valid (skipped non-SLA YAML is only a note)
+  1  at least one error: an invalid SLA, an unreadable or non-UTF-8 file, not
+     valid YAML, two SLAs with one namespace/name, or a file named that is
+     not an SLA (without --skip-foreign)
+  2  usage error
+  3  warnings only: files in another SLO format (Sloth, OpenSLO, Pyrra)
+     were skipped""")
+@click.argument("paths", metavar="FILE_OR_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object with files, slas, problems (file, line, path, message, severity) and skipped.")
+@click.option("--skip-foreign", is_flag=True,
+              help="Skip files named that are not pledge SLAs, as a directory walk does (for pre-commit, which "
+                   "passes every staged YAML file).")
+def validate(paths: tuple[Path, ...], output_format: str, skip_foreign: bool) -> None:
+    """Check SLA files; directories are walked recursively for *.yaml and *.yml.
+
+    A file found walking a directory that is not a pledge SLA is skipped with a note (Prometheus rule
+    files, Kubernetes manifests, other YAML) or a warning (Sloth, OpenSLO and Pyrra specs: `pledge
+    import` is planned); a file named that is not an SLA is an error.
+    """
+    scan = check(paths, skip_foreign=skip_foreign)
+    if output_format == "json":
+        click.echo(json.dumps(scan.as_json(), indent=2))
+    else:
+        _print_scan(scan)
+    sys.exit(ERRORS if scan.errors else WARNINGS if scan.warnings else VALID)
+
+
+def _print_scan(scan: Scan) -> None:
+    """Problems as "file:line: severity: path: message" on stderr, valid SLAs and notes on stdout."""
+    for problem in scan.problems:
+        where = f"{problem.file}:{problem.line}" if problem.line is not None else problem.file
+        what = f"{problem.path}: " if problem.path else ""
+        click.secho(f"{where}: {problem.severity}: {what}{problem.message}",
+                    fg="red" if problem.severity == "error" else "yellow", err=True)
+    for skipped in scan.skipped:
+        if skipped.severity == "note":
+            click.echo(f"skip {skipped.file}: {skipped.reason}")
+    for found in scan.slas:
+        sla = found.sla
         click.echo(f"ok  {sla.key}  ({len(sla.spec.objectives)} objective(s), {sla.spec.window.describe()})")
-    if errors:
-        sys.exit(1)
+    counts = [f"{len(scan.slas)} SLA(s) valid in {len(scan.files)} file(s)"]
+    counts += [f"{len(group)} {name}" for name, group in
+               (("error(s)", scan.errors), ("warning(s)", scan.warnings), ("skipped", scan.skipped)) if group]
+    click.echo(", ".join(counts), err=True)
 
 
 @main.command()
@@ -75,9 +116,16 @@ def generate(files: tuple[Path, ...], output_format: str, output_dir: Path | Non
     if output_dir is None:
         click.echo("---\n".join(documents.values()), nl=False)
         return
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for sla in slas:
+    paths: dict[Path, ServiceLevelAgreement] = {}
+    for sla in slas:  # "a-b"/"c" and "a"/"b-c" would share a file: refuse rather than overwrite one
         path = output_dir / f"{sla.metadata.namespace}-{rule_object_name(sla)}.yaml"
+        if path in paths:
+            click.secho(f"{path}: would hold the rules of both {paths[path].key} and {sla.key}; rename one",
+                        fg="red", err=True)
+            sys.exit(1)
+        paths[path] = sla
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for path, sla in paths.items():
         path.write_text(documents[sla.key], encoding="utf-8")
         click.echo(f"wrote {path}", err=True)
 
