@@ -117,7 +117,7 @@ def generate(files: tuple[Path, ...], output_format: str, output_dir: Path | Non
         click.echo("---\n".join(documents.values()), nl=False)
         return
     paths: dict[Path, ServiceLevelAgreement] = {}
-    for sla in slas:  # "a-b"/"c" and "a"/"b-c" would share a file: refuse rather than overwrite one
+    for sla in slas:  # "a-pledge-b"/"c" and "a"/"b-pledge-c" would share a file: refuse, overwrite neither
         path = output_dir / f"{sla.metadata.namespace}-{rule_object_name(sla)}.yaml"
         if path in paths:
             click.secho(f"{path}: would hold the rules of both {paths[path].key} and {sla.key}; rename one",

@@ -339,14 +339,17 @@ def _foreign_file(scan: Scan, source: str, looks: list[Foreign], named: bool, li
 
 
 def expand(paths: tuple[Path, ...]) -> list[tuple[Path, bool]]:
-    """Files as given (named: True), directories as the YAML files found walking them (False)."""
-    found: list[tuple[Path, bool]] = []
+    """Files as given (named: True), directories as the YAML files found walking them (False); a file
+    reached twice (named, and found in a directory also named) is read once, as named."""
+    found: dict[Path, tuple[Path, bool]] = {}
     for path in paths:
-        if path.is_dir():
-            found.extend((file, False) for file in yaml_files(path, recursive=True) if isinstance(file, Path))
-        else:
-            found.append((path, True))
-    return found
+        files = yaml_files(path, recursive=True) if path.is_dir() else [path]
+        for file in files:
+            if isinstance(file, Path):
+                earlier = found.get(file.resolve())
+                named = not path.is_dir() or (earlier is not None and earlier[1])
+                found[file.resolve()] = (earlier[0] if earlier is not None else file, named)
+    return list(found.values())
 
 
 def check(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
