@@ -293,6 +293,8 @@ def check_file(file: Traversable, source: str, named: bool = True) -> Scan:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids: a position, not a mark
+            line = text.count("\n", 0, exc.position) + 1
         scan.problems.append(Problem(source, line, None, f"not valid YAML: {exc}"))
         return scan
     candidates = [(d, recognise(d.data)) for d in documents]

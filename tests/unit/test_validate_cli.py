@@ -186,6 +186,9 @@ def test_json_output_has_files_slas_problems_and_skipped(tmp_path: Path) -> None
     assert broken["file"] == str(tmp_path / "broken.yaml") and broken["path"] is None and broken["line"] == 2
     assert broken["message"].startswith("not valid YAML")
     assert [s["file"] for s in found["skipped"]] == [str(tmp_path / "rules.yaml")]
+    write(tmp_path / "control.yaml", 'a: 1\nb: "\x01"\n')
+    control = as_json(str(tmp_path / "control.yaml"))["problems"]
+    assert [(p["line"], p["message"][:20]) for p in control] == [(2, "not valid YAML: unac")]
 
 
 def test_exit_codes_valid_errors_warnings(tmp_path: Path) -> None:
