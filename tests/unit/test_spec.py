@@ -659,3 +659,45 @@ def test_mutated_examples_raise_only_spec_error(index: int, data: st.DataObject,
     sla = _parse_or_spec_error(document)
     if sla is not None:
         assert parse_sla(sla.model_dump(by_alias=True, exclude_none=True)) == sla
+
+
+# --- the YAML reader: duplicate keys, deep nesting, invalid text ------------------------------------
+
+
+def _yaml_problems(text: str) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, source="sla.yaml")
+    return caught.value.problems
+
+
+def test_duplicate_key_names_both_lines() -> None:
+    text = _yaml(MINIMAL).replace("  service: checkout\n", "  service: checkout\n  owner: a\n  owner: b\n")
+    first = text.splitlines().index("  owner: a") + 1
+    assert _yaml_problems(text) == [
+        f'(document): duplicate key "owner" on lines {first} and {first + 1} (YAML would keep only the last)']
+
+
+def test_duplicate_key_in_a_flow_mapping() -> None:
+    text = _yaml(MINIMAL).replace("metadata:\n", "metadata: {name: a, name: b}\nignored:\n")
+    assert _yaml_problems(text) == ['(document): duplicate key "name" on line 3 (YAML would keep only the last)']
+
+
+def test_merge_keys_may_be_overridden() -> None:
+    text = "base: &base {service: checkout}\n" + _yaml(MINIMAL).replace("spec:\n", "spec:\n  <<: *base\n")
+    problems = _yaml_problems(text)  # only the extra top-level key is wrong, the override is fine
+    assert problems == ["base: unknown field (check the spelling; fields are camelCase)"]
+
+
+@pytest.mark.parametrize("text", ["spec: " + "[" * 5000 + "]" * 5000 + "\n",
+                                  "spec:\n" + "".join("  " * i + "a:\n" for i in range(1, 5000))])
+def test_deep_nesting_is_a_spec_error(text: str) -> None:
+    (problem,) = _yaml_problems(text)
+    assert problem.startswith("(document): nested deeper than 64 levels at line "), problem
+
+
+def test_lone_surrogate_is_a_field_error() -> None:
+    text = _yaml(MINIMAL).replace("  service: checkout\n", '  service: checkout\n  owner: "team\\ud800"\n')
+    assert _yaml_problems(text) == ["spec.owner: is not valid Unicode text (it holds a lone surrogate such as \\ud800)"]
+    text = _yaml(MINIMAL).replace("  service: checkout\n", '  service: checkout\n  alerting: {labels: {"\\udfff": x}}\n')
+    assert _yaml_problems(text) == [
+        "spec.alerting.labels: a key is not valid Unicode text (it holds a lone surrogate such as \\ud800)"]
