@@ -330,3 +330,12 @@ def test_min_probability_pattern_agrees_with_the_model_everywhere(written: str) 
     document = _prediction(written)
     path = "spec.alerting.breachPrediction.minProbability"
     assert (path not in {p for p, _ in _schema_errors(document)}) == _model_accepts(document), written
+
+
+@pytest.mark.parametrize(("duration", "valid"), [("30d", True), ("1d12h", True), ("٣٠d", False), ("３０d", False),
+                                               ("3٠d", False)])
+def test_duration_pattern_agrees_with_the_model_on_digits(duration: str, valid: bool) -> None:
+    """Non-ASCII digits are refused by the API server's [0-9] pattern and by the model alike."""
+    document = _with({"spec.window.rolling": duration})
+    assert ("spec.window.rolling" not in {p for p, _ in _schema_errors(document)}) == valid
+    assert _model_accepts(document) == valid

@@ -701,3 +701,25 @@ def test_lone_surrogate_is_a_field_error() -> None:
     text = _yaml(MINIMAL).replace("  service: checkout\n", '  service: checkout\n  alerting: {labels: {"\\udfff": x}}\n')
     assert _yaml_problems(text) == [
         "spec.alerting.labels: a key is not valid Unicode text (it holds a lone surrogate such as \\ud800)"]
+
+
+# --- durations: Prometheus' range and ASCII digits ---------------------------------------------------
+
+
+@pytest.mark.parametrize("duration", ["3651d", "99999999999999999999d", "1" + "0" * 5000 + "s", "522w"])
+def test_duration_beyond_ten_years(duration: str) -> None:
+    line = _only(_doc(**{"spec.window": {"rolling": duration}}))
+    assert line == f'spec.window.rolling: must be at most 3650d (10 years, the longest duration pledge accepts), got "{duration}"'
+
+
+def test_ten_years_is_the_longest_duration() -> None:
+    assert parse_sla(_doc(**{"spec.window": {"rolling": "3650d"}})).spec.window.rolling == 3650 * 86_400
+    line = _only(_doc(**{"spec.alerting": {"absentFor": "99999999999999999999d"}}))
+    assert line.startswith("spec.alerting.absentFor: must be at most 3650d (10 years"), line
+
+
+@pytest.mark.parametrize("duration", ["٣٠d", "3٠d", "۳۰d", "３０d"])
+def test_duration_digits_are_ascii(duration: str) -> None:
+    """Arabic-Indic (and other non-ASCII) digits are refused, as the CRD's [0-9] pattern refuses them."""
+    line = _only(_doc(**{"spec.window": {"rolling": duration}}))
+    assert line == f'spec.window.rolling: must be a duration such as "5m", "1h30m" or "30d", got "{duration}"'
