@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from pledge.sla.duration import Duration
 from pledge.sla.errors import validate
-from pledge.sla.percent import Percent, Probability
+from pledge.sla.percent import Percent, Probability, format_percent
 from pledge.sla.promql import check_selector, check_window_template
 from pledge.sla.units import DAY, WEEK
 
@@ -156,6 +156,17 @@ class SLI(Model):
         return next(k for k in ("ratio", "latency", "bool_gauge", "raw") if getattr(self, k) is not None)
 
 
+def _level(value: Decimal) -> Decimal:
+    """A target-like percentage: strictly between 0 and 100, and not a fraction written by mistake."""
+    if not Decimal(0) < value < Decimal(100):
+        raise ValueError(f'must be between 0 and 100 exclusive, got "{value}"')
+    if value < 1:
+        raise ValueError(
+            f'must be at least 1: it is a percentage, so "{value}" means {value} %; did you mean {format_percent(value * 100)}?'
+        )
+    return value
+
+
 class Objective(Model):
     name: Name
     target: Percent
@@ -166,9 +177,7 @@ class Objective(Model):
     @field_validator("target", "warning")
     @classmethod
     def _open_interval(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and not Decimal(0) < value < Decimal(100):
-            raise ValueError(f'must be between 0 and 100 exclusive, got "{value}"')
-        return value
+        return None if value is None else _level(value)
 
     @model_validator(mode="after")
     def _warning_above_target(self) -> Objective:
@@ -196,8 +205,8 @@ class BurnTier(Model):
     @field_validator("budget_consumed")
     @classmethod
     def _some_budget(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and not Decimal(0) < value <= Decimal(100):
-            raise ValueError(f'must be above 0 and at most 100, got "{value}"')
+        if value is not None and value == 0:
+            raise ValueError(f'must be above 0, got "{value}"')
         return value
 
 
@@ -233,12 +242,7 @@ class CreditTier(Model):
     below: Percent
     percent: Percent
 
-    @field_validator("percent")
-    @classmethod
-    def _at_most_100(cls, value: Decimal) -> Decimal:
-        if value > 100:
-            raise ValueError(f'must be at most 100, got "{value}"')
-        return value
+    _below_a_level = field_validator("below")(_level)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

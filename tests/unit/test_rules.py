@@ -81,7 +81,7 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
                 "histogram": "http_request_duration_seconds", "selector": '{job="api"}', "threshold": 1}}},
         ],
         "alerting": {"labels": {"team": "shop"}, "absent": True, "absentFor": "20m",
-                     "breachPrediction": {"enabled": True, "minProbability": "92.5%", "for": "30m", "severity": "page"}},
+                     "breachPrediction": {"enabled": True, "minProbability": "0.925", "for": "30m", "severity": "page"}},
         "exclusions": [
             {"start": "2026-11-01T02:00:00Z", "end": "2026-11-01T04:00:00Z"},
             {"schedule": "weekly", "day": "saturday", "at": "23:00", "duration": "2h", "timezone": "Europe/Berlin"},

@@ -171,7 +171,7 @@ def test_target_outside_open_interval(target: Any, shown: str) -> None:
     assert line == f'spec.objectives[1].target: must be between 0 and 100 exclusive, got "{shown}"'
 
 
-@pytest.mark.parametrize("target", ["abc", "-1", "99.9%", "1e2", True, None, [99]])
+@pytest.mark.parametrize("target", ["abc", "-1", "1e2", True, None, [99]])
 def test_target_not_a_percentage(target: Any) -> None:
     line = _only(_doc(**{"spec.objectives.0.target": target}))
     assert line.startswith("spec.objectives[0].target: "), line
@@ -422,27 +422,34 @@ def test_breach_prediction_is_off_by_default_with_documented_defaults() -> None:
     assert enabled.breach_prediction.enabled and enabled.breach_prediction.min_probability == Decimal("0.8")
 
 
-@pytest.mark.parametrize(("written", "probability"), [
-    ("0.8", "0.8"), ("0.95", "0.95"), (".5", "0.5"), (0.9, "0.9"), ("80%", "0.8"), ("92.5%", "0.925"), ("0.5%", "0.005"),
-])
-def test_min_probability_as_fraction_or_percentage(written: Any, probability: str) -> None:
+@pytest.mark.parametrize(("written", "probability"), [("0.8", "0.8"), ("0.95", "0.95"), (".5", "0.5"), (0.9, "0.9")])
+def test_min_probability_as_fraction(written: Any, probability: str) -> None:
     document = _doc(**{"spec.alerting": {"breachPrediction": {"enabled": True, "minProbability": written}}})
     prediction = parse_sla(document).spec.alerting.breach_prediction
     assert prediction.min_probability == Decimal(probability)
-    assert prediction.model_dump(by_alias=True)["minProbability"] == probability  # the fraction, whatever the spelling
+    assert prediction.model_dump(by_alias=True)["minProbability"] == probability
 
 
-@pytest.mark.parametrize("written", ["1", "0", "0.0", "1.5", "100%", "0%", "80", 1, 0])
+@pytest.mark.parametrize(("written", "fraction"), [("80%", "0.8"), ("92.5%", "0.925"), ("0.5%", "0.005"),
+                                                   ("100%", "1"), ("80 %", "0.8")])
+def test_min_probability_is_never_written_with_a_percent_sign(written: str, fraction: str) -> None:
+    """One rule for every percentage-like field: no "%" (a percentage field is one already, a probability a fraction)."""
+    line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"minProbability": written}}}))
+    number = written.removesuffix("%").strip()
+    assert line == f'{PREDICTION}.minProbability: must be a fraction without "%" (write "{fraction}" for {number} %), got "{written}"'
+
+
+@pytest.mark.parametrize("written", ["1", "0", "0.0", "1.5", "80", 1, 0])
 def test_min_probability_outside_the_open_interval(written: Any) -> None:
     line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"minProbability": written}}}))
     assert line == (f'{PREDICTION}.minProbability: must be between 0 and 1 exclusive '
-                    f'(a fraction such as "0.8", or "80%"), got "{written}"')
+                    f'(a fraction such as "0.8"), got "{written}"')
 
 
-@pytest.mark.parametrize("written", ["high", "0.8.1", "-0.5", "80 %", True, [0.8]])
+@pytest.mark.parametrize("written", ["high", "0.8.1", "-0.5", "0.8%%", True, [0.8]])
 def test_min_probability_not_a_number(written: Any) -> None:
     line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"minProbability": written}}}))
-    assert line.startswith(f'{PREDICTION}.minProbability: must be a probability such as "0.8" or "80%", got '), line
+    assert line.startswith(f'{PREDICTION}.minProbability: must be a probability such as "0.8", got '), line
 
 
 @pytest.mark.parametrize(("field", "value", "reason"), [
@@ -476,7 +483,7 @@ def test_credits_sorted_and_bounded() -> None:
     sla = parse_sla(_doc(**{"spec.credits": [{"below": "95", "percent": 100}, {"below": "99.9", "percent": "10"}]}))
     assert [(c.below, c.percent) for c in sla.spec.credits] == [(Decimal("99.9"), Decimal(10)), (Decimal(95), Decimal(100))]
     line = _only(_doc(**{"spec.credits": [{"below": "99", "percent": "101"}]}))
-    assert line == 'spec.credits[0].percent: must be at most 100, got "101"'
+    assert line == 'spec.credits[0].percent: must be at most 100 (a percentage), got "101"'
     line = _only(_doc(**{"spec.credits": [{"below": "99", "percent": 10}, {"below": "99.0", "percent": 20}]}))
     assert line == "spec.credits: two credit tiers share the same 'below' threshold"
 
@@ -723,3 +730,35 @@ def test_duration_digits_are_ascii(duration: str) -> None:
     """Arabic-Indic (and other non-ASCII) digits are refused, as the CRD's [0-9] pattern refuses them."""
     line = _only(_doc(**{"spec.window": {"rolling": duration}}))
     assert line == f'spec.window.rolling: must be a duration such as "5m", "1h30m" or "30d", got "{duration}"'
+
+
+# --- percentages: no "%", at most 100, and no fraction where a percentage goes ----------------------
+
+
+@pytest.mark.parametrize(("field", "written"), [
+    ("spec.objectives.0.target", "99.9%"), ("spec.objectives.0.warning", "99.95 %"), ("spec.creditCap", "50%"),
+    ("spec.credits", [{"below": "99%", "percent": "10"}]), ("spec.credits", [{"below": "99", "percent": "10%"}]),
+])
+def test_percentages_are_written_without_a_percent_sign(field: str, written: Any) -> None:
+    line = _only(_doc(**{field: written}))
+    assert 'must be written without "%" (the field is a percentage: "99.9%" is written "99.9")' in line, line
+
+
+@pytest.mark.parametrize(("target", "meant"), [("0.999", "99.9"), (0.99, "99"), ("0.5", "50"), ("0.9995", "99.95")])
+def test_target_below_one_is_a_fraction_written_by_mistake(target: Any, meant: str) -> None:
+    line = _only(_doc(**{"spec.objectives.0.target": target}))
+    assert line == (f'spec.objectives[0].target: must be at least 1: it is a percentage, so "{target}" means '
+                    f'{target} %; did you mean {meant}?')
+
+
+def test_credit_below_one_is_a_fraction_written_by_mistake() -> None:
+    line = _only(_doc(**{"spec.credits": [{"below": "0.999", "percent": "10"}]}))
+    assert line.startswith('spec.credits[0].below: must be at least 1: it is a percentage, so "0.999" means'), line
+    assert line.endswith("did you mean 99.9?"), line
+
+
+@pytest.mark.parametrize("written", ["150", "100.5", "999", "1000"])
+def test_percentages_above_100(written: str) -> None:
+    assert _only(_doc(**{"spec.creditCap": written})) == f'spec.creditCap: must be at most 100 (a percentage), got "{written}"'
+    line = _only(_doc(**{"spec.objectives.0.target": written}))
+    assert line == f'spec.objectives[0].target: must be at most 100 (a percentage), got "{written}"'
