@@ -345,6 +345,18 @@ class SLASpec(Model):
             raise ValueError("credit percent must grow as 'below' falls (a worse SLI never earns less credit)")
         return ordered
 
+    @model_validator(mode="after")
+    def _credits_for_breaches_only(self) -> SLASpec:
+        """A tier applies to the objectives whose target is at or above its ``below`` (pledge.slo.budget)."""
+        highest = max(o.target for o in self.objectives)
+        unused = [format_percent(c.below) for c in self.credits if c.below > highest]
+        if unused:
+            raise ValueError(
+                f"credits: below {', '.join(unused)} is above the target of every objective (highest: "
+                f"{format_percent(highest)}): such a tier would credit an SLA that meets its target"
+            )
+        return self
+
 
 class Metadata(Model):
     name: Name

@@ -762,3 +762,32 @@ def test_percentages_above_100(written: str) -> None:
     assert _only(_doc(**{"spec.creditCap": written})) == f'spec.creditCap: must be at most 100 (a percentage), got "{written}"'
     line = _only(_doc(**{"spec.objectives.0.target": written}))
     assert line == f'spec.objectives[0].target: must be at most 100 (a percentage), got "{written}"'
+
+
+# --- service credits: only for breaches, within 0-100 ------------------------------------------------
+
+
+def test_credit_tier_above_every_target_is_refused() -> None:
+    credits = [{"below": "99.95", "percent": "5"}, {"below": "99.9", "percent": "10"}]
+    line = _only(_doc(**{"spec.credits": credits}))
+    assert line == ("spec.credits: below 99.95 is above the target of every objective (highest: 99.9): "
+                    "such a tier would credit an SLA that meets its target")
+
+
+def test_credit_tier_between_two_targets_applies_to_the_stricter_objective() -> None:
+    """Targets 99.9 and 99: a tier below 99.5 credits availability only (pledge.slo.budget), which is fine."""
+    sla = parse_sla(_doc(**{"spec.credits": [{"below": "99.5", "percent": "10"}, {"below": "99.9", "percent": "5"}]}))
+    assert [c.below for c in sla.spec.credits] == [Decimal("99.9"), Decimal("99.5")]
+
+
+@pytest.mark.parametrize(("field", "written", "reason"), [
+    ("spec.creditCap", "150", 'must be at most 100 (a percentage), got "150"'),
+    ("spec.creditCap", "-5", 'must be a percentage such as "99.9", got "-5"'),
+    ("spec.credits", [{"below": "99", "percent": "-1"}], 'must be a percentage such as "99.9", got "-1"'),
+    ("spec.credits", [{"below": "99", "percent": "100.1"}], 'must be at most 100 (a percentage), got "100.1"'),
+    ("spec.credits", [{"below": "0", "percent": "10"}], 'must be between 0 and 100 exclusive, got "0"'),
+])
+def test_credit_percentages_within_0_and_100(field: str, written: Any, reason: str) -> None:
+    line = _only(_doc(**{field: written}))
+    assert line.endswith(reason), line
+    assert line.startswith("spec.creditCap: " if field == "spec.creditCap" else "spec.credits[0]."), line
