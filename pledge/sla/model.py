@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from pledge.sla.duration import Duration
@@ -25,9 +25,11 @@ API_VERSION: Final = "pledge.dev/v1alpha1"
 KIND: Final = "ServiceLevelAgreement"
 
 NAME_REGEX = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-LABEL_NAME_REGEX = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# Prometheus label names, without the "__" prefix Prometheus keeps for itself (no lookahead: the CRD's
+# patterns are Go regular expressions, the model's Rust ones).
+LABEL_NAME_REGEX = r"^([a-zA-Z][a-zA-Z0-9_]*|_([a-zA-Z0-9][a-zA-Z0-9_]*)?)$"
 METRIC_NAME_REGEX = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
-RESERVED_LABELS = frozenset({"sla", "sla_namespace", "objective", "le", "severity", "burn_tier", "sla_tier", "__name__"})
+RESERVED_LABELS = frozenset({"sla", "sla_namespace", "objective", "le", "severity", "burn_tier", "sla_tier"})
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
@@ -47,7 +49,20 @@ def _timezone(name: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 Name = Annotated[str, Field(pattern=NAME_REGEX, max_length=63)]
-LabelName = Annotated[str, Field(pattern=LABEL_NAME_REGEX)]
+_LABEL_NAME = re.compile(LABEL_NAME_REGEX)
+
+
+def _label_name(name: str) -> str:
+    if not _LABEL_NAME.fullmatch(name):
+        raise ValueError(
+            f'"{name}" is not a valid name: Prometheus label and annotation names take letters, digits and _, '
+            'do not start with a digit, and names starting with "__" are Prometheus\' own'
+        )
+    return name
+
+
+# Alert label and annotation names, grouping labels: checked by the model (the CRD cannot check map keys).
+LabelName = Annotated[str, AfterValidator(_label_name), WithJsonSchema({"type": "string", "pattern": LABEL_NAME_REGEX})]
 
 
 class Window(Model):
@@ -223,7 +238,7 @@ class Alerting(Model):
     policy: Literal["sre-workbook", "none"] = "sre-workbook"
     tiers: list[BurnTier] = []
     labels: dict[LabelName, str] = {}
-    annotations: dict[str, str] = {}
+    annotations: dict[LabelName, str] = {}
     runbook: str | None = None
     absent: bool = True
     absent_for: Duration = Duration(600)

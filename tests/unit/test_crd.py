@@ -368,3 +368,11 @@ def _percent_accepted(written: str) -> bool:
 def test_percent_pattern_agrees_with_the_model_everywhere(written: str) -> None:
     document = _with({"spec.creditCap": written})
     assert ("spec.creditCap" not in {p for p, _ in _schema_errors(document)}) == _percent_accepted(written), written
+
+
+@pytest.mark.parametrize(("name", "valid"), [("customer", True), ("_", True), ("_1", True), ("__customer", False),
+                                             ("1st", False), ("a-b", False)])
+def test_grouping_pattern_agrees_with_the_model(name: str, valid: bool) -> None:
+    document = _with({"spec.grouping": [name]})
+    assert ("spec.grouping.0" not in {p for p, _ in _schema_errors(document)}) == valid
+    assert _model_accepts(document) == valid

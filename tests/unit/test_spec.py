@@ -791,3 +791,26 @@ def test_credit_percentages_within_0_and_100(field: str, written: Any, reason: s
     line = _only(_doc(**{field: written}))
     assert line.endswith(reason), line
     assert line.startswith("spec.creditCap: " if field == "spec.creditCap" else "spec.credits[0]."), line
+
+
+# --- label and annotation names: Prometheus' rule -----------------------------------------------------
+
+NAME_RULE = ('is not a valid name: Prometheus label and annotation names take letters, digits and _, '
+             'do not start with a digit, and names starting with "__" are Prometheus\' own')
+
+
+@pytest.mark.parametrize("name", ["~", "@x", "1e2", "__a", "__name__", "a-b", "a.b", "", "é", "a\n"])
+@pytest.mark.parametrize("field", ["labels", "annotations"])
+def test_alert_label_and_annotation_names_follow_prometheus(field: str, name: str) -> None:
+    line = _only(_doc(**{"spec.alerting": {field: {name: "x", "team": "ok"}}}))
+    assert line == f'spec.alerting.{field}: "{name}" {NAME_RULE}'
+
+
+@pytest.mark.parametrize("name", ["team", "_", "_1", "_team", "Team_2", "a" * 100])
+def test_valid_label_and_annotation_names(name: str) -> None:
+    alerting = parse_sla(_doc(**{"spec.alerting": {"labels": {name: "x"}, "annotations": {name: "y"}}})).spec.alerting
+    assert alerting.labels == {name: "x"} and alerting.annotations == {name: "y"}
+
+
+def test_grouping_label_may_not_start_with_two_underscores() -> None:
+    assert _only(_doc(**{"spec.grouping": ["__customer"]})) == f'spec.grouping[0]: "__customer" {NAME_RULE}'
