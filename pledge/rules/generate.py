@@ -21,7 +21,8 @@ from pledge.rules.promql import any_of, by, in_interval, in_recurrence, selector
 from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
 from pledge.slo.exclusions import recurrence
 from pledge.slo.numbers import render_number
-from pledge.slo.windows import AlertWindows, distinct_windows, period_seconds
+from pledge.slo.windows import AlertWindows, distinct_windows
+from pledge.sla.tiers import period_seconds
 from pledge.sla.duration import format_duration
 from pledge.sla.model import Exclusion, ServiceLevelAgreement
 from pledge.sla.percent import budget_ratio, format_percent, percent_to_ratio

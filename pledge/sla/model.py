@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from pledge.sla.duration import Duration
+from pledge.sla.duration import Duration, format_duration
 from pledge.sla.errors import validate
 from pledge.sla.percent import Percent, Probability, format_percent
 from pledge.sla.promql import check_selector, check_window_template
+from pledge.sla.tiers import DEFAULT_TIER_NAMES, default_long, period_seconds, short_window_for
 from pledge.sla.units import DAY, WEEK
 
 API_VERSION: Final = "pledge.dev/v1alpha1"
@@ -224,6 +225,17 @@ class BurnTier(Model):
             raise ValueError(f'must be above 0, got "{value}"')
         return value
 
+    def windows(self, default_long: int | None) -> tuple[int, int]:
+        """(long, short) in seconds: the tier's own, else the default tier's long window and long / 12."""
+        long = int(self.long_window) if self.long_window is not None else default_long
+        assert long is not None, f"tier {self.name}: Alerting requires the longWindow of a new tier"
+        return long, int(self.short_window) if self.short_window is not None else short_window_for(long)
+
+    def missing(self) -> list[str]:
+        """The fields a new tier (not one of the defaults) must set but does not."""
+        fields = {"severity": self.severity, "longWindow": self.long_window, "budgetConsumed": self.budget_consumed}
+        return [name for name, value in fields.items() if value is None]
+
 
 class BreachPrediction(Model):
     """Opt-in SLABreachPredicted alert on the API's forecast gauge: a proactive notice, so a ticket by default."""
@@ -251,6 +263,28 @@ class Alerting(Model):
         if clash:
             raise ValueError(f"reserved label name(s) {', '.join(clash)}: set by pledge itself")
         return value
+
+    def default_tier_names(self) -> tuple[str, ...]:
+        return DEFAULT_TIER_NAMES if self.policy == "sre-workbook" else ()
+
+    @model_validator(mode="after")
+    def _tiers_resolve(self) -> Alerting:
+        """Every tier names a default tier to change or disable, or is a complete tier of its own."""
+        names = [t.name for t in self.tiers]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"tiers: tier names must be unique, repeated: {', '.join(repeated)}")
+        defaults = self.default_tier_names()
+        known = ", ".join(defaults) if defaults else 'none under policy "none"'
+        for index, tier in enumerate(self.tiers):
+            if not tier.enabled and tier.name not in defaults:
+                raise ValueError(f'tiers[{index}].name: there is no default tier "{tier.name}" to disable (default tiers: {known})')
+            if tier.enabled and tier.name not in defaults and tier.missing():
+                raise ValueError(
+                    f'tiers[{index}]: "{tier.name}" is not a default tier ({known}), so as a new tier it needs '
+                    f"severity, longWindow and budgetConsumed (missing: {', '.join(tier.missing())})"
+                )
+        return self
 
 
 class CreditTier(Model):
@@ -361,6 +395,17 @@ class SLASpec(Model):
         return ordered
 
     @model_validator(mode="after")
+    def _tiers_fit_the_period(self) -> SLASpec:
+        """Each enabled tier's windows, as pledge.slo.windows resolves them: short < long <= period."""
+        period = period_seconds(self.window)
+        defaults = self.alerting.default_tier_names()
+        for index, tier in enumerate(self.alerting.tiers):
+            if tier.enabled:
+                long, short = tier.windows(default_long(tier.name, period) if tier.name in defaults else None)
+                _check_tier_windows(f"alerting.tiers[{index}]", tier, long, short, period)
+        return self
+
+    @model_validator(mode="after")
     def _credits_for_breaches_only(self) -> SLASpec:
         """A tier applies to the objectives whose target is at or above its ``below`` (pledge.slo.budget)."""
         highest = max(o.target for o in self.objectives)
@@ -371,6 +416,19 @@ class SLASpec(Model):
                 f"{format_percent(highest)}): such a tier would credit an SLA that meets its target"
             )
         return self
+
+
+def _check_tier_windows(path: str, tier: BurnTier, long: int, short: int, period: int) -> None:
+    if long > period:
+        raise ValueError(f'{path}.longWindow: must not be longer than the period ({format_duration(period)}), got "{tier.long_window}"')
+    if short < long:
+        return
+    if tier.short_window is not None:
+        raise ValueError(f'{path}.shortWindow: must be shorter than longWindow ({format_duration(long)}), got "{tier.short_window}"')
+    raise ValueError(
+        f'{path}.longWindow: must be longer than its short window ({format_duration(short)}: longWindow / 12, '
+        f'at least 5m), got "{tier.long_window}"; set a longer longWindow or a shortWindow'
+    )
 
 
 class Metadata(Model):

@@ -18,6 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pledge.rules import generate
 from pledge.sla import SpecError, parse_sla, parse_yaml
 from pledge.sla.model import ServiceLevelAgreement
 
@@ -814,3 +815,73 @@ def test_valid_label_and_annotation_names(name: str) -> None:
 
 def test_grouping_label_may_not_start_with_two_underscores() -> None:
     assert _only(_doc(**{"spec.grouping": ["__customer"]})) == f'spec.grouping[0]: "__customer" {NAME_RULE}'
+
+
+# --- alert tiers: whatever validates, generates ---------------------------------------------------------
+
+DEFAULT_TIERS = "page-fast, page-slow, ticket-fast, ticket-slow"
+
+
+def _tiers_doc(*tiers: dict[str, Any], policy: str = "sre-workbook", rolling: str = "30d") -> dict[str, Any]:
+    return _doc(**{"spec.alerting": {"policy": policy, "tiers": list(tiers)}, "spec.window": {"rolling": rolling}})
+
+
+def test_unknown_tier_to_disable_lists_the_default_tiers() -> None:
+    line = _only(_tiers_doc({"name": "page-fsat", "enabled": False}))
+    assert line == f'spec.alerting.tiers[0].name: there is no default tier "page-fsat" to disable (default tiers: {DEFAULT_TIERS})'
+    line = _only(_tiers_doc({"name": "page-fast", "enabled": False}, policy="none"))
+    assert line.startswith('spec.alerting.tiers[0].name: there is no default tier "page-fast" to disable'), line
+
+
+@pytest.mark.parametrize("missing", ["severity", "longWindow", "budgetConsumed"])
+def test_new_tier_needs_severity_long_window_and_budget(missing: str) -> None:
+    tier = {"name": "custom", "severity": "ticket", "longWindow": "12h", "budgetConsumed": "5"}
+    del tier[missing]
+    line = _only(_tiers_doc(tier))
+    assert line == (f'spec.alerting.tiers[0]: "custom" is not a default tier ({DEFAULT_TIERS}), so as a new tier it '
+                    f"needs severity, longWindow and budgetConsumed (missing: {missing})")
+
+
+def test_default_tier_under_policy_none_is_a_new_tier() -> None:
+    line = _only(_tiers_doc({"name": "page-fast", "longWindow": "2h"}, policy="none"))
+    assert line.startswith('spec.alerting.tiers[0]: "page-fast" is not a default tier (none under policy "none")'), line
+    assert line.endswith("(missing: severity, budgetConsumed)"), line
+
+
+def test_tier_names_are_unique() -> None:
+    line = _only(_tiers_doc({"name": "page-fast", "longWindow": "2h"}, {"name": "page-fast", "enabled": False}))
+    assert line == "spec.alerting.tiers: tier names must be unique, repeated: page-fast"
+
+
+@pytest.mark.parametrize(("tier", "line"), [
+    ({"name": "page-fast", "shortWindow": "1h"}, 'spec.alerting.tiers[1].shortWindow: must be shorter than longWindow (1h), got "1h"'),
+    ({"name": "page-fast", "shortWindow": "2h"}, 'spec.alerting.tiers[1].shortWindow: must be shorter than longWindow (1h), got "2h"'),
+    ({"name": "custom", "severity": "page", "longWindow": "1h", "shortWindow": "90m", "budgetConsumed": "2"},
+     'spec.alerting.tiers[1].shortWindow: must be shorter than longWindow (1h), got "1h30m"'),
+    ({"name": "page-fast", "longWindow": "5m"},
+     'spec.alerting.tiers[1].longWindow: must be longer than its short window (5m: longWindow / 12, at least 5m), '
+     'got "5m"; set a longer longWindow or a shortWindow'),
+    ({"name": "ticket-slow", "longWindow": "31d"}, 'spec.alerting.tiers[1].longWindow: must not be longer than the period (30d), got "31d"'),
+])
+def test_tier_windows_are_checked_against_each_other_and_the_period(tier: dict[str, str], line: str) -> None:
+    assert _only(_tiers_doc({"name": "ticket-fast", "enabled": False}, tier)) == line
+
+
+def test_calendar_period_bounds_the_long_window() -> None:
+    document = _doc(**{"spec.window": {"calendar": "week"}, "spec.alerting": {"tiers": [{"name": "ticket-slow", "longWindow": "8d"}]}})
+    assert _only(document) == 'spec.alerting.tiers[0].longWindow: must not be longer than the period (7d), got "8d"'
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(name=st.sampled_from(["page-fast", "ticket-slow", "custom"]), enabled=st.booleans(),
+       severity=st.sampled_from([None, "page"]), long=st.sampled_from([None, "5m", "10m", "1h", "6d", "31d"]),
+       short=st.sampled_from([None, "1m", "5m", "1h", "2d"]), budget=st.sampled_from([None, "2"]),
+       policy=st.sampled_from(["sre-workbook", "none"]), rolling=st.sampled_from(["1d", "7d", "30d"]))
+def test_a_valid_tier_always_generates(name: str, enabled: bool, severity: str | None, long: str | None,
+                                       short: str | None, budget: str | None, policy: str, rolling: str) -> None:
+    """Validation and pledge.slo.windows agree: what validates yields alerts, never an exception."""
+    fields = {"severity": severity, "longWindow": long, "shortWindow": short, "budgetConsumed": budget}
+    tier = {"name": name, "enabled": enabled, **{k: v for k, v in fields.items() if v is not None}}
+    sla = _parse_or_spec_error(_tiers_doc(tier, policy=policy, rolling=rolling))
+    if sla is not None:
+        assert generate(sla)
