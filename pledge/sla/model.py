@@ -66,6 +66,19 @@ def _label_name(name: str) -> str:
 LabelName = Annotated[str, AfterValidator(_label_name), WithJsonSchema({"type": "string", "pattern": LABEL_NAME_REGEX})]
 
 
+def _no_template(text: str) -> str:
+    if "{{" in text:
+        raise ValueError(
+            f'must not contain "{{{{": the value labels recorded series too, and vmalert reads those labels as '
+            f'Go templates (Prometheus does not, so no escaping suits both), got "{text}"'
+        )
+    return text
+
+
+# customer, tier and owner label every recorded series (pledge.rules.generate); alert-only text is escaped instead.
+SeriesLabelValue = Annotated[str, AfterValidator(_no_template)]
+
+
 class Window(Model):
     """Compliance period: rolling (last N days) or calendar (resets at each boundary)."""
 
@@ -352,9 +365,9 @@ class Exclusion(Model):
 
 class SLASpec(Model):
     service: Name
-    customer: str | None = None
-    tier: str | None = None
-    owner: str | None = None
+    customer: SeriesLabelValue | None = None
+    tier: SeriesLabelValue | None = None
+    owner: SeriesLabelValue | None = None
     description: str = ""
     window: Window = Window(rolling=Duration(30 * DAY))
     grouping: list[LabelName] = []

@@ -885,3 +885,11 @@ def test_a_valid_tier_always_generates(name: str, enabled: bool, severity: str |
     sla = _parse_or_spec_error(_tiers_doc(tier, policy=policy, rolling=rolling))
     if sla is not None:
         assert generate(sla)
+
+
+@pytest.mark.parametrize("field", ["owner", "customer", "tier"])
+def test_series_label_text_may_not_open_a_template(field: str) -> None:
+    """customer, tier and owner label recorded series too, which vmalert templates and Prometheus does not."""
+    line = _only(_doc(**{f"spec.{field}": "{{ .Foo"}))
+    assert line.startswith(f'spec.{field}: must not contain "{{{{": the value labels recorded series too'), line
+    assert parse_sla(_doc(**{f"spec.{field}": "a }} b"})).spec.model_dump()[field] == "a }} b"
