@@ -15,7 +15,7 @@ from pledge.forecasting.model import Pledge
 from pledge.forecasting.series import Floats, Ints, StepCounts
 from pledge.slo.budget import Compliance, compliance, error_ratio
 from pledge.slo.periods import current_period
-from pledge.slo.windows import period_seconds
+from pledge.sla.tiers import period_seconds
 
 ROLLING_HORIZON = 7 * 86_400
 CURRENT_BURN = 3_600

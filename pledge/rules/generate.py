@@ -19,9 +19,11 @@ from pledge.rules.context import Context
 from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.promql import any_of, by, in_interval, in_recurrence, selector, sli_rates
 from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
+from pledge.rules.templates import literal
 from pledge.slo.exclusions import recurrence
 from pledge.slo.numbers import render_number
-from pledge.slo.windows import AlertWindows, distinct_windows, period_seconds
+from pledge.slo.windows import AlertWindows, distinct_windows
+from pledge.sla.tiers import period_seconds
 from pledge.sla.duration import format_duration
 from pledge.sla.model import Exclusion, ServiceLevelAgreement
 from pledge.sla.percent import budget_ratio, format_percent, percent_to_ratio
@@ -124,19 +126,21 @@ def _alert_labels(c: Context, severity: str, **extra: str) -> dict[str, str]:
     """Fixed labels for an alert; a grouping label keeps each group's own value instead."""
     spec = c.sla.spec
     labels = {**spec.alerting.labels, **c.identity, "severity": severity, "service": spec.service, **_descriptive(c), **extra}
-    return {k: v for k, v in labels.items() if k not in c.grouping}
+    return {k: literal(v) for k, v in labels.items() if k not in c.grouping}
 
 
 def _annotations(c: Context, summary: str, description: str) -> dict[str, str]:
-    annotations = {**c.sla.spec.alerting.annotations, "summary": summary, "description": description}
+    """The SLA's own annotations as literal text; pledge's summary and description are templates."""
+    annotations = {k: literal(v) for k, v in c.sla.spec.alerting.annotations.items()}
+    annotations.update(summary=summary, description=description)
     if c.sla.spec.alerting.runbook:
-        annotations["runbook_url"] = c.sla.spec.alerting.runbook
+        annotations["runbook_url"] = literal(c.sla.spec.alerting.runbook)
     return annotations
 
 
 def _who(c: Context) -> str:
     groups = "".join(f" {label}={{{{ $labels.{label} }}}}" for label in c.grouping)
-    return f"{c.sla.metadata.namespace}/{c.sla.metadata.name} {c.objective.name}{groups}"
+    return literal(f"{c.sla.metadata.namespace}/{c.sla.metadata.name} {c.objective.name}") + groups
 
 
 def burn_alert(c: Context, tier: AlertWindows) -> Rule:

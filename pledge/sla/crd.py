@@ -40,8 +40,8 @@ _VALIDATIONS: dict[type[BaseModel], list[tuple[str, str]]] = {
         ("has(self.errors) != has(self.good)", 'set exactly one of "errors" or "good" (with "total")'),
     ],
     Objective: [
-        ("double(self.target) > 0.0 && double(self.target) < 100.0",
-         "target must be between 0 and 100 exclusive"),
+        ("double(self.target) >= 1.0 && double(self.target) < 100.0",
+         "target must be at least 1 and below 100 (a percentage: 99.9 means 99.9 %)"),
         ("!has(self.warning) || (double(self.warning) > double(self.target) && double(self.warning) < 100.0)",
          "warning must be above target and below 100; the band between them is the tolerance zone (AtRisk)"),
     ],

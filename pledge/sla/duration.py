@@ -16,8 +16,12 @@ from pydantic_core import core_schema
 from pledge.sla.units import DAY, HOUR, MINUTE, WEEK
 
 _UNITS: dict[str, int] = {"w": WEEK, "d": DAY, "h": HOUR, "m": MINUTE, "s": 1}
-_PATTERN = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# ASCII digits only, in Python as in the CRD: a bare \d would also read Arabic-Indic digits ("٣٠d").
 DURATION_REGEX = r"^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
+_PATTERN = re.compile(r"^(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
+# Prometheus holds a duration as int64 milliseconds (about 292 years); no SLA needs more than ten years.
+MAX_DURATION = 3650 * DAY
+_MAX_DIGITS = len(str(MAX_DURATION))
 
 
 def parse_duration(text: str) -> int:
@@ -25,7 +29,12 @@ def parse_duration(text: str) -> int:
     match = _PATTERN.match(text.strip())
     if not text.strip() or match is None:
         raise ValueError(f'must be a duration such as "5m", "1h30m" or "30d", got "{text}"')
-    return sum(int(v) * s for v, s in zip(match.groups(), _UNITS.values()) if v)
+    counts = [(v.lstrip("0") or "0", size) for v, size in zip(match.groups(), _UNITS.values()) if v]
+    too_long = any(len(v) > _MAX_DIGITS for v, _ in counts)
+    seconds = None if too_long else sum(int(v) * size for v, size in counts)
+    if seconds is None or seconds > MAX_DURATION:
+        raise ValueError(f'must be at most 3650d (10 years, the longest duration pledge accepts), got "{text}"')
+    return seconds
 
 
 @lru_cache(maxsize=1024)

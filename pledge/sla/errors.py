@@ -44,12 +44,16 @@ def _reason(error: Any) -> str:
     return message
 
 
-_FIELD_PREFIX = re.compile(r"^([a-z][a-zA-Z0-9]*): (.*)$", re.DOTALL)
+# "field: reason" or "field.path[0].field: reason" at the start of a model validator's message.
+_FIELD_PREFIX = re.compile(r"^([a-z][a-zA-Z0-9]*(?:\[[0-9]+\]|\.[a-z][a-zA-Z0-9]*)*): (.*)$", re.DOTALL)
 
 
 def _line(error: Any) -> str:
-    """"path: reason"; a cross-field check that starts its reason with "field: " moves it onto the path."""
-    path, reason = field_path(tuple(error["loc"])), _reason(error)
+    """"path: reason"; a cross-field check that starts its reason with a field path moves it onto the path."""
+    loc = tuple(error["loc"])
+    if loc[-1:] == ("[key]",):
+        loc = loc[:-2]  # a bad key of a map: the reason names it, the path is the map
+    path, reason = field_path(loc), _reason(error)
     prefixed = _FIELD_PREFIX.match(reason)
     if prefixed and error["type"] == "value_error":
         path, reason = f"{path}.{prefixed.group(1)}" if path else prefixed.group(1), prefixed.group(2)

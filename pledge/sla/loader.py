@@ -1,19 +1,113 @@
-"""YAML text -> validated SLAs. Multi-document files are allowed; errors carry the source name."""
+"""YAML text -> validated SLAs. Multi-document files are allowed; errors carry the source name.
+
+The YAML reader is stricter than PyYAML's safe loader: a key written twice in one mapping is an error
+(YAML would silently keep the last), nesting is bounded (an SLA is a few levels deep; thousands would
+exhaust the interpreter's stack), and text must be valid Unicode (a "\\ud800" escape is not).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, Final
 
 import yaml
+from yaml.nodes import MappingNode, Node
 
-from pledge.sla.errors import SpecError
+from pledge.sla.errors import SpecError, field_path
 from pledge.sla.model import ServiceLevelAgreement, parse_sla
+
+MAX_DEPTH: Final = 64
+_MERGE_TAG: Final = "tag:yaml.org,2002:merge"
+
+
+class _Refused(yaml.YAMLError):
+    """A document PyYAML would read but pledge refuses; the message is the whole reason."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and nesting deeper than MAX_DEPTH."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+                raise _Refused(f"nested deeper than {MAX_DEPTH} levels at line {line} (an SLA needs far fewer)")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        _refuse_duplicate_keys(self, node)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)
+        return mapping
+
+
+def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: MappingNode) -> None:
+    """Keys written twice in one mapping; keys brought in by a merge (<<) may be overridden."""
+    first_line: dict[Hashable, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            continue  # the constructor itself refuses an unhashable key
+        line = key_node.start_mark.line + 1
+        if key in first_line:
+            lines = f"line {line}" if first_line[key] == line else f"lines {first_line[key]} and {line}"
+            raise _Refused(f'duplicate key "{_shown(key)}" on {lines} (YAML would keep only the last)')
+        first_line[key] = line
+
+
+_NOT_UNICODE: Final = "is not valid Unicode text (it holds a lone surrogate such as \\ud800)"
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(key: object) -> str:
+    """A key as an error message can print it, invalid text escaped."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _invalid_text(node: Any, loc: tuple[int | str, ...] = ()) -> list[str]:
+    """A "path: reason" line for every key or string value that is not valid Unicode."""
+    if isinstance(node, str):
+        return [] if _is_unicode(node) else [f"{field_path(loc) or '(document)'}: {_NOT_UNICODE}"]
+    if isinstance(node, dict):
+        keys = [f"{field_path(loc) or '(document)'}: a key {_NOT_UNICODE}" for k in node if isinstance(k, str) and not _is_unicode(k)]
+        return keys + [p for k, v in node.items() for p in _invalid_text(v, (*loc, _shown(k)))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _invalid_text(v, (*loc, i))]
+    return []
+
+
+def _load_all(text: str) -> list[Any]:
+    loader = _StrictLoader(text)
+    try:
+        documents = []
+        while loader.check_data():  # type: ignore[no-untyped-call]
+            documents.append(loader.get_data())
+        return [d for d in documents if d is not None]
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(text: str, source: str = "") -> list[ServiceLevelAgreement]:
     """Every SLA document in ``text``; SpecError lists every fault of every document at once."""
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        documents = _load_all(text)
+    except _Refused as exc:
+        raise SpecError([f"(document): {exc}"], source) from None
     except yaml.YAMLError as exc:
         raise SpecError([f"(document): not valid YAML: {exc}"], source) from None
     slas: list[ServiceLevelAgreement] = []
@@ -34,4 +128,7 @@ def parse_yaml(text: str, source: str = "") -> list[ServiceLevelAgreement]:
 def _parse_document(document: Any) -> ServiceLevelAgreement:
     if not isinstance(document, dict):
         raise SpecError([f"(document): expected a mapping with apiVersion, kind, metadata and spec, got {type(document).__name__}"])
+    invalid = _invalid_text(document)
+    if invalid:
+        raise SpecError(invalid)
     return parse_sla(document)

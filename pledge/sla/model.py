@@ -12,22 +12,25 @@ from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from pledge.sla.duration import Duration
+from pledge.sla.duration import Duration, format_duration
 from pledge.sla.errors import validate
-from pledge.sla.percent import Percent, Probability
+from pledge.sla.percent import Percent, Probability, format_percent
 from pledge.sla.promql import check_selector, check_window_template
+from pledge.sla.tiers import DEFAULT_TIER_NAMES, default_long, period_seconds, short_window_for
 from pledge.sla.units import DAY, WEEK
 
 API_VERSION: Final = "pledge.dev/v1alpha1"
 KIND: Final = "ServiceLevelAgreement"
 
 NAME_REGEX = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-LABEL_NAME_REGEX = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# Prometheus label names, without the "__" prefix Prometheus keeps for itself (no lookahead: the CRD's
+# patterns are Go regular expressions, the model's Rust ones).
+LABEL_NAME_REGEX = r"^([a-zA-Z][a-zA-Z0-9_]*|_([a-zA-Z0-9][a-zA-Z0-9_]*)?)$"
 METRIC_NAME_REGEX = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
-RESERVED_LABELS = frozenset({"sla", "sla_namespace", "objective", "le", "severity", "burn_tier", "sla_tier", "__name__"})
+RESERVED_LABELS = frozenset({"sla", "sla_namespace", "objective", "le", "severity", "burn_tier", "sla_tier"})
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
@@ -47,7 +50,33 @@ def _timezone(name: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 Name = Annotated[str, Field(pattern=NAME_REGEX, max_length=63)]
-LabelName = Annotated[str, Field(pattern=LABEL_NAME_REGEX)]
+_LABEL_NAME = re.compile(LABEL_NAME_REGEX)
+
+
+def _label_name(name: str) -> str:
+    if not _LABEL_NAME.fullmatch(name):
+        raise ValueError(
+            f'"{name}" is not a valid name: Prometheus label and annotation names take letters, digits and _, '
+            'do not start with a digit, and names starting with "__" are Prometheus\' own'
+        )
+    return name
+
+
+# Alert label and annotation names, grouping labels: checked by the model (the CRD cannot check map keys).
+LabelName = Annotated[str, AfterValidator(_label_name), WithJsonSchema({"type": "string", "pattern": LABEL_NAME_REGEX})]
+
+
+def _no_template(text: str) -> str:
+    if "{{" in text:
+        raise ValueError(
+            f'must not contain "{{{{": the value labels recorded series too, and vmalert reads those labels as '
+            f'Go templates (Prometheus does not, so no escaping suits both), got "{text}"'
+        )
+    return text
+
+
+# customer, tier and owner label every recorded series (pledge.rules.generate); alert-only text is escaped instead.
+SeriesLabelValue = Annotated[str, AfterValidator(_no_template)]
 
 
 class Window(Model):
@@ -156,6 +185,17 @@ class SLI(Model):
         return next(k for k in ("ratio", "latency", "bool_gauge", "raw") if getattr(self, k) is not None)
 
 
+def _level(value: Decimal) -> Decimal:
+    """A target-like percentage: strictly between 0 and 100, and not a fraction written by mistake."""
+    if not Decimal(0) < value < Decimal(100):
+        raise ValueError(f'must be between 0 and 100 exclusive, got "{value}"')
+    if value < 1:
+        raise ValueError(
+            f'must be at least 1: it is a percentage, so "{value}" means {value} %; did you mean {format_percent(value * 100)}?'
+        )
+    return value
+
+
 class Objective(Model):
     name: Name
     target: Percent
@@ -166,9 +206,7 @@ class Objective(Model):
     @field_validator("target", "warning")
     @classmethod
     def _open_interval(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and not Decimal(0) < value < Decimal(100):
-            raise ValueError(f'must be between 0 and 100 exclusive, got "{value}"')
-        return value
+        return None if value is None else _level(value)
 
     @model_validator(mode="after")
     def _warning_above_target(self) -> Objective:
@@ -196,9 +234,20 @@ class BurnTier(Model):
     @field_validator("budget_consumed")
     @classmethod
     def _some_budget(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and not Decimal(0) < value <= Decimal(100):
-            raise ValueError(f'must be above 0 and at most 100, got "{value}"')
+        if value is not None and value == 0:
+            raise ValueError(f'must be above 0, got "{value}"')
         return value
+
+    def windows(self, default_long: int | None) -> tuple[int, int]:
+        """(long, short) in seconds: the tier's own, else the default tier's long window and long / 12."""
+        long = int(self.long_window) if self.long_window is not None else default_long
+        assert long is not None, f"tier {self.name}: Alerting requires the longWindow of a new tier"
+        return long, int(self.short_window) if self.short_window is not None else short_window_for(long)
+
+    def missing(self) -> list[str]:
+        """The fields a new tier (not one of the defaults) must set but does not."""
+        fields = {"severity": self.severity, "longWindow": self.long_window, "budgetConsumed": self.budget_consumed}
+        return [name for name, value in fields.items() if value is None]
 
 
 class BreachPrediction(Model):
@@ -214,7 +263,7 @@ class Alerting(Model):
     policy: Literal["sre-workbook", "none"] = "sre-workbook"
     tiers: list[BurnTier] = []
     labels: dict[LabelName, str] = {}
-    annotations: dict[str, str] = {}
+    annotations: dict[LabelName, str] = {}
     runbook: str | None = None
     absent: bool = True
     absent_for: Duration = Duration(600)
@@ -228,17 +277,34 @@ class Alerting(Model):
             raise ValueError(f"reserved label name(s) {', '.join(clash)}: set by pledge itself")
         return value
 
+    def default_tier_names(self) -> tuple[str, ...]:
+        return DEFAULT_TIER_NAMES if self.policy == "sre-workbook" else ()
+
+    @model_validator(mode="after")
+    def _tiers_resolve(self) -> Alerting:
+        """Every tier names a default tier to change or disable, or is a complete tier of its own."""
+        names = [t.name for t in self.tiers]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"tiers: tier names must be unique, repeated: {', '.join(repeated)}")
+        defaults = self.default_tier_names()
+        known = ", ".join(defaults) if defaults else 'none under policy "none"'
+        for index, tier in enumerate(self.tiers):
+            if not tier.enabled and tier.name not in defaults:
+                raise ValueError(f'tiers[{index}].name: there is no default tier "{tier.name}" to disable (default tiers: {known})')
+            if tier.enabled and tier.name not in defaults and tier.missing():
+                raise ValueError(
+                    f'tiers[{index}]: "{tier.name}" is not a default tier ({known}), so as a new tier it needs '
+                    f"severity, longWindow and budgetConsumed (missing: {', '.join(tier.missing())})"
+                )
+        return self
+
 
 class CreditTier(Model):
     below: Percent
     percent: Percent
 
-    @field_validator("percent")
-    @classmethod
-    def _at_most_100(cls, value: Decimal) -> Decimal:
-        if value > 100:
-            raise ValueError(f'must be at most 100, got "{value}"')
-        return value
+    _below_a_level = field_validator("below")(_level)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -299,9 +365,9 @@ class Exclusion(Model):
 
 class SLASpec(Model):
     service: Name
-    customer: str | None = None
-    tier: str | None = None
-    owner: str | None = None
+    customer: SeriesLabelValue | None = None
+    tier: SeriesLabelValue | None = None
+    owner: SeriesLabelValue | None = None
     description: str = ""
     window: Window = Window(rolling=Duration(30 * DAY))
     grouping: list[LabelName] = []
@@ -340,6 +406,42 @@ class SLASpec(Model):
         if [c.percent for c in ordered] != sorted(c.percent for c in ordered):
             raise ValueError("credit percent must grow as 'below' falls (a worse SLI never earns less credit)")
         return ordered
+
+    @model_validator(mode="after")
+    def _tiers_fit_the_period(self) -> SLASpec:
+        """Each enabled tier's windows, as pledge.slo.windows resolves them: short < long <= period."""
+        period = period_seconds(self.window)
+        defaults = self.alerting.default_tier_names()
+        for index, tier in enumerate(self.alerting.tiers):
+            if tier.enabled:
+                long, short = tier.windows(default_long(tier.name, period) if tier.name in defaults else None)
+                _check_tier_windows(f"alerting.tiers[{index}]", tier, long, short, period)
+        return self
+
+    @model_validator(mode="after")
+    def _credits_for_breaches_only(self) -> SLASpec:
+        """A tier applies to the objectives whose target is at or above its ``below`` (pledge.slo.budget)."""
+        highest = max(o.target for o in self.objectives)
+        unused = [format_percent(c.below) for c in self.credits if c.below > highest]
+        if unused:
+            raise ValueError(
+                f"credits: below {', '.join(unused)} is above the target of every objective (highest: "
+                f"{format_percent(highest)}): such a tier would credit an SLA that meets its target"
+            )
+        return self
+
+
+def _check_tier_windows(path: str, tier: BurnTier, long: int, short: int, period: int) -> None:
+    if long > period:
+        raise ValueError(f'{path}.longWindow: must not be longer than the period ({format_duration(period)}), got "{tier.long_window}"')
+    if short < long:
+        return
+    if tier.short_window is not None:
+        raise ValueError(f'{path}.shortWindow: must be shorter than longWindow ({format_duration(long)}), got "{tier.short_window}"')
+    raise ValueError(
+        f'{path}.longWindow: must be longer than its short window ({format_duration(short)}: longWindow / 12, '
+        f'at least 5m), got "{tier.long_window}"; set a longer longWindow or a shortWindow'
+    )
 
 
 class Metadata(Model):

@@ -215,7 +215,7 @@ def test_example_is_valid_for_crd_and_model(path: Path) -> None:
          "'30 days' does not match '^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$'"),
         ({"spec.objectives.0.target": 99.9}, "spec.objectives.0.target", "99.9 is not of type 'string'"),
         ({"spec.objectives.0.target": "high"}, "spec.objectives.0.target",
-         "'high' does not match '^[0-9]{1,3}(\\\\.[0-9]+)?$'"),
+         "'high' does not match '^0*(100(\\\\.0+)?|[0-9]{1,2}(\\\\.[0-9]+)?)$'"),
         ({"spec.window": {"calendar": "year"}}, "spec.window.calendar",
          "'year' is not one of ['week', 'month', 'quarter']"),
         ({"spec.service": "Checkout"}, "spec.service", "'Checkout' does not match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'"),
@@ -233,7 +233,7 @@ def test_schema_rejects(changes: dict[str, Any], path: str, message: str) -> Non
 WINDOW = 'set exactly one of "rolling" (e.g. 30d) or "calendar" (week, month or quarter)'
 SLI_KIND = "set exactly one SLI kind of ratio, latency, boolGauge or raw"
 NUMERATOR = 'set exactly one of "errors" or "good" (with "total")'
-TARGET = "target must be between 0 and 100 exclusive"
+TARGET = "target must be at least 1 and below 100 (a percentage: 99.9 means 99.9 %)"
 WARNING = "warning must be above target and below 100; the band between them is the tolerance zone (AtRisk)"
 
 
@@ -262,12 +262,13 @@ def test_cel_rules_sit_on_the_right_nodes() -> None:
         ({"spec.objectives.0.sli.ratio.errors": None}, NUMERATOR),
         ({"spec.objectives.0.target": "100", "spec.objectives.0.warning": None}, TARGET),
         ({"spec.objectives.0.target": "0"}, TARGET),
+        ({"spec.objectives.0.target": "0.999", "spec.objectives.0.warning": None}, TARGET),
         ({"spec.objectives.0.warning": "99.9"}, WARNING),
         ({"spec.objectives.0.warning": "99.5"}, WARNING),
         ({"spec.objectives.0.warning": "100"}, WARNING),
     ],
     ids=["window-both", "window-neither", "sli-two-kinds", "sli-no-kind", "ratio-both", "ratio-neither",
-         "target-100", "target-0", "warning-equal", "warning-below", "warning-100"],
+         "target-100", "target-0", "target-fraction", "warning-equal", "warning-below", "warning-100"],
 )
 def test_cel_rules_reject_what_the_model_rejects(changes: dict[str, Any], message: str) -> None:
     document = _with(changes)
@@ -330,3 +331,48 @@ def test_min_probability_pattern_agrees_with_the_model_everywhere(written: str) 
     document = _prediction(written)
     path = "spec.alerting.breachPrediction.minProbability"
     assert (path not in {p for p, _ in _schema_errors(document)}) == _model_accepts(document), written
+
+
+@pytest.mark.parametrize(("duration", "valid"), [("30d", True), ("1d12h", True), ("٣٠d", False), ("３０d", False),
+                                               ("3٠d", False)])
+def test_duration_pattern_agrees_with_the_model_on_digits(duration: str, valid: bool) -> None:
+    """Non-ASCII digits are refused by the API server's [0-9] pattern and by the model alike."""
+    document = _with({"spec.window.rolling": duration})
+    assert ("spec.window.rolling" not in {p for p, _ in _schema_errors(document)}) == valid
+    assert _model_accepts(document) == valid
+
+
+PERCENT_FIELDS = ["spec.objectives.0.target", "spec.creditCap"]
+
+
+@pytest.mark.parametrize("field", PERCENT_FIELDS)
+@pytest.mark.parametrize("written", ["99.9", "099.9", "100", "100.00", "0", "50", "100.5", "150", "999", "99.9%",
+                                     "99.9 %", "1e2", "-1", ".5", "5.", "", "0100"])
+def test_percent_pattern_agrees_with_the_model(field: str, written: str) -> None:
+    """The API server's pattern and the Percent type refuse the same spellings: no "%", nothing above 100."""
+    document = _with({field: written, "spec.objectives.0.warning": None})
+    assert (field not in {p for p, _ in _schema_errors(document)}) == _percent_accepted(written), written
+
+
+def _percent_accepted(written: str) -> bool:
+    """Whether the Percent type reads ``written`` (creditCap has no further bound)."""
+    try:
+        parse_sla(_with({"spec.creditCap": written}))
+    except SpecError:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A[0-9]{0,4}\.?[0-9]{0,3}%?\Z"))
+def test_percent_pattern_agrees_with_the_model_everywhere(written: str) -> None:
+    document = _with({"spec.creditCap": written})
+    assert ("spec.creditCap" not in {p for p, _ in _schema_errors(document)}) == _percent_accepted(written), written
+
+
+@pytest.mark.parametrize(("name", "valid"), [("customer", True), ("_", True), ("_1", True), ("__customer", False),
+                                             ("1st", False), ("a-b", False)])
+def test_grouping_pattern_agrees_with_the_model(name: str, valid: bool) -> None:
+    document = _with({"spec.grouping": [name]})
+    assert ("spec.grouping.0" not in {p for p, _ in _schema_errors(document)}) == valid
+    assert _model_accepts(document) == valid

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from pledge.rules import dependency_levels, generate, prometheus_rule, rule_file, rule_object_name, to_yaml
 from pledge.rules.model import Rule, RuleGroup
+from pledge.rules.templates import literal
 from pledge.slo.windows import alert_windows
 from pledge.sla import parse_sla, parse_yaml
 from pledge.sla.errors import SpecError
@@ -81,7 +82,7 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
                 "histogram": "http_request_duration_seconds", "selector": '{job="api"}', "threshold": 1}}},
         ],
         "alerting": {"labels": {"team": "shop"}, "absent": True, "absentFor": "20m",
-                     "breachPrediction": {"enabled": True, "minProbability": "92.5%", "for": "30m", "severity": "page"}},
+                     "breachPrediction": {"enabled": True, "minProbability": "0.925", "for": "30m", "severity": "page"}},
         "exclusions": [
             {"start": "2026-11-01T02:00:00Z", "end": "2026-11-01T04:00:00Z"},
             {"schedule": "weekly", "day": "saturday", "at": "23:00", "duration": "2h", "timezone": "Europe/Berlin"},
@@ -774,3 +775,37 @@ def test_selector_modifiers_never_produce_invalid_rules(selector: str) -> None:
     for group in generate(sla):
         for rule in group.rules:
             promql_parser.parse(rule.expr)
+
+
+# --- user text is a Go-template literal in alerts ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "escaped"), [
+    ("team-payments", "team-payments"),
+    ("{{ .Foo", '{{ "{{" }} .Foo'),
+    ('{{ query "up" }}', '{{ "{{" }} query "up" {{ "}}" }}'),
+    ("{{{", '{{ "{{" }}{'),
+    ("a}}}", 'a{{ "}}" }}}'),
+    ("{ } {x}", "{ } {x}"),
+])
+def test_literal_escapes_every_template_delimiter(text: str, escaped: str) -> None:
+    assert literal(text) == escaped
+
+
+def test_user_text_in_alerts_is_literal_and_pledge_templates_stay() -> None:
+    sla = _sla("hostile", {
+        "service": "api", "owner": "team }} x", "objectives": [{"name": "availability", "target": "99.9", "sli": RATIO}],
+        "alerting": {"labels": {"team": "{{ .Foo"}, "annotations": {"note": '{{ query "up" }}'},
+                     "runbook": "https://x/{{ .Foo }}"},
+    })
+    alerts = [r for g in generate(sla) for r in g.rules if r.alert]
+    assert alerts
+    for alert in alerts:
+        assert alert.labels["team"] == '{{ "{{" }} .Foo'
+        assert alert.labels["owner"] == 'team {{ "}}" }} x'
+        assert alert.annotations["note"] == '{{ "{{" }} query "up" {{ "}}" }}'
+        assert alert.annotations["runbook_url"] == 'https://x/{{ "{{" }} .Foo {{ "}}" }}'
+    burn = next(a for a in alerts if a.alert == "SLAErrorBudgetBurn")
+    assert burn.annotations["description"].endswith("{{ $value | humanizePercentage }}.")
+    recorded = [r for g in generate(sla) for r in g.rules if r.record and "owner" in r.labels]
+    assert recorded and all(r.labels["owner"] == "team }} x" for r in recorded)  # recording labels are no templates

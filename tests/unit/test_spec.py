@@ -18,6 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pledge.rules import generate
 from pledge.sla import SpecError, parse_sla, parse_yaml
 from pledge.sla.model import ServiceLevelAgreement
 
@@ -171,7 +172,7 @@ def test_target_outside_open_interval(target: Any, shown: str) -> None:
     assert line == f'spec.objectives[1].target: must be between 0 and 100 exclusive, got "{shown}"'
 
 
-@pytest.mark.parametrize("target", ["abc", "-1", "99.9%", "1e2", True, None, [99]])
+@pytest.mark.parametrize("target", ["abc", "-1", "1e2", True, None, [99]])
 def test_target_not_a_percentage(target: Any) -> None:
     line = _only(_doc(**{"spec.objectives.0.target": target}))
     assert line.startswith("spec.objectives[0].target: "), line
@@ -422,27 +423,34 @@ def test_breach_prediction_is_off_by_default_with_documented_defaults() -> None:
     assert enabled.breach_prediction.enabled and enabled.breach_prediction.min_probability == Decimal("0.8")
 
 
-@pytest.mark.parametrize(("written", "probability"), [
-    ("0.8", "0.8"), ("0.95", "0.95"), (".5", "0.5"), (0.9, "0.9"), ("80%", "0.8"), ("92.5%", "0.925"), ("0.5%", "0.005"),
-])
-def test_min_probability_as_fraction_or_percentage(written: Any, probability: str) -> None:
+@pytest.mark.parametrize(("written", "probability"), [("0.8", "0.8"), ("0.95", "0.95"), (".5", "0.5"), (0.9, "0.9")])
+def test_min_probability_as_fraction(written: Any, probability: str) -> None:
     document = _doc(**{"spec.alerting": {"breachPrediction": {"enabled": True, "minProbability": written}}})
     prediction = parse_sla(document).spec.alerting.breach_prediction
     assert prediction.min_probability == Decimal(probability)
-    assert prediction.model_dump(by_alias=True)["minProbability"] == probability  # the fraction, whatever the spelling
+    assert prediction.model_dump(by_alias=True)["minProbability"] == probability
 
 
-@pytest.mark.parametrize("written", ["1", "0", "0.0", "1.5", "100%", "0%", "80", 1, 0])
+@pytest.mark.parametrize(("written", "fraction"), [("80%", "0.8"), ("92.5%", "0.925"), ("0.5%", "0.005"),
+                                                   ("100%", "1"), ("80 %", "0.8")])
+def test_min_probability_is_never_written_with_a_percent_sign(written: str, fraction: str) -> None:
+    """One rule for every percentage-like field: no "%" (a percentage field is one already, a probability a fraction)."""
+    line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"minProbability": written}}}))
+    number = written.removesuffix("%").strip()
+    assert line == f'{PREDICTION}.minProbability: must be a fraction without "%" (write "{fraction}" for {number} %), got "{written}"'
+
+
+@pytest.mark.parametrize("written", ["1", "0", "0.0", "1.5", "80", 1, 0])
 def test_min_probability_outside_the_open_interval(written: Any) -> None:
     line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"minProbability": written}}}))
     assert line == (f'{PREDICTION}.minProbability: must be between 0 and 1 exclusive '
-                    f'(a fraction such as "0.8", or "80%"), got "{written}"')
+                    f'(a fraction such as "0.8"), got "{written}"')
 
 
-@pytest.mark.parametrize("written", ["high", "0.8.1", "-0.5", "80 %", True, [0.8]])
+@pytest.mark.parametrize("written", ["high", "0.8.1", "-0.5", "0.8%%", True, [0.8]])
 def test_min_probability_not_a_number(written: Any) -> None:
     line = _only(_doc(**{"spec.alerting": {"breachPrediction": {"minProbability": written}}}))
-    assert line.startswith(f'{PREDICTION}.minProbability: must be a probability such as "0.8" or "80%", got '), line
+    assert line.startswith(f'{PREDICTION}.minProbability: must be a probability such as "0.8", got '), line
 
 
 @pytest.mark.parametrize(("field", "value", "reason"), [
@@ -476,7 +484,7 @@ def test_credits_sorted_and_bounded() -> None:
     sla = parse_sla(_doc(**{"spec.credits": [{"below": "95", "percent": 100}, {"below": "99.9", "percent": "10"}]}))
     assert [(c.below, c.percent) for c in sla.spec.credits] == [(Decimal("99.9"), Decimal(10)), (Decimal(95), Decimal(100))]
     line = _only(_doc(**{"spec.credits": [{"below": "99", "percent": "101"}]}))
-    assert line == 'spec.credits[0].percent: must be at most 100, got "101"'
+    assert line == 'spec.credits[0].percent: must be at most 100 (a percentage), got "101"'
     line = _only(_doc(**{"spec.credits": [{"below": "99", "percent": 10}, {"below": "99.0", "percent": 20}]}))
     assert line == "spec.credits: two credit tiers share the same 'below' threshold"
 
@@ -659,3 +667,229 @@ def test_mutated_examples_raise_only_spec_error(index: int, data: st.DataObject,
     sla = _parse_or_spec_error(document)
     if sla is not None:
         assert parse_sla(sla.model_dump(by_alias=True, exclude_none=True)) == sla
+
+
+# --- the YAML reader: duplicate keys, deep nesting, invalid text ------------------------------------
+
+
+def _yaml_problems(text: str) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, source="sla.yaml")
+    return caught.value.problems
+
+
+def test_duplicate_key_names_both_lines() -> None:
+    text = _yaml(MINIMAL).replace("  service: checkout\n", "  service: checkout\n  owner: a\n  owner: b\n")
+    first = text.splitlines().index("  owner: a") + 1
+    assert _yaml_problems(text) == [
+        f'(document): duplicate key "owner" on lines {first} and {first + 1} (YAML would keep only the last)']
+
+
+def test_duplicate_key_in_a_flow_mapping() -> None:
+    text = _yaml(MINIMAL).replace("metadata:\n", "metadata: {name: a, name: b}\nignored:\n")
+    assert _yaml_problems(text) == ['(document): duplicate key "name" on line 3 (YAML would keep only the last)']
+
+
+def test_merge_keys_may_be_overridden() -> None:
+    text = "base: &base {service: checkout}\n" + _yaml(MINIMAL).replace("spec:\n", "spec:\n  <<: *base\n")
+    problems = _yaml_problems(text)  # only the extra top-level key is wrong, the override is fine
+    assert problems == ["base: unknown field (check the spelling; fields are camelCase)"]
+
+
+@pytest.mark.parametrize("text", ["spec: " + "[" * 5000 + "]" * 5000 + "\n",
+                                  "spec:\n" + "".join("  " * i + "a:\n" for i in range(1, 5000))])
+def test_deep_nesting_is_a_spec_error(text: str) -> None:
+    (problem,) = _yaml_problems(text)
+    assert problem.startswith("(document): nested deeper than 64 levels at line "), problem
+
+
+def test_lone_surrogate_is_a_field_error() -> None:
+    text = _yaml(MINIMAL).replace("  service: checkout\n", '  service: checkout\n  owner: "team\\ud800"\n')
+    assert _yaml_problems(text) == ["spec.owner: is not valid Unicode text (it holds a lone surrogate such as \\ud800)"]
+    text = _yaml(MINIMAL).replace("  service: checkout\n", '  service: checkout\n  alerting: {labels: {"\\udfff": x}}\n')
+    assert _yaml_problems(text) == [
+        "spec.alerting.labels: a key is not valid Unicode text (it holds a lone surrogate such as \\ud800)"]
+
+
+# --- durations: Prometheus' range and ASCII digits ---------------------------------------------------
+
+
+@pytest.mark.parametrize("duration", ["3651d", "99999999999999999999d", "1" + "0" * 5000 + "s", "522w"])
+def test_duration_beyond_ten_years(duration: str) -> None:
+    line = _only(_doc(**{"spec.window": {"rolling": duration}}))
+    assert line == f'spec.window.rolling: must be at most 3650d (10 years, the longest duration pledge accepts), got "{duration}"'
+
+
+def test_ten_years_is_the_longest_duration() -> None:
+    assert parse_sla(_doc(**{"spec.window": {"rolling": "3650d"}})).spec.window.rolling == 3650 * 86_400
+    line = _only(_doc(**{"spec.alerting": {"absentFor": "99999999999999999999d"}}))
+    assert line.startswith("spec.alerting.absentFor: must be at most 3650d (10 years"), line
+
+
+@pytest.mark.parametrize("duration", ["٣٠d", "3٠d", "۳۰d", "３０d"])
+def test_duration_digits_are_ascii(duration: str) -> None:
+    """Arabic-Indic (and other non-ASCII) digits are refused, as the CRD's [0-9] pattern refuses them."""
+    line = _only(_doc(**{"spec.window": {"rolling": duration}}))
+    assert line == f'spec.window.rolling: must be a duration such as "5m", "1h30m" or "30d", got "{duration}"'
+
+
+# --- percentages: no "%", at most 100, and no fraction where a percentage goes ----------------------
+
+
+@pytest.mark.parametrize(("field", "written"), [
+    ("spec.objectives.0.target", "99.9%"), ("spec.objectives.0.warning", "99.95 %"), ("spec.creditCap", "50%"),
+    ("spec.credits", [{"below": "99%", "percent": "10"}]), ("spec.credits", [{"below": "99", "percent": "10%"}]),
+])
+def test_percentages_are_written_without_a_percent_sign(field: str, written: Any) -> None:
+    line = _only(_doc(**{field: written}))
+    assert 'must be written without "%" (the field is a percentage: "99.9%" is written "99.9")' in line, line
+
+
+@pytest.mark.parametrize(("target", "meant"), [("0.999", "99.9"), (0.99, "99"), ("0.5", "50"), ("0.9995", "99.95")])
+def test_target_below_one_is_a_fraction_written_by_mistake(target: Any, meant: str) -> None:
+    line = _only(_doc(**{"spec.objectives.0.target": target}))
+    assert line == (f'spec.objectives[0].target: must be at least 1: it is a percentage, so "{target}" means '
+                    f'{target} %; did you mean {meant}?')
+
+
+def test_credit_below_one_is_a_fraction_written_by_mistake() -> None:
+    line = _only(_doc(**{"spec.credits": [{"below": "0.999", "percent": "10"}]}))
+    assert line.startswith('spec.credits[0].below: must be at least 1: it is a percentage, so "0.999" means'), line
+    assert line.endswith("did you mean 99.9?"), line
+
+
+@pytest.mark.parametrize("written", ["150", "100.5", "999", "1000"])
+def test_percentages_above_100(written: str) -> None:
+    assert _only(_doc(**{"spec.creditCap": written})) == f'spec.creditCap: must be at most 100 (a percentage), got "{written}"'
+    line = _only(_doc(**{"spec.objectives.0.target": written}))
+    assert line == f'spec.objectives[0].target: must be at most 100 (a percentage), got "{written}"'
+
+
+# --- service credits: only for breaches, within 0-100 ------------------------------------------------
+
+
+def test_credit_tier_above_every_target_is_refused() -> None:
+    credits = [{"below": "99.95", "percent": "5"}, {"below": "99.9", "percent": "10"}]
+    line = _only(_doc(**{"spec.credits": credits}))
+    assert line == ("spec.credits: below 99.95 is above the target of every objective (highest: 99.9): "
+                    "such a tier would credit an SLA that meets its target")
+
+
+def test_credit_tier_between_two_targets_applies_to_the_stricter_objective() -> None:
+    """Targets 99.9 and 99: a tier below 99.5 credits availability only (pledge.slo.budget), which is fine."""
+    sla = parse_sla(_doc(**{"spec.credits": [{"below": "99.5", "percent": "10"}, {"below": "99.9", "percent": "5"}]}))
+    assert [c.below for c in sla.spec.credits] == [Decimal("99.9"), Decimal("99.5")]
+
+
+@pytest.mark.parametrize(("field", "written", "reason"), [
+    ("spec.creditCap", "150", 'must be at most 100 (a percentage), got "150"'),
+    ("spec.creditCap", "-5", 'must be a percentage such as "99.9", got "-5"'),
+    ("spec.credits", [{"below": "99", "percent": "-1"}], 'must be a percentage such as "99.9", got "-1"'),
+    ("spec.credits", [{"below": "99", "percent": "100.1"}], 'must be at most 100 (a percentage), got "100.1"'),
+    ("spec.credits", [{"below": "0", "percent": "10"}], 'must be between 0 and 100 exclusive, got "0"'),
+])
+def test_credit_percentages_within_0_and_100(field: str, written: Any, reason: str) -> None:
+    line = _only(_doc(**{field: written}))
+    assert line.endswith(reason), line
+    assert line.startswith("spec.creditCap: " if field == "spec.creditCap" else "spec.credits[0]."), line
+
+
+# --- label and annotation names: Prometheus' rule -----------------------------------------------------
+
+NAME_RULE = ('is not a valid name: Prometheus label and annotation names take letters, digits and _, '
+             'do not start with a digit, and names starting with "__" are Prometheus\' own')
+
+
+@pytest.mark.parametrize("name", ["~", "@x", "1e2", "__a", "__name__", "a-b", "a.b", "", "é", "a\n"])
+@pytest.mark.parametrize("field", ["labels", "annotations"])
+def test_alert_label_and_annotation_names_follow_prometheus(field: str, name: str) -> None:
+    line = _only(_doc(**{"spec.alerting": {field: {name: "x", "team": "ok"}}}))
+    assert line == f'spec.alerting.{field}: "{name}" {NAME_RULE}'
+
+
+@pytest.mark.parametrize("name", ["team", "_", "_1", "_team", "Team_2", "a" * 100])
+def test_valid_label_and_annotation_names(name: str) -> None:
+    alerting = parse_sla(_doc(**{"spec.alerting": {"labels": {name: "x"}, "annotations": {name: "y"}}})).spec.alerting
+    assert alerting.labels == {name: "x"} and alerting.annotations == {name: "y"}
+
+
+def test_grouping_label_may_not_start_with_two_underscores() -> None:
+    assert _only(_doc(**{"spec.grouping": ["__customer"]})) == f'spec.grouping[0]: "__customer" {NAME_RULE}'
+
+
+# --- alert tiers: whatever validates, generates ---------------------------------------------------------
+
+DEFAULT_TIERS = "page-fast, page-slow, ticket-fast, ticket-slow"
+
+
+def _tiers_doc(*tiers: dict[str, Any], policy: str = "sre-workbook", rolling: str = "30d") -> dict[str, Any]:
+    return _doc(**{"spec.alerting": {"policy": policy, "tiers": list(tiers)}, "spec.window": {"rolling": rolling}})
+
+
+def test_unknown_tier_to_disable_lists_the_default_tiers() -> None:
+    line = _only(_tiers_doc({"name": "page-fsat", "enabled": False}))
+    assert line == f'spec.alerting.tiers[0].name: there is no default tier "page-fsat" to disable (default tiers: {DEFAULT_TIERS})'
+    line = _only(_tiers_doc({"name": "page-fast", "enabled": False}, policy="none"))
+    assert line.startswith('spec.alerting.tiers[0].name: there is no default tier "page-fast" to disable'), line
+
+
+@pytest.mark.parametrize("missing", ["severity", "longWindow", "budgetConsumed"])
+def test_new_tier_needs_severity_long_window_and_budget(missing: str) -> None:
+    tier = {"name": "custom", "severity": "ticket", "longWindow": "12h", "budgetConsumed": "5"}
+    del tier[missing]
+    line = _only(_tiers_doc(tier))
+    assert line == (f'spec.alerting.tiers[0]: "custom" is not a default tier ({DEFAULT_TIERS}), so as a new tier it '
+                    f"needs severity, longWindow and budgetConsumed (missing: {missing})")
+
+
+def test_default_tier_under_policy_none_is_a_new_tier() -> None:
+    line = _only(_tiers_doc({"name": "page-fast", "longWindow": "2h"}, policy="none"))
+    assert line.startswith('spec.alerting.tiers[0]: "page-fast" is not a default tier (none under policy "none")'), line
+    assert line.endswith("(missing: severity, budgetConsumed)"), line
+
+
+def test_tier_names_are_unique() -> None:
+    line = _only(_tiers_doc({"name": "page-fast", "longWindow": "2h"}, {"name": "page-fast", "enabled": False}))
+    assert line == "spec.alerting.tiers: tier names must be unique, repeated: page-fast"
+
+
+@pytest.mark.parametrize(("tier", "line"), [
+    ({"name": "page-fast", "shortWindow": "1h"}, 'spec.alerting.tiers[1].shortWindow: must be shorter than longWindow (1h), got "1h"'),
+    ({"name": "page-fast", "shortWindow": "2h"}, 'spec.alerting.tiers[1].shortWindow: must be shorter than longWindow (1h), got "2h"'),
+    ({"name": "custom", "severity": "page", "longWindow": "1h", "shortWindow": "90m", "budgetConsumed": "2"},
+     'spec.alerting.tiers[1].shortWindow: must be shorter than longWindow (1h), got "1h30m"'),
+    ({"name": "page-fast", "longWindow": "5m"},
+     'spec.alerting.tiers[1].longWindow: must be longer than its short window (5m: longWindow / 12, at least 5m), '
+     'got "5m"; set a longer longWindow or a shortWindow'),
+    ({"name": "ticket-slow", "longWindow": "31d"}, 'spec.alerting.tiers[1].longWindow: must not be longer than the period (30d), got "31d"'),
+])
+def test_tier_windows_are_checked_against_each_other_and_the_period(tier: dict[str, str], line: str) -> None:
+    assert _only(_tiers_doc({"name": "ticket-fast", "enabled": False}, tier)) == line
+
+
+def test_calendar_period_bounds_the_long_window() -> None:
+    document = _doc(**{"spec.window": {"calendar": "week"}, "spec.alerting": {"tiers": [{"name": "ticket-slow", "longWindow": "8d"}]}})
+    assert _only(document) == 'spec.alerting.tiers[0].longWindow: must not be longer than the period (7d), got "8d"'
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(name=st.sampled_from(["page-fast", "ticket-slow", "custom"]), enabled=st.booleans(),
+       severity=st.sampled_from([None, "page"]), long=st.sampled_from([None, "5m", "10m", "1h", "6d", "31d"]),
+       short=st.sampled_from([None, "1m", "5m", "1h", "2d"]), budget=st.sampled_from([None, "2"]),
+       policy=st.sampled_from(["sre-workbook", "none"]), rolling=st.sampled_from(["1d", "7d", "30d"]))
+def test_a_valid_tier_always_generates(name: str, enabled: bool, severity: str | None, long: str | None,
+                                       short: str | None, budget: str | None, policy: str, rolling: str) -> None:
+    """Validation and pledge.slo.windows agree: what validates yields alerts, never an exception."""
+    fields = {"severity": severity, "longWindow": long, "shortWindow": short, "budgetConsumed": budget}
+    tier = {"name": name, "enabled": enabled, **{k: v for k, v in fields.items() if v is not None}}
+    sla = _parse_or_spec_error(_tiers_doc(tier, policy=policy, rolling=rolling))
+    if sla is not None:
+        assert generate(sla)
+
+
+@pytest.mark.parametrize("field", ["owner", "customer", "tier"])
+def test_series_label_text_may_not_open_a_template(field: str) -> None:
+    """customer, tier and owner label recorded series too, which vmalert templates and Prometheus does not."""
+    line = _only(_doc(**{f"spec.{field}": "{{ .Foo"}))
+    assert line.startswith(f'spec.{field}: must not contain "{{{{": the value labels recorded series too'), line
+    assert parse_sla(_doc(**{f"spec.{field}": "a }} b"})).spec.model_dump()[field] == "a }} b"

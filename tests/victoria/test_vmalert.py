@@ -15,6 +15,7 @@ from pledge.sla import parse_yaml
 from tests.api import world
 from tests.api.conftest import World
 from tests.api.test_alerts import expected_burns
+from tests.integration.test_template_literals import write_rules
 from tests.support.victoria import binary
 
 pytestmark = [pytest.mark.integration, pytest.mark.victoria]
@@ -34,6 +35,12 @@ def test_example_rules_load_in_vmalert(path: Path, tmp_path: Path) -> None:
         rules.write_text(to_yaml(rule_file(generate(sla))))
         result = dry_run(rules)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_user_text_with_template_delimiters_loads_in_vmalert(tmp_path: Path) -> None:
+    """vmalert reads alert labels and annotations as Go templates too: pledge's escaping suits it."""
+    result = dry_run(write_rules(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_missing_binaries_fail_with_an_install_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
