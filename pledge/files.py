@@ -21,6 +21,8 @@ import click
 import yaml
 
 from pledge.clock import parse_moment
+from pledge.rules import generate
+from pledge.rules.check import refuse
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -376,8 +378,20 @@ def check(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
             found.file, found.line, "metadata.name",
             f"SLA {found.sla.key} is defined twice: at {earlier.place()} and at {found.place()}; "
             "names must be unique within a namespace", "error", document))
-    scan.slas = unique
+    scan.slas = [found for found in unique if _rules_accepted(found, scan)]
     return scan
+
+
+def _rules_accepted(found: Found, scan: Scan) -> bool:
+    """What validate accepts, a ruler accepts: the SLA's rules are generated and checked as the
+    operator checks them before writing (pledge.rules.check); a refusal is the SLA's error."""
+    try:
+        refuse(generate(found.sla))
+    except SpecError as exc:
+        document = found.document if found.documents > 1 else None
+        scan.problems += [Problem(found.file, found.line, *split_problem(p), "error", document) for p in exc.problems]
+        return False
+    return True
 
 
 def read_slas(file: Traversable, source: str) -> list[ServiceLevelAgreement]:

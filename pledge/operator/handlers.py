@@ -19,6 +19,8 @@ from pledge.kube import Kind, Kube, KubeError, NoCredentials, document
 from pledge.operator.objects import KINDS, Desired, controller, desired, intact, matches, owned_by
 from pledge.operator.timer import PredictionReader, StatusReader
 from pledge.prom import PrometheusClient, PrometheusError
+from pledge.rules import generate
+from pledge.rules.check import refuse
 from pledge.rules.render import MANAGED_BY
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 from pledge.sla.crd import GROUP, PLURAL, VERSION
@@ -126,6 +128,7 @@ class Operator:
         generation = meta.get("generation")
         try:
             sla = parse_sla(document(body))
+            refuse(generate(sla))  # what a ruler would refuse is never written: it would stop every reload
         except SpecError as exc:
             patch.status.update(st.invalid(status, generation, exc.problems, stamp(self.config.clock())))
             kopf.warn(body, reason="InvalidSpec", message="; ".join(exc.problems))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import kmock
+import pytest
 import yaml
 
 from pledge.operator import OperatorConfig
@@ -119,6 +120,26 @@ async def test_invalid_update_keeps_the_last_good_rules(cluster: Cluster) -> Non
     assert [e["reason"] for e in warnings] == ["InvalidSpec"]
     assert warnings[0]["type"] == "Warning"
     assert "spec.objectives[0].sli.ratio.errors" in warnings[0]["message"]
+
+
+async def test_a_template_breaking_owner_writes_no_rules(cluster: Cluster) -> None:
+    """`owner: "{{ .Foo"` would make every ruler refuse every rule file ("unclosed action"): the SLA
+    is Valid=False with the reason and one Warning Event, and no rule object is ever written."""
+    document = example("api-availability.yaml")
+    document["spec"]["owner"] = "{{ .Foo"
+    async with running(OperatorConfig(retry_delay=0.05)):
+        await cluster.create_sla(document)
+        await eventually(lambda: cluster.get(SLAS, "platform", "api-availability").get("status", {})
+                         .get("observedGeneration") == 1, what="generation 1 observed")
+        await asyncio.sleep(1.0)  # a retry would write meanwhile
+    with pytest.raises(KeyError):  # kmock holds no version of it at all: never written
+        history(cluster, RULES, "platform", "pledge-api-availability")
+    valid = condition(cluster.get(SLAS, "platform", "api-availability")["status"], "Valid")
+    assert (valid["status"], valid["reason"]) == ("False", "InvalidSpec")
+    assert valid["message"].startswith("spec.owner: ")
+    warnings = cluster.events("api-availability")
+    assert [(e["type"], e["reason"]) for e in warnings] == [("Warning", "InvalidSpec")]
+    assert "spec.owner" in warnings[0]["message"]
 
 
 async def test_deleted_or_edited_rule_is_restored(cluster: Cluster) -> None:
