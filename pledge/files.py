@@ -24,6 +24,7 @@ from pledge.clock import parse_moment
 from pledge.rules import generate
 from pledge.rules.check import refuse
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
+from pledge.sla.loader import StrictLoader
 
 YAML_SUFFIXES = (".yaml", ".yml")
 IMPORT_PLANNED = "`pledge import` for Sloth, Pyrra and OpenSLO files is planned"
@@ -214,8 +215,9 @@ class _Document:
 
 
 def _documents(text: str) -> list[_Document]:
-    """The non-empty documents of a YAML stream, each with its node tree (for lines)."""
-    loader = yaml.SafeLoader(text)
+    """The non-empty documents of a YAML stream, each with its node tree (for lines), read as
+    pledge.sla.parse_yaml reads them (a key written twice, or nesting too deep, is not valid YAML)."""
+    loader = StrictLoader(text)
     found: list[_Document] = []
     try:
         while loader.check_node():

@@ -65,7 +65,37 @@ def describe(error: ValidationError) -> list[str]:
     return [_line(e) for e in error.errors()]
 
 
+_NOT_UNICODE = "is not valid Unicode text (it holds a lone surrogate such as \\ud800)"
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(key: object) -> str:
+    """A key as an error message can print it, invalid text escaped."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def invalid_text(node: Any, loc: tuple[int | str, ...] = ()) -> list[str]:
+    """A "path: reason" line for every key or string value that is not valid Unicode."""
+    if isinstance(node, str):
+        return [] if _is_unicode(node) else [f"{field_path(loc) or '(document)'}: {_NOT_UNICODE}"]
+    if isinstance(node, dict):
+        keys = [f"{field_path(loc) or '(document)'}: a key {_NOT_UNICODE}" for k in node if isinstance(k, str) and not _is_unicode(k)]
+        return keys + [p for k, v in node.items() for p in invalid_text(v, (*loc, shown(k)))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in invalid_text(v, (*loc, i))]
+    return []
+
+
 def validate(model: type[M], data: Any, source: str = "") -> M:
+    if invalid := invalid_text(data):  # pydantic's own checks would raise UnicodeEncodeError on such text
+        raise SpecError(invalid, source)
     try:
         return model.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:

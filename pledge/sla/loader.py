@@ -13,7 +13,7 @@ from typing import Any, Final
 import yaml
 from yaml.nodes import MappingNode, Node
 
-from pledge.sla.errors import SpecError, field_path
+from pledge.sla.errors import SpecError, shown
 from pledge.sla.model import ServiceLevelAgreement, parse_sla
 
 MAX_DEPTH: Final = 64
@@ -24,8 +24,9 @@ class _Refused(yaml.YAMLError):
     """A document PyYAML would read but pledge refuses; the message is the whole reason."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and nesting deeper than MAX_DEPTH."""
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and nesting deeper than MAX_DEPTH (pledge.files reads
+    with it too, so `pledge validate` reads what this module reads)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -59,40 +60,12 @@ def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: MappingNode) -> None:
         line = key_node.start_mark.line + 1
         if key in first_line:
             lines = f"line {line}" if first_line[key] == line else f"lines {first_line[key]} and {line}"
-            raise _Refused(f'duplicate key "{_shown(key)}" on {lines} (YAML would keep only the last)')
+            raise _Refused(f'duplicate key "{shown(key)}" on {lines} (YAML would keep only the last)')
         first_line[key] = line
 
 
-_NOT_UNICODE: Final = "is not valid Unicode text (it holds a lone surrogate such as \\ud800)"
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _shown(key: object) -> str:
-    """A key as an error message can print it, invalid text escaped."""
-    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _invalid_text(node: Any, loc: tuple[int | str, ...] = ()) -> list[str]:
-    """A "path: reason" line for every key or string value that is not valid Unicode."""
-    if isinstance(node, str):
-        return [] if _is_unicode(node) else [f"{field_path(loc) or '(document)'}: {_NOT_UNICODE}"]
-    if isinstance(node, dict):
-        keys = [f"{field_path(loc) or '(document)'}: a key {_NOT_UNICODE}" for k in node if isinstance(k, str) and not _is_unicode(k)]
-        return keys + [p for k, v in node.items() for p in _invalid_text(v, (*loc, _shown(k)))]
-    if isinstance(node, list):
-        return [p for i, v in enumerate(node) for p in _invalid_text(v, (*loc, i))]
-    return []
-
-
 def _load_all(text: str) -> list[Any]:
-    loader = _StrictLoader(text)
+    loader = StrictLoader(text)
     try:
         documents = []
         while loader.check_data():  # type: ignore[no-untyped-call]
@@ -128,7 +101,4 @@ def parse_yaml(text: str, source: str = "") -> list[ServiceLevelAgreement]:
 def _parse_document(document: Any) -> ServiceLevelAgreement:
     if not isinstance(document, dict):
         raise SpecError([f"(document): expected a mapping with apiVersion, kind, metadata and spec, got {type(document).__name__}"])
-    invalid = _invalid_text(document)
-    if invalid:
-        raise SpecError(invalid)
     return parse_sla(document)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 import promql_parser
 
 WINDOW_PLACEHOLDER = "{{window}}"
+_STRINGS = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`""", re.DOTALL)
 
 
 def _parse(text: str) -> object:
     try:
-        return promql_parser.parse(text)
+        parsed = promql_parser.parse(text)
     except (ValueError, TypeError) as exc:
         raise ValueError(f'is not valid PromQL ({exc}): "{text}"') from exc
+    if "#" in _STRINGS.sub("", text):
+        raise ValueError(
+            f'must not hold a # comment: pledge writes the expression into longer ones, where a comment would '
+            f'hide the rest of the line, got "{text}"'
+        )
+    return parsed
 
 
 def check_selector(text: str | None) -> str | None:
