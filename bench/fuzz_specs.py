@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,8 +24,7 @@ from typing import Any
 
 import yaml
 
-from pledge.prom.errors import PrometheusError
-from pledge.testing import check_rules, find_binary
+from pledge.testing.local import ruler_refusals
 from pledge.testing.fuzz import Outcome, batch_rules, batches, classify, culprits, documents
 
 SHOWN = 3  # tracebacks and refusals printed in full
@@ -36,29 +34,6 @@ def examples() -> tuple[list[dict[str, Any]], list[str]]:
     folder = files("pledge").joinpath("examples")
     texts = [f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".yaml")]
     return [yaml.safe_load(t) for t in texts], texts
-
-
-def promtool_refusal(directory: Path) -> Any:
-    def refusal(text: str) -> str | None:
-        path = directory / "promtool.yaml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            check_rules(path)
-        except PrometheusError as exc:
-            return str(exc)
-        return None
-    return refusal
-
-
-def vmalert_refusal(directory: Path) -> Any:
-    vmalert = find_binary("vmalert")
-
-    def refusal(text: str) -> str | None:
-        path = directory / "vmalert.yaml"
-        path.write_text(text, encoding="utf-8")
-        result = subprocess.run([vmalert, "-dryRun", f"-rule={path}"], capture_output=True, text=True, check=False)
-        return None if result.returncode == 0 else (result.stdout + result.stderr)[-2000:]
-    return refusal
 
 
 def main() -> int:
@@ -94,7 +69,7 @@ def main() -> int:
     refused: dict[str, list[tuple[Outcome, str]]] = {}
     checking = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pledge-fuzz-") as tmp:
-        for name, refusal in (("promtool", promtool_refusal(Path(tmp))), ("vmalert", vmalert_refusal(Path(tmp)))):
+        for name, refusal in ruler_refusals(Path(tmp)).items():
             refused[name] = [c for batch in batches(accepted, args.batch) for c in culprits(batch, refusal)]
             print(f"  {name}: {len(accepted):,} accepted documents checked in {len(batches(accepted, args.batch))} rule files", flush=True)
     checking = time.perf_counter() - checking

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -27,7 +27,7 @@ from pledge.prom.errors import (
 
 StrPath = str | os.PathLike[str]
 
-_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus"}
+_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus", "vmalert": "victoria-metrics"}
 _GRACE_SECONDS = 10.0
 _RULES_FOUND = re.compile(r"SUCCESS: (\d+) rules found")
 
@@ -58,6 +58,32 @@ def check_rules(path: StrPath) -> int:
             f"unexpected output from promtool check rules: {result.stdout!r}"
         )
     return int(found.group(1))
+
+
+Refusal = Callable[[str], str | None]
+
+
+def ruler_refusals(directory: Path) -> dict[str, Refusal]:
+    """Why promtool (lint included) and vmalert (``-dryRun``) refuse a rule file's text, None when
+    they accept it; each writes the text under ``directory`` first."""
+    vmalert = find_binary("vmalert")
+
+    def by_promtool(text: str) -> str | None:
+        path = directory / "promtool.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            check_rules(path)
+        except PrometheusError as exc:
+            return str(exc)
+        return None
+
+    def by_vmalert(text: str) -> str | None:
+        path = directory / "vmalert.yaml"
+        path.write_text(text, encoding="utf-8")
+        result = subprocess.run([vmalert, "-dryRun", f"-rule={path}"], capture_output=True, text=True, check=False)
+        return None if result.returncode == 0 else (result.stdout + result.stderr)[-2000:]
+
+    return {"promtool": by_promtool, "vmalert": by_vmalert}
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:

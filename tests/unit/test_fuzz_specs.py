@@ -4,8 +4,6 @@ back as written and that promtool and vmalert accept. Plus one regression test p
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -15,10 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from pledge.files import check_file
-from pledge.prom.errors import PrometheusError
 from pledge.sla import SpecError, parse_sla, parse_yaml
-from pledge.testing import check_rules
 from pledge.testing.fuzz import Outcome, batches, batch_rules, classify, culprits, documents, strategy
+from pledge.testing.local import ruler_refusals
 
 TEXTS = [f.read_text() for f in sorted(files("pledge").joinpath("examples").iterdir(), key=lambda f: f.name)
          if f.name.endswith(".yaml")]
@@ -141,30 +138,6 @@ def copy_api() -> dict[str, Any]:
 # -- a real ruler -----------------------------------------------------------------------------------
 
 
-def _vmalert(directory: Path) -> Any:
-    binary = shutil.which("vmalert")
-    assert binary is not None, "vmalert is missing: apt-get install -y victoria-metrics"
-
-    def refusal(text: str) -> str | None:
-        path = directory / "vmalert.yaml"
-        path.write_text(text, encoding="utf-8")
-        result = subprocess.run([binary, "-dryRun", f"-rule={path}"], capture_output=True, text=True, check=False)
-        return None if result.returncode == 0 else result.stdout + result.stderr
-    return refusal
-
-
-def _promtool(directory: Path) -> Any:
-    def refusal(text: str) -> str | None:
-        path = directory / "promtool.yaml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            check_rules(path)
-        except PrometheusError as exc:
-            return str(exc)
-        return None
-    return refusal
-
-
 @pytest.mark.integration
 def test_accepted_documents_pass_promtool_and_vmalert(tmp_path: Path) -> None:
     """A fixed-seed batch of ~300 documents: every accepted one's rules load in both rulers."""
@@ -172,6 +145,6 @@ def test_accepted_documents_pass_promtool_and_vmalert(tmp_path: Path) -> None:
     assert [o for o in outcomes if o.failed] == []
     accepted = [o for o in outcomes if o.kind == "accepted"]
     assert len(accepted) >= 20
-    for refusal in (_promtool(tmp_path), _vmalert(tmp_path)):
+    for refusal in ruler_refusals(tmp_path).values():
         refused = [(o.text, reason) for batch in batches(accepted, 100) for o, reason in culprits(batch, refusal)]
         assert refused == []
