@@ -7,12 +7,12 @@ CLI, `kopf run -m pledge.operator.kopf_main` and the tests each run an operator 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
 import kopf
 
+from pledge.clock import rfc3339
 from pledge.operator import status as st
 from pledge.operator.config import OperatorConfig
 from pledge.kube import Kind, Kube, KubeError, NoCredentials, document
@@ -26,11 +26,6 @@ from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 from pledge.sla.crd import GROUP, PLURAL, VERSION
 
 PREFIX = "pledge.dev"
-
-
-def stamp(unix: float) -> str:
-    """A Kubernetes timestamp (whole seconds, UTC)."""
-    return dt.datetime.fromtimestamp(int(unix), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class NotOwned(Exception):
@@ -130,7 +125,7 @@ class Operator:
             sla = parse_sla(document(body))
             refuse(generate(sla))  # what a ruler would refuse is never written: it would stop every reload
         except SpecError as exc:
-            patch.status.update(st.invalid(status, generation, exc.problems, stamp(self.config.clock())))
+            patch.status.update(st.invalid(status, generation, exc.problems, rfc3339(self.config.clock())))
             kopf.warn(body, reason="InvalidSpec", message="; ".join(exc.problems))
             raise kopf.PermanentError(f"invalid SLA, the last valid rules stay: {'; '.join(exc.problems)}") from None
         await self.apply(sla, body, patch, retry, logger)
@@ -142,16 +137,16 @@ class Operator:
         try:
             written = await apply(self.kube, self.kind, wanted, body.meta["uid"])
         except NotOwned as exc:
-            patch.status.update(st.failed(status, generation, "NameConflict", str(exc), stamp(self.config.clock())))
+            patch.status.update(st.failed(status, generation, "NameConflict", str(exc), rfc3339(self.config.clock())))
             kopf.warn(body, reason="NameConflict", message=str(exc))
             raise kopf.TemporaryError(str(exc), delay=self.config.max_retry_delay) from None
         except KubeError as exc:
-            patch.status.update(st.failed(status, generation, "ApiError", str(exc), stamp(self.config.clock())))
+            patch.status.update(st.failed(status, generation, "ApiError", str(exc), rfc3339(self.config.clock())))
             if exc.transient:
                 raise kopf.TemporaryError(str(exc), delay=self.config.backoff(retry)) from None
             kopf.warn(body, reason="ApiError", message=str(exc))
             raise kopf.PermanentError(str(exc)) from None
-        patch.status.update(st.applied(status, generation, wanted, self.kind.kind, stamp(self.config.clock())))
+        patch.status.update(st.applied(status, generation, wanted, self.kind.kind, rfc3339(self.config.clock())))
         self.reconciled += 1
         logger.info(f"{'wrote' if written else 'kept'} {self.kind.kind} {wanted.name}: "
                     f"{wanted.groups} groups, {wanted.rules} rules")

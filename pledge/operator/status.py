@@ -7,10 +7,10 @@ A condition's lastTransitionTime only moves when its status flips (Kubernetes AP
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from pledge.clock import rfc3339
 from pledge.operator.objects import Desired
 from pledge.predictions import Prediction
 from pledge.slo.budget import worst_state
@@ -78,7 +78,7 @@ def _name(reading: Reading) -> str:
 
 
 def _rfc3339(unix: int | None) -> str | None:
-    return None if unix is None else dt.datetime.fromtimestamp(unix, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if unix is None else rfc3339(unix)
 
 
 def _prediction_fields(reading: Reading, predictions: Sequence[Prediction]) -> dict[str, Any]:

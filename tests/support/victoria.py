@@ -43,12 +43,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
 from pledge.testing.backfill import Series
+from pledge.clock import rfc3339
 from pledge.prom.client import PrometheusClient
 from pledge.testing.history import Pass, Step, to_series, write_passes
 from pledge.testing.local import free_port, stop_process
@@ -68,10 +69,6 @@ def binary(name: str) -> str:
     if path is None:
         raise AssertionError(INSTALL_HINT.format(name=name))
     return path
-
-
-def _rfc3339(unix: float) -> str:
-    return datetime.fromtimestamp(unix, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _log_tail(path: Path, lines: int = 20) -> str:
@@ -133,8 +130,8 @@ class Victoria:
         The rules of one file never read each other (one dependency level), so no delay between
         them; a rule that fails makes vmalert exit non-zero, and the harness with it."""
         command = [binary("vmalert"), f"-rule={rule_file}", f"-datasource.url={self.url}",
-                   f"-remoteWrite.url={self.url}", f"-replay.timeFrom={_rfc3339(start)}",
-                   f"-replay.timeTo={_rfc3339(end)}", "-replay.disableProgressBar",
+                   f"-remoteWrite.url={self.url}", f"-replay.timeFrom={rfc3339(start)}",
+                   f"-replay.timeTo={rfc3339(end)}", "-replay.disableProgressBar",
                    "-replay.rulesDelay=0s", "-replay.maxDatapointsPerQuery=10000", "-datasource.queryStep=0s",
                    "-loggerLevel=ERROR"]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -203,15 +200,15 @@ def _evaluated(groups: list[dict[str, object]], suffix: str) -> list[float]:
     return [datetime.fromisoformat(s).timestamp() if s and not s.startswith("0001") else 0.0 for s in stamps]
 
 
-async def alerts_evaluated(url: str, after: float, timeout: float = 180.0) -> None:
-    """Wait until the live vmalert has run every SLI group, then every alert group, after ``after``
-    (wall-clock seconds, as its lastEvaluation stamps are); the hourly period groups may take an hour."""
+async def alerts_evaluated(url: str, timeout: float = 180.0) -> None:
+    """Wait until the vmalert just started has run every SLI group, then every alert group after
+    them (its own lastEvaluation stamps: no wall clock needed); the hourly period groups may take an hour."""
     async with PrometheusClient(url) as client:
         deadline, sli_done = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
             groups = await client.rule_groups()
             sli, alerts = _evaluated(groups, "-sli"), _evaluated(groups, "-alerts")
-            if sli_done is None and sli and min(sli) > after:
+            if sli_done is None and sli and min(sli) > 0:
                 sli_done = max(sli)
             if sli_done is not None and alerts and min(alerts) > sli_done:
                 return

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pledge.clock import parse_moment
-from pledge.slo.budget import compliance, credit_percent
+from pledge.slo.budget import compliance, credit_percent, minute_budget
 from pledge.slo.exclusions import excluded_seconds, intervals
 from pledge.slo.periods import current_period, so_far
 from pledge.sla.model import CreditTier, Exclusion, Objective, Window
@@ -77,19 +77,19 @@ def objective(**fields: Any) -> Objective:
                                      "sli": {"ratio": {"errors": "e_total", "total": "t_total"}}, **fields})
 
 
-@pytest.mark.parametrize(("start", "end", "real_seconds"), [
-    ("2026-03-29T01:30:00+01:00", "2026-03-29T03:30:00+02:00", HOUR),      # 01:30-03:30 local is one real hour
-    ("2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00", HOUR),      # the repeated 02:30, an hour apart
+@pytest.mark.parametrize(("start", "end", "real_seconds", "budget_minutes"), [
+    ("2026-03-29T01:30:00+01:00", "2026-03-29T03:30:00+02:00", HOUR, 44.52),  # one real hour; (743 - 1) h x 0.1 %
+    ("2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00", HOUR, 44.64),  # the repeated 02:30; (745 - 1) h
 ])
-def test_a_maintenance_window_across_a_dst_switch_lasts_its_real_length(start: str, end: str,
-                                                                        real_seconds: int) -> None:
+def test_a_maintenance_window_across_a_dst_switch_lasts_its_real_length(start: str, end: str, real_seconds: int,
+                                                                        budget_minutes: float) -> None:
     maintenance = Exclusion.model_validate({"start": start, "end": end, "reason": "db upgrade"})
     month = current_period(window({"calendar": "month", "timezone": "Europe/Berlin"}), parse_moment(start))
     assert excluded_seconds([maintenance], month.start, month.end) == real_seconds
     assert intervals([maintenance], month.start, month.end) == [(parse_moment(start), parse_moment(end))]
     # the month's budget in minutes: the excluded hour is neither good nor bad time
-    budget_minutes = 0.001 * (month.seconds - real_seconds) / 60
-    assert budget_minutes == pytest.approx(0.001 * (month.seconds / 60 - 60))
+    measured = month.seconds - excluded_seconds([maintenance], month.start, month.end)
+    assert minute_budget(0.0, objective(), measured, 0.0).total == pytest.approx(budget_minutes)
 
 
 @pytest.mark.parametrize(("bad", "valid", "state", "credit"), [

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from pledge.clock import system
 from pledge.rules import generate
 from tests.api import world
 from tests.api.conftest import World, api, say
@@ -35,7 +34,6 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for timeline, raw, groups in world.histories(metrics):
             victoria.load_history(timeline, raw, groups, step=say)
         victoria.record(generate(world.SLAS[world.FRESH]), world.END + 1, world.FRESH_HOURS * 3_600, step=say)
-        loaded_at = system()  # live evaluations are stamped by the wall clock
         victoria.start_vmalert([rules])
-        asyncio.run(alerts_evaluated(victoria.url, loaded_at))
+        asyncio.run(alerts_evaluated(victoria.url))
         yield World(victoria, truth, rate_from_previous_sample=True)
