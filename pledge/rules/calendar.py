@@ -1,10 +1,11 @@
 """Calendar periods (week, month, quarter in the SLA's time zone) in plain PromQL.
 
-A range in PromQL is a constant, but "since the 1st of the month" is not. Hourly event counts are
-summed with a 1h-step subquery over the longest possible period, split by the period each hour
-belongs to (period index modulo 3: a range that long touches at most three periods), and the
-share of the current period is picked. Figures lag by at most an hour; the API computes exact
-period figures with explicit ranges.
+A range in PromQL is a constant, but "since the 1st of the month" is not. Each hour tile is tagged
+with the index of the period it started in, modulo 3 (a range of the longest period touches three
+at most), and the period's events are the hour tiles tagged with the current index plus the 5 m
+tiles since the newest hour tile (pledge.rules.tiles.calendar_sum): exact to the tile, up to the
+evaluation. Periods split at whole UTC hours, so a time zone off the hour (Asia/Kolkata) counts
+its first half hour in the period before.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pledge.rules import names
 from pledge.rules.context import Context
 from pledge.rules.model import Rule
 from pledge.rules.promql import local_time
+from pledge.rules.tiles import ERRORS, REQUESTS, TILE, calendar_sum, tile_of_hour
 from pledge.slo.exclusions import EPOCH_MONDAY
-from pledge.sla.duration import format_duration
 from pledge.sla.units import DAY, HOUR, WEEK
 
 LONGEST = {"week": WEEK, "month": 31 * DAY, "quarter": 92 * DAY}
@@ -30,31 +31,20 @@ def period_index(calendar: str, timezone: str, shift: int = 0) -> str:
     return f"(year({local}) * 4 + floor((month({local}) - 1) / 3))"
 
 
-def calendar_base_rules(c: Context) -> list[Rule]:
-    """Hourly rates built from the (maintenance-masked) base rates: contiguous hours tile exactly."""
-    span = format_duration(HOUR - names.BASE_WINDOW)
-    base = names.BASE_WINDOW
-    return [
-        c.record(names.errors_rate(HOUR), f"avg_over_time({c.series(names.errors_rate(base))}[{span}])"),
-        c.record(names.requests_rate(HOUR), f"avg_over_time({c.series(names.requests_rate(base))}[{span}])"),
-    ]
-
-
-def _events_in_current_period(c: Context, hourly_rate: str) -> str:
+def tagged_hour_tiles(c: Context, tile: str, hour_tile: str) -> list[Rule]:
+    """Three rules, one per period index modulo 3: the hour tile recorded at the second evaluation of
+    an hour covers the hour before, which started ``HOUR + TILE`` seconds before that evaluation at most."""
     window = c.sla.spec.window
     assert window.calendar is not None
-    hour_period = period_index(window.calendar, window.timezone, shift=-1)  # the hour ending at the step
-    now_period = period_index(window.calendar, window.timezone)
-    longest = format_duration(LONGEST[window.calendar])
-    parts = []
-    for k in range(3):
-        tagged = f"{c.series(hourly_rate)} * on() group_left() ({hour_period} % 3 == bool {k})"
-        parts.append(f"(sum_over_time(({tagged})[{longest}:1h]) * {HOUR} and on() ({now_period} % 3 == {k}))")
-    return " or ".join(parts)
+    started = period_index(window.calendar, window.timezone, shift=-(HOUR + TILE))
+    return [c.record(hour_tile, f"{tile_of_hour(tile, c.matchers)} and on() ({started} % 3 == {k})",
+                     {names.PERIOD_LABEL: str(k)}) for k in range(3)]
 
 
 def calendar_period_rules(c: Context) -> list[Rule]:
-    return [
-        c.record(names.ERRORS_PERIOD, _events_in_current_period(c, names.errors_rate(HOUR))),
-        c.record(names.REQUESTS_PERIOD, _events_in_current_period(c, names.requests_rate(HOUR))),
-    ]
+    window = c.sla.spec.window
+    assert window.calendar is not None
+    now, hour_ago = (period_index(window.calendar, window.timezone, shift) for shift in (0, -HOUR))
+    longest = LONGEST[window.calendar]
+    return [c.record(name, calendar_sum(kind, c.matchers, c.grouping, longest, now, hour_ago))
+            for name, kind in ((names.ERRORS_PERIOD, ERRORS), (names.REQUESTS_PERIOD, REQUESTS))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pledge.rules.model import Rule
 from pledge.rules.promql import matchers
-from pledge.rules.sums import on_identity
+from pledge.rules.tiles import on_identity
 from pledge.slo.windows import alert_windows
 from pledge.sla.model import Objective, ServiceLevelAgreement
 from pledge.sla.percent import budget_ratio

@@ -1,12 +1,13 @@
 """SLA -> Prometheus rule groups. Pure: the operator, the CLI and the tests all call ``generate``.
 
 Three groups per SLA:
-- ``sli`` (every 30 s): base 5m rates from raw counters, masked during maintenance, and the error
-  ratio for every alert window. Windows up to 1 h read raw counters (exact and quick to react);
-  longer ones sum the recorded base rates, so they are request-weighted and cheap.
-- ``period`` (every 5 m): events and error ratio over the SLA period, budget remaining, metadata.
-- ``alerts`` (every 30 s): multiwindow burn-rate alerts, budget at risk / exhausted, absent data,
-  and (opt-in) a predicted breach from the API's forecast gauge.
+- ``sli`` (every 30 s): windows up to 1 h straight from the raw counters (exact, and quick to page):
+  valid events per second and the error ratio.
+- ``tiles`` (every 5 m): 5 m and hour tiles of events (pledge.rules.tiles), masked during
+  maintenance; windows longer than 1 h and the period summed from them; budget remaining, metadata;
+  the budget and absent-data alerts, which need nothing faster.
+- ``alerts`` (every 30 s): multiwindow burn-rate alerts and (opt-in) a predicted breach from the
+  API's forecast gauge.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pledge.rules import names
-from pledge.rules.calendar import calendar_base_rules, calendar_period_rules
+from pledge.rules.calendar import calendar_period_rules, tagged_hour_tiles
 from pledge.rules.context import Context
 from pledge.rules.model import Rule, RuleGroup
-from pledge.rules.promql import any_of, by, in_interval, in_recurrence, selector, sli_rates
-from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
+from pledge.rules.promql import any_of, by, in_interval, in_recurrence, on_groups, selector, sli_rates, sli_tile
 from pledge.rules.templates import literal
+from pledge.rules.tiles import ERRORS, REQUESTS, SLI_INTERVAL, TILE, Kind, tile_of_hour, window_sum
 from pledge.slo.exclusions import recurrence
 from pledge.slo.numbers import render_number
 from pledge.slo.windows import AlertWindows, distinct_windows
@@ -29,8 +30,8 @@ from pledge.sla.model import Exclusion, ServiceLevelAgreement
 from pledge.sla.percent import budget_ratio, format_percent, percent_to_ratio
 from pledge.sla.units import DAY
 
-PERIOD_INTERVAL = 300
 ABSENT_LOOKBACK = DAY
+FRESH = 2 * TILE  # how far back the 30 s alerts look for a series the tiles group records every 5 m
 
 
 def generate(sla: ServiceLevelAgreement) -> list[RuleGroup]:
@@ -39,7 +40,7 @@ def generate(sla: ServiceLevelAgreement) -> list[RuleGroup]:
     prefix = f"pledge-{sla.metadata.namespace}-{sla.metadata.name}"
     groups = [
         RuleGroup(f"{prefix}-sli", SLI_INTERVAL, tuple(r for c in contexts for r in sli_rules(c))),
-        RuleGroup(f"{prefix}-period", PERIOD_INTERVAL, tuple(r for c in contexts for r in period_rules(c))),
+        RuleGroup(f"{prefix}-tiles", TILE, tuple(r for c in contexts for r in tile_rules(c))),
         RuleGroup(f"{prefix}-alerts", SLI_INTERVAL, tuple(r for c in contexts for r in alert_rules(c))),
     ]
     return [g for g in groups if g.rules]
@@ -64,28 +65,44 @@ def _unless_maintenance(expr: str, exclusions: list[Exclusion], extend: int = 0)
 
 
 def sli_rules(c: Context) -> list[Rule]:
-    base = names.BASE_WINDOW
-    errors, requests = sli_rates(c.objective.sli, base, c.grouping)
+    """Valid events per second and the error ratio of every window up to 1 h, from the counters;
+    the bad side reads the recorded valid events, so no rule reads the total twice."""
+    rules = []
+    for window in sorted({names.BASE_WINDOW, *(w for w in distinct_windows(c.tiers) if w <= names.RAW_WINDOW_LIMIT)}):
+        requests = c.series(names.requests_rate(window))
+        errors, valid = sli_rates(c.objective.sli, window, c.grouping, total=requests)
+        rules += [c.record(names.requests_rate(window), valid),
+                  c.record(names.error_ratio(window), f"{errors} / {on_groups(c.grouping)} ({requests} > 0)")]
+    return rules
+
+
+def _tiles(c: Context) -> list[Rule]:
+    """5 m tiles masked during maintenance (a tile touching it is dropped whole), then hour tiles."""
+    requests = c.series(names.REQUESTS_TILE)
+    errors, valid = sli_tile(c.objective.sli, TILE, c.grouping, total=requests)
     exclusions = c.sla.spec.exclusions
-    rules = [
-        c.record(names.errors_rate(base), _unless_maintenance(errors, exclusions, base)),
-        c.record(names.requests_rate(base), _unless_maintenance(requests, exclusions, base)),
-    ]
-    windows = distinct_windows(c.tiers)
-    rules += [c.record(names.error_ratio(w), _window_ratio(c, w)) for w in sorted({base, *windows})]
-    if c.sla.spec.window.calendar is not None:
-        rules += calendar_base_rules(c)
+    rules = [c.record(names.REQUESTS_TILE, _unless_maintenance(valid, exclusions, TILE)),
+             c.record(names.ERRORS_TILE, _unless_maintenance(errors, exclusions, TILE))]
+    for tile, hour_tile in (ERRORS, REQUESTS):
+        if c.sla.spec.window.calendar is None:
+            rules.append(c.record(hour_tile, tile_of_hour(tile, c.matchers)))
+        else:
+            rules += tagged_hour_tiles(c, tile, hour_tile)
     return rules
 
 
 def _window_ratio(c: Context, window: int) -> str:
-    base = names.BASE_WINDOW
-    if window == base:
-        return c.ratio(c.series(names.errors_rate(base)), c.series(names.requests_rate(base)))
-    if window <= names.RAW_WINDOW_LIMIT:
-        errors, requests = sli_rates(c.objective.sli, window, c.grouping)
-        return f"{errors} / ({requests} > 0)"
-    return summed_ratio(c.matchers, window, c.grouping)
+    errors, requests = (window_sum(kind, c.matchers, window, c.grouping) for kind in (ERRORS, REQUESTS))
+    return c.ratio(errors, requests)
+
+
+def tile_rules(c: Context) -> list[Rule]:
+    long_windows = [w for w in distinct_windows(c.tiers) if w > names.RAW_WINDOW_LIMIT]
+    rules = [*_tiles(c), *(c.record(names.error_ratio(w), _window_ratio(c, w)) for w in long_windows), *period_rules(c),
+             *_state_alerts(c)]
+    if c.sla.spec.alerting.absent:
+        rules.append(_absent_alert(c))
+    return rules
 
 
 def _metadata(c: Context) -> list[Rule]:
@@ -101,11 +118,16 @@ def _metadata(c: Context) -> list[Rule]:
     return rules
 
 
+def _period_events(c: Context, kind: Kind) -> str:
+    period = c.sla.spec.window.rolling
+    assert period is not None
+    return window_sum(kind, c.matchers, int(period), c.grouping)
+
+
 def period_rules(c: Context) -> list[Rule]:
-    window = c.sla.spec.window
-    if window.rolling is not None:
-        bad, valid = summed_events(c.matchers, window.rolling)
-        events = [c.record(names.ERRORS_PERIOD, bad), c.record(names.REQUESTS_PERIOD, valid)]
+    if c.sla.spec.window.rolling is not None:
+        events = [c.record(names.ERRORS_PERIOD, _period_events(c, ERRORS)),
+                  c.record(names.REQUESTS_PERIOD, _period_events(c, REQUESTS))]
     else:
         events = calendar_period_rules(c)
     return [
@@ -143,13 +165,17 @@ def _who(c: Context) -> str:
     return literal(f"{c.sla.metadata.namespace}/{c.sla.metadata.name} {c.objective.name}") + groups
 
 
+def _fresh_ratio(c: Context, window: int) -> str:
+    """A window's recorded error ratio; the tiles group's, every 5 m, as its newest sample of the
+    last 10 minutes (an instant lookup of 5 minutes could fall between two evaluations)."""
+    ratio = c.series(names.error_ratio(window))
+    return ratio if window <= names.RAW_WINDOW_LIMIT else f"last_over_time({ratio}[{format_duration(FRESH)}])"
+
+
 def burn_alert(c: Context, tier: AlertWindows) -> Rule:
     threshold = render_number(tier.burn_rate * c.budget)
     long_w, short_w = format_duration(tier.long), format_duration(tier.short)
-    expr = (
-        f"({c.series(names.error_ratio(tier.long))} > {threshold})"
-        f" and {c.on} ({c.series(names.error_ratio(tier.short))} > {threshold})"
-    )
+    expr = f"({_fresh_ratio(c, tier.long)} > {threshold}) and {c.on} ({_fresh_ratio(c, tier.short)} > {threshold})"
     raw_reach = max((w for w in (tier.long, tier.short) if w <= names.RAW_WINDOW_LIMIT), default=0)
     labels = _alert_labels(c, tier.severity, burn_tier=tier.name, long_window=long_w, short_window=short_w,
                            burn_rate=render_number(tier.burn_rate))
@@ -195,12 +221,13 @@ def _state_alerts(c: Context) -> list[Rule]:
 
 
 def _absent_alert(c: Context) -> Rule:
-    """Fires when base series that existed in the last day are gone; never for one that never existed."""
-    base = c.series(names.requests_rate(names.BASE_WINDOW))
-    expr = f"present_over_time({base}[{format_duration(ABSENT_LOOKBACK)}]) unless {c.on} {base}"
+    """Fires when tiles that existed in the last day are gone; never for one that never existed.
+    Evaluated with the tiles, so the newest tile is this evaluation's own."""
+    tile = c.series(names.REQUESTS_TILE)
+    expr = f"present_over_time({tile}[{format_duration(ABSENT_LOOKBACK)}]) unless {c.on} {tile}"
     return Rule(
         alert=names.ALERT_ABSENT,
-        expr=_unless_maintenance(expr, c.sla.spec.exclusions, names.BASE_WINDOW),
+        expr=_unless_maintenance(expr, c.sla.spec.exclusions, TILE),
         for_=format_duration(int(c.sla.spec.alerting.absent_for)),
         labels=_alert_labels(c, "ticket"),
         annotations=_annotations(c, f"{_who(c)}: the SLI's metrics are gone",
@@ -234,9 +261,6 @@ def _breach_predicted_alert(c: Context) -> Rule:
 
 def alert_rules(c: Context) -> list[Rule]:
     rules = [burn_alert(c, tier) for tier in c.tiers]
-    rules += _state_alerts(c)
-    if c.sla.spec.alerting.absent:
-        rules.append(_absent_alert(c))
     if c.sla.spec.alerting.breach_prediction.enabled:
         rules.append(_breach_predicted_alert(c))
     return rules

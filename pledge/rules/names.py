@@ -10,8 +10,15 @@ from pledge.sla.duration import format_duration
 from pledge.sla.units import HOUR, MINUTE
 
 IDENTITY_LABELS = ("sla", "sla_namespace", "objective")
-BASE_WINDOW = 5 * MINUTE
-RAW_WINDOW_LIMIT = HOUR  # windows up to this read raw counters; longer ones the recorded base rates
+BASE_WINDOW = 5 * MINUTE  # the shortest window, always recorded
+RAW_WINDOW_LIMIT = HOUR  # windows up to this read raw counters; longer ones the recorded tiles
+TILE = 5 * MINUTE  # a tile: the events between two evaluations of the tiles group
+PERIOD_LABEL = "pledge_period"  # on a calendar SLA's hour tiles: its period's index modulo 3
+
+ERRORS_TILE = "pledge:sli_errors:increase5m"
+REQUESTS_TILE = "pledge:sli_requests:increase5m"
+ERRORS_HOUR_TILE = "pledge:sli_errors:increase1h"
+REQUESTS_HOUR_TILE = "pledge:sli_requests:increase1h"
 
 ERROR_RATIO_PERIOD = "pledge:sli_error_ratio:period"
 ERRORS_PERIOD = "pledge:sli_errors:period_increase"
@@ -33,14 +40,8 @@ ALERT_BREACH_PREDICTED = "SLABreachPredicted"
 BREACH_PROBABILITY = "pledge_breach_probability"
 
 
-def long_history() -> frozenset[str]:
-    """Series that rules read over long ranges: a backfill must cover the whole history for them."""
-    return frozenset(f(w) for f in (errors_rate, requests_rate) for w in (BASE_WINDOW, HOUR))
-
-
-def errors_rate(window: int) -> str:
-    """Bad events per second over ``window``."""
-    return f"pledge:sli_errors:rate{format_duration(window)}"
+# Series that rules read over long ranges: a backfill must cover the whole history for them.
+LONG_HISTORY = frozenset({ERRORS_TILE, REQUESTS_TILE, ERRORS_HOUR_TILE, REQUESTS_HOUR_TILE})
 
 
 def requests_rate(window: int) -> str:
@@ -52,5 +53,3 @@ def error_ratio(window: int) -> str:
     """Bad / valid events over ``window``; absent (never NaN) when there were no valid events."""
     return f"pledge:sli_error_ratio:rate{format_duration(window)}"
 
-
-LONG_HISTORY = long_history()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from decimal import Decimal
-from typing import Iterable
+from typing import Callable, Iterable
 
 from pledge.slo.exclusions import EPOCH_MONDAY, Recurrence, utc_offsets
 from pledge.slo.numbers import render_number
 from pledge.sla.duration import format_duration
-from pledge.sla.model import LatencySLI, SLI
+from pledge.sla.model import SLI
 from pledge.sla.promql import WINDOW_PLACEHOLDER
 from pledge.sla.units import DAY, WEEK
 
@@ -51,27 +51,62 @@ def _rate(selector_text: str, window: str, group: str) -> str:
     return f"sum {group}(rate({selector_text}{window}))"
 
 
-def _or_zero(numerator: str, total: str) -> str:
+def _growth(selector_text: str, span: str, group: str) -> str:
+    """How much each counter grew since ``span`` ago, read at both ends (not extrapolated as
+    increase() is), so consecutive spans add up to exactly the counters' growth. A reset counts
+    the value since the reset; a series that did not exist ``span`` ago counts nothing yet (its
+    first value may hold years of events)."""
+    then = f"{selector_text} offset {span}"
+    return f"sum {group}((({selector_text} - {then}) >= 0) or ({selector_text} and {then}))"
+
+
+def on_groups(grouping: list[str]) -> str:
+    """``on(<grouping>)``: matches a sum over raw counters (grouping labels only) with a recorded
+    series of one SLA (identity labels too)."""
+    return f"on({', '.join(grouping)})"
+
+
+def _or_zero(numerator: str, total: str, grouping: list[str]) -> str:
     """A counter that never incremented has no series: count it as zero where the total exists."""
-    return f"({numerator} or 0 * {total})"
+    return f"({numerator} or {on_groups(grouping)} 0 * {total})"
 
 
-def sli_rates(sli: SLI, window: int, grouping: list[str], end: float | None = None) -> tuple[str, str]:
+Counts = Callable[[str], str]
+
+
+def _counter_events(sli: SLI, counts: Counts, grouping: list[str], total: str | None) -> tuple[str, str] | None:
+    """(bad, valid) of an SLI built on counters (ratio, latency), ``counts`` aggregating one
+    selector; None for the gauge and raw kinds. ``total`` stands in for the valid events on the bad
+    side (a recorded series of them): the counters are then read once."""
+    if sli.ratio is not None:
+        valid, good, bad = counts(sli.ratio.total), sli.ratio.good, sli.ratio.errors
+    elif sli.latency is not None:
+        own = sli.latency.selector[1:-1].strip().rstrip(",") if sli.latency.selector else ""
+        fast = ", ".join(m for m in (own, f'le=~"{le_regex(sli.latency.threshold)}"') if m)
+        valid = counts(f"{sli.latency.histogram}_count" + (f"{{{own}}}" if own else ""))
+        good, bad = f"{sli.latency.histogram}_bucket{{{fast}}}", None
+    else:
+        return None
+    base = total or valid
+    if bad is not None:
+        return _or_zero(counts(bad), base, grouping), valid
+    assert good is not None
+    return f"clamp_min({base} - {on_groups(grouping)} {_or_zero(counts(good), base, grouping)}, 0)", valid
+
+
+def sli_rates(sli: SLI, window: int, grouping: list[str], end: float | None = None,
+              total: str | None = None) -> tuple[str, str]:
     """(bad events per second, valid events per second) over ``window``, summed per group.
 
     ``end`` pins the window to end at that unix time (the ``@`` modifier on every range) instead
     of at the evaluation time: the API reads a period's pieces between maintenance this way.
+    ``total``: a recorded series of the valid events per second, read instead of the counters
+    where the bad side needs the total.
     """
     duration, group = format_duration(window), by(grouping)
     w = f"[{duration}]" + (f" @ {end:.3f}" if end is not None else "")
-    if sli.ratio is not None:
-        total = _rate(sli.ratio.total, w, group)
-        if sli.ratio.errors is not None:
-            return _or_zero(_rate(sli.ratio.errors, w, group), total), total
-        assert sli.ratio.good is not None
-        return f"clamp_min({total} - {_or_zero(_rate(sli.ratio.good, w, group), total)}, 0)", total
-    if sli.latency is not None:
-        return _latency_rates(sli.latency, w, group)
+    if found := _counter_events(sli, lambda s: _rate(s, w, group), grouping, total):
+        return found
     if sli.bool_gauge is not None:
         up = f"avg_over_time({sli.bool_gauge.metric}{w})"
         return f"sum {group}(1 - clamp({up}, 0, 1))", f"count {group}({up})"
@@ -81,12 +116,15 @@ def sli_rates(sli: SLI, window: int, grouping: list[str], end: float | None = No
     return f"sum {group}(clamp_max({ratio}, 1))", f"count {group}({ratio})"
 
 
-def _latency_rates(latency: LatencySLI, w: str, group: str) -> tuple[str, str]:
-    own = latency.selector[1:-1].strip().rstrip(",") if latency.selector else ""
-    bucket_matchers = ", ".join(m for m in (own, f'le=~"{le_regex(latency.threshold)}"') if m)
-    total = _rate(f"{latency.histogram}_count" + (f"{{{own}}}" if own else ""), w, group)
-    fast = _or_zero(_rate(f"{latency.histogram}_bucket{{{bucket_matchers}}}", w, group), total)
-    return f"clamp_min({total} - {fast}, 0)", total
+def sli_tile(sli: SLI, span: int, grouping: list[str], total: str) -> tuple[str, str]:
+    """(bad events, valid events) in the last ``span`` seconds, summed per group: counters read at
+    both ends (exact, and consecutive spans tile); gauge and raw SLIs averaged over the span.
+    ``total``: the recorded valid events, which the bad side reads."""
+    group = by(grouping)
+    if found := _counter_events(sli, lambda s: _growth(s, format_duration(span), group), grouping, total):
+        return found
+    bad, valid = sli_rates(sli, span, grouping)
+    return f"{bad} * {span}", f"{valid} * {span}"
 
 
 def now_expression(shift: int = 0) -> str:
@@ -127,4 +165,4 @@ def any_of(conditions: list[str]) -> str:
 
 
 __all__ = ["DAY", "WEEK", "any_of", "by", "escape_label_value", "in_interval", "in_recurrence", "le_regex",
-           "local_time", "matchers", "selector", "sli_rates"]
+           "local_time", "matchers", "on_groups", "selector", "sli_rates", "sli_tile"]

@@ -1,10 +1,10 @@
 """PromQL the API reads with (pure). Label values are escaped; no request text ever reaches here
 except as a label value of a known SLA or a token's customer scope.
 
-Period figures sum the recorded 5m base rates over an explicit range, as the period rules do, so
-a calendar period is exact at query time instead of lagging by up to an hour; burn rates read the
+Period figures sum the recorded 5 m tiles over an explicit range, as the period rules do
+(pledge.rules.tiles), so any period is exact to the tile at query time; burn rates read the
 recorded ``pledge:sli_error_ratio:rate<w>`` series and compute a window the SLA does not record
-from the same base rates.
+from the same tiles.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from pledge.rules import names
 from pledge.rules.promql import by, escape_label_value, matchers, sli_rates
-from pledge.rules.sums import SLI_INTERVAL, summed_events, summed_ratio
+from pledge.rules.tiles import TILE, summed_events, summed_ratio
 from pledge.slo.exclusions import intervals
 from pledge.slo.windows import BURN_WINDOWS
 from pledge.sla import ServiceLevelAgreement
@@ -42,7 +42,7 @@ def _tag(expr: str, figure: str) -> str:
 
 
 def window_ratio(selector: str, window: int, grouping: list[str], recorded: bool) -> str:
-    """Error ratio over ``window``: the recorded series, or the sum of the recorded base rates when
+    """Error ratio over ``window``: the recorded series, or the sum of the recorded 5 m tiles when
     the SLA's rules do not record that window (a 7-day SLA has no 1h window)."""
     if recorded:
         return f"{names.error_ratio(window)}{{{selector}}}"
@@ -66,11 +66,11 @@ def any_name(series: list[str], selector: str) -> str:
 
 
 def coverage(selector: str, span: float) -> str:
-    """Per objective, present when the SLA's recorded base rates reach back ``span`` seconds (with
-    the base-window lag the period sums have): recorded figures over that span are complete.
-    One lookup of one series at one past moment, so it rides along with the figures' query."""
-    back = format_duration(max(SLI_INTERVAL, int(span) - names.BASE_WINDOW))
-    base = f"{names.requests_rate(names.BASE_WINDOW)}{{{selector}}}"
+    """Per objective, present when the SLA's recorded tiles reach back ``span`` seconds (to the tile
+    that started then): recorded figures over that span are complete. One lookup of one series at
+    one past moment, so it rides along with the figures' query."""
+    back = format_duration(max(TILE, int(span) - TILE))
+    base = f"{names.REQUESTS_TILE}{{{selector}}}"
     return _tag(f"count by (objective) ({base} offset {back})", COVERED)
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 from pledge.testing.backfill import Series, backfill_openmetrics, backfill_rules
 from pledge.testing.local import LocalPrometheus
 from pledge.rules.model import Rule, RuleGroup
-from pledge.rules.names import LONG_HISTORY
+from pledge.rules.names import LONG_HISTORY, TILE
 from pledge.rules.render import dependency_levels, rule_file, to_yaml
 from pledge.rules.queries import ALERTS
 from pledge.sla.duration import format_duration, parse_duration
@@ -34,8 +34,8 @@ def to_series(timeline: Timeline, metrics: Sequence[Metric]) -> list[Series]:
             for m in metrics]
 
 
-def _split(level: list[RuleGroup], keep: Callable[[str], bool], interval: int | None = None) -> list[RuleGroup]:
-    groups = [RuleGroup(g.name, interval or g.interval, tuple(r for r in g.rules if keep(r.name))) for g in level]
+def _split(level: list[RuleGroup], keep: Callable[[str], bool]) -> list[RuleGroup]:
+    groups = [RuleGroup(g.name, g.interval, tuple(r for r in g.rules if keep(r.name))) for g in level]
     return [g for g in groups if g.rules]
 
 
@@ -79,7 +79,7 @@ class Pass:
         if self.span == "history":
             return history_start
         if self.span == "tail":
-            return end - tail
+            return end - tail - (end - tail - history_start) % TILE  # the tiles' phase: windows sum whole tiles
         return end - max(min(g.interval for g in groups), tail - _longest_for(groups))
 
 
@@ -90,14 +90,13 @@ def _write(path: Path, groups: list[RuleGroup]) -> Path:
 
 def write_passes(groups: list[RuleGroup], directory: Path, alerts: bool = True) -> list[Pass]:
     """Rule files in backfill order: per dependency level, the series later rules read over long
-    ranges (whole history) and the rest (the last minutes will do, evaluated at the fastest
-    interval so their newest sample is fresh); then, with ``alerts``, the replayed alerts."""
+    ranges (whole history) and the rest (the last minutes will do); then, with ``alerts``, the
+    replayed alerts. Every group keeps its interval: a tile is the events between two evaluations."""
     passes = []
-    fastest = min(g.interval for g in groups)
     for depth, level in enumerate(dependency_levels(groups)):
         parts: tuple[tuple[Span, list[RuleGroup]], ...] = (
             ("history", _split(level, LONG_HISTORY.__contains__)),
-            ("tail", _split(level, lambda name: name not in LONG_HISTORY, fastest)))
+            ("tail", _split(level, lambda name: name not in LONG_HISTORY)))
         for span, part in parts:
             if part:
                 passes.append(Pass(_write(directory / f"level{depth}-{span}.yaml", part), span))
@@ -116,7 +115,7 @@ async def load_history(
     step: Step | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Raw history for the whole timeline, the base rates over all of it, every other recorded
+    """Raw history for the whole timeline, the tiles over all of it, every other recorded
     series over the last ``tail`` seconds only, and the alerts they fire over the end of the tail
     (an alert's ``for`` reads that much before): all a point-in-time reading needs, and it saves
     evaluating 30-day ranges thousands of times."""

@@ -59,13 +59,14 @@ async def test_timer_writes_objective_readings(cluster: Cluster) -> None:
 
 
 def rates(sla: str, objective: str, error_ratio: float, **group: str) -> list[Series]:
-    """Two days of recorded 5-minute rates (10 requests per second), what the forecast reads."""
+    """Two days of recorded 5-minute tiles (10 requests per second), what the forecast reads."""
     now = NOW
     labels = {"sla": sla, "sla_namespace": {"api-availability": "platform"}.get(sla, "shop"),
               "objective": objective, **group}
-    stamps = [now - 2 * DAY + 60 * i for i in range(2 * DAY // 60)]
-    return [Series(names.errors_rate(names.BASE_WINDOW), labels, [(t, 10.0 * error_ratio) for t in stamps]),
-            Series(names.requests_rate(names.BASE_WINDOW), labels, [(t, 10.0) for t in stamps])]
+    stamps = [now - 2 * DAY + names.TILE * i for i in range(2 * DAY // names.TILE)]
+    per_tile = 10.0 * names.TILE
+    return [Series(names.ERRORS_TILE, labels, [(t, per_tile * error_ratio) for t in stamps]),
+            Series(names.REQUESTS_TILE, labels, [(t, per_tile) for t in stamps])]
 
 
 @pytest.fixture(scope="module")

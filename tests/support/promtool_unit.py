@@ -72,14 +72,17 @@ def _parse_got(text: str) -> list[Sample]:
     return [Sample(dict(_LABEL.findall(labels)), float(value)) for labels, value in _GOT.findall(text)]
 
 
-def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str, float]], interval: int = 30) -> dict[tuple[str, float], list[Sample]]:
-    """Evaluate the rules over ``series`` and return what each (expr, time) probe returned."""
+def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str, float]], interval: int = 30,
+          scrape: int | None = None) -> dict[tuple[str, float], list[Sample]]:
+    """Evaluate the rules over ``series`` (a sample every ``scrape`` seconds, default ``interval``)
+    and return what each (expr, time) probe returned. promtool evaluates every group at
+    ``interval``, whatever the group's own interval says."""
     with tempfile.TemporaryDirectory() as tmp:
         test: dict[str, Any] = {
             "rule_files": [str(p) for p in rule_files],
             "evaluation_interval": f"{interval}s",
             "tests": [{
-                "interval": f"{interval}s",
+                "interval": f"{scrape or interval}s",
                 "input_series": [{"series": name, "values": values} for name, values in series.items()],
                 "promql_expr_test": [{"expr": e, "eval_time": f"{int(t)}s", "exp_samples": []} for e, t in probes],
             }],

@@ -43,7 +43,7 @@ def test_generate_writes_one_file_per_sla(tmp_path: Path) -> None:
     assert len(written) == len(list(EXAMPLES.glob("*.yaml")))
     assert "platform-pledge-api-availability.yaml" in written
     groups = yaml.safe_load((tmp_path / "out" / "platform-pledge-api-availability.yaml").read_text())["groups"]
-    assert [g["name"] for g in groups] == [f"pledge-platform-api-availability-{k}" for k in ("sli", "period", "alerts")]
+    assert [g["name"] for g in groups] == [f"pledge-platform-api-availability-{k}" for k in ("sli", "tiles", "alerts")]
 
 
 def test_generate_prometheusrule_with_selector_labels() -> None:
