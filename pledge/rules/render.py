@@ -223,5 +223,5 @@ def dependency_levels(groups: list[RuleGroup]) -> list[list[RuleGroup]]:
             if d == depth:
                 by_group.setdefault(name, []).append(rule)
         interval = {g.name: g.interval for g in groups}
-        levels.append([RuleGroup(f"{name}-level{depth}", interval[name], tuple(rules)) for name, rules in by_group.items()])
+        levels.append([RuleGroup(name, interval[name], tuple(rules)) for name, rules in by_group.items()])
     return levels

@@ -51,14 +51,15 @@ def _held(rule: Rule, interval: int) -> str:
 
 def replayed_alerts(groups: list[RuleGroup]) -> list[RuleGroup]:
     """Each group's alerting rules as recording rules of the firing ``ALERTS`` series, with the
-    labels Prometheus gives them (alertname, alertstate, the rule's labels)."""
+    labels Prometheus gives them (alertname, alertstate, the rule's labels), in a group of the
+    same name (so evaluated at the same moments)."""
     replayed = []
     for group in groups:
         rules = tuple(Rule(_held(r, group.interval), record=ALERTS,
                            labels={**r.labels, "alertname": r.name, "alertstate": "firing"})
                       for r in group.rules if r.alert is not None)
         if rules:
-            replayed.append(RuleGroup(f"{group.name}-replayed", group.interval, rules))
+            replayed.append(RuleGroup(group.name, group.interval, rules))
     return replayed
 
 
@@ -70,38 +71,40 @@ def _longest_for(groups: list[RuleGroup]) -> int:
 class Pass:
     """One rule file to backfill, and how far back it starts from the history's end."""
 
-    path: Path
+    name: str
+    groups: list[RuleGroup]
     span: Span
 
     def start(self, history_start: float, end: float, tail: int, groups: list[RuleGroup]) -> float:
-        """``history``: the whole timeline; ``tail``: the last ``tail`` seconds; ``alerts``: the end of
-        the tail, which an alert's ``for`` reads back from."""
+        """``history``: the whole timeline; ``tail``: the last ``tail`` seconds (in the tiles'
+        phase, for stores that evaluate from the start); ``alerts``: the end of the tail, which an
+        alert's ``for`` reads back from, and one evaluation of the slowest group at least."""
         if self.span == "history":
             return history_start
         if self.span == "tail":
-            return end - tail - (end - tail - history_start) % TILE  # the tiles' phase: windows sum whole tiles
-        return end - max(min(g.interval for g in groups), tail - _longest_for(groups))
+            return end - tail - (end - tail - history_start) % TILE
+        return end - max(max(g.interval for g in groups), tail - _longest_for(groups))
+
+    def write(self, path: Path) -> Path:
+        """The pass as a rule file at ``path``. promtool evaluates a group at the moments its name
+        and file path hash to, as Prometheus does: write every pass to one path, so the groups keep
+        their names and moments from pass to pass (a tile is the events between two of them)."""
+        path.write_text(to_yaml(rule_file(self.groups)), encoding="utf-8")
+        return path
 
 
-def _write(path: Path, groups: list[RuleGroup]) -> Path:
-    path.write_text(to_yaml(rule_file(groups)), encoding="utf-8")
-    return path
-
-
-def write_passes(groups: list[RuleGroup], directory: Path, alerts: bool = True) -> list[Pass]:
+def write_passes(groups: list[RuleGroup], alerts: bool = True) -> list[Pass]:
     """Rule files in backfill order: per dependency level, the series later rules read over long
     ranges (whole history) and the rest (the last minutes will do); then, with ``alerts``, the
-    replayed alerts. Every group keeps its interval: a tile is the events between two evaluations."""
+    replayed alerts. Every group keeps its name and interval."""
     passes = []
     for depth, level in enumerate(dependency_levels(groups)):
         parts: tuple[tuple[Span, list[RuleGroup]], ...] = (
             ("history", _split(level, LONG_HISTORY.__contains__)),
             ("tail", _split(level, lambda name: name not in LONG_HISTORY)))
-        for span, part in parts:
-            if part:
-                passes.append(Pass(_write(directory / f"level{depth}-{span}.yaml", part), span))
+        passes += [Pass(f"level{depth}-{span}", part, span) for span, part in parts if part]
     if alerts and (replayed := replayed_alerts(groups)):
-        passes.append(Pass(_write(directory / "alerts-replayed.yaml", replayed), "alerts"))
+        passes.append(Pass("alerts-replayed", replayed, "alerts"))
     return passes
 
 
@@ -124,7 +127,7 @@ async def load_history(
     await backfill_openmetrics(prom, to_series(timeline, metrics), progress=progress)
     interval = format_duration(min(g.interval for g in groups))
     end = timeline.end + 1
-    for one in write_passes(groups, prom.workdir):
+    for one in write_passes(groups):
         start = one.start(timeline.start, end, tail, groups)
-        say(f"recording {one.path.stem} ({format_duration(int(end - start))})")
-        await backfill_rules(prom, [one.path], start, end, interval)
+        say(f"recording {one.name} ({format_duration(int(end - start))})")
+        await backfill_rules(prom, [one.write(prom.workdir / "backfill.yaml")], start, end, interval)

@@ -47,10 +47,11 @@ class World:
 async def _record_recent(prom: LocalPrometheus, groups: list[RuleGroup], seconds: int) -> None:
     """Recorded series over the last ``seconds`` only, as if the rules had just been deployed."""
     end = world.END + 1
-    for one in write_passes(groups, prom.workdir):
+    for one in write_passes(groups):
         start = one.start(end - seconds, end, ALERTS_TAIL if one.span == "alerts" else seconds, groups)
-        say(f"recording {one.path.stem} for the last {end - start:.0f} s")
-        await backfill_rules(prom, [one.path], start, end, format_duration(min(g.interval for g in groups)))
+        say(f"recording {one.name} for the last {end - start:.0f} s")
+        path = one.write(prom.workdir / "backfill.yaml")
+        await backfill_rules(prom, [path], start, end, format_duration(min(g.interval for g in groups)))
 
 
 def say(message: str, started: float = time.monotonic()) -> None:

@@ -93,12 +93,10 @@ def _spawn(command: list[str], log: Path, ready_url: str) -> subprocess.Popen[by
     raise AssertionError(f"{command[0]} not ready after {_READY_TIMEOUT} s; log tail:\n{_log_tail(log)}")
 
 
-def alerting_pass(groups: list[RuleGroup], directory: Path) -> Pass:
+def alerting_pass(groups: list[RuleGroup]) -> Pass:
     """The generated alerting rules as they are, for vmalert's own replay of them."""
     alerting = [RuleGroup(g.name, g.interval, tuple(r for r in g.rules if r.alert)) for g in groups]
-    path = directory / "alerts.yaml"
-    path.write_text(to_yaml(rule_file([g for g in alerting if g.rules])), encoding="utf-8")
-    return Pass(path, "alerts")
+    return Pass("alerts", [g for g in alerting if g.rules], "alerts")
 
 
 @dataclass
@@ -155,10 +153,10 @@ class Victoria:
         the rest over the last ``tail`` seconds."""
         say = step or (lambda _: None)
         passes = Path(tempfile.mkdtemp(prefix="passes-", dir=self.workdir))
-        for one in [*write_passes(groups, passes, alerts=False), alerting_pass(groups, passes)]:
+        for one in [*write_passes(groups, alerts=False), alerting_pass(groups)]:
             start = one.start(end - tail if whole_from is None else whole_from, end, tail, groups)
-            say(f"replaying {one.path.stem} ({format_duration(int(end - start))})")
-            self.replay(one.path, start, end)
+            say(f"replaying {one.name} ({format_duration(int(end - start))})")
+            self.replay(one.write(passes / f"{one.name}.yaml"), start, end)
 
     def start_vmalert(self, rule_files: Sequence[Path]) -> None:
         """Evaluate the rules live (alerts included) on the port VictoriaMetrics proxies to.
