@@ -42,7 +42,8 @@ def episodes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[Identit
     """First and last firing moment, and firing evaluations, per alert: Prometheus' and the replay's."""
     directory = tmp_path_factory.mktemp("replay")
     groups = [g for document, _ in SCENARIOS.values() for g in generate(parse_sla(document))]
-    replay = [dataclasses.replace(g, rules=tuple(dataclasses.replace(r, record=REPLAYED) for r in g.rules))
+    replay = [dataclasses.replace(g, name=f"{g.name}-replayed",
+                                  rules=tuple(dataclasses.replace(r, record=REPLAYED) for r in g.rules))
               for g in replayed_alerts(groups)]
     path = directory / "rules.yaml"
     path.write_text(to_yaml(rule_file(groups + replay)))
