@@ -16,6 +16,9 @@ from pledge.sla.promql import WINDOW_PLACEHOLDER
 RAW_APPROXIMATION = ("windows longer than 1h average the 5m error ratio over time (as Sloth's own 30d period "
                      "does) instead of evaluating the query over the whole window")
 
+TILED = ("windows longer than 1h sum pledge's recorded 5m rates instead of one rate() over the window: an "
+         "alert reading only such windows (the ticket ones) fires and clears up to 5m apart from the peer's")
+
 
 def events_sli(mapping: Mapping, where: str, total: str, errors: str | None = None,
                good: str | None = None) -> tuple[dict[str, Any], list[str]] | None:
@@ -61,16 +64,25 @@ def sla_document(name: str, namespace: str, spec: dict[str, Any]) -> dict[str, A
 
 
 def validated(mapping: Mapping, document: dict[str, Any] | None) -> Mapping:
-    """Keep ``document`` only if pledge's model accepts it and its rules pass pledge's checks."""
-    if document is None or any(n.fidelity == "unsupported" for n in mapping.notes):
-        mapping.document = None
-        return mapping
-    try:
-        refuse(generate(parse_sla(document)))
-    except SpecError as exc:
-        for problem in exc.problems:
-            mapping.note("(validation)", "unsupported", f"pledge refuses the result: {problem}")
-        mapping.document = None
-        return mapping
-    mapping.document = document
+    """Keep ``document`` unless a field is unsupported; pledge's model checks it once merged (checked)."""
+    unsupported = any(n.fidelity == "unsupported" for n in mapping.notes)
+    mapping.document = None if unsupported else document
     return mapping
+
+
+def checked(mappings: list[Mapping]) -> list[Mapping]:
+    """Each SLA document as pledge's model and rule checks take it; the SLOs of a refused one are unsupported."""
+    refused: dict[int, list[str]] = {}
+    for mapping in mappings:
+        if mapping.document is not None and id(mapping.document) not in refused:
+            try:
+                refuse(generate(parse_sla(mapping.document)))
+                refused[id(mapping.document)] = []
+            except SpecError as exc:
+                refused[id(mapping.document)] = exc.problems
+    for mapping in mappings:
+        for problem in refused.get(id(mapping.document), []) if mapping.document is not None else []:
+            mapping.note("(validation)", "unsupported", f"pledge refuses the result: {problem}")
+        if mapping.document is not None and refused[id(mapping.document)]:
+            mapping.document = None
+    return mappings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pledge.importers.common import checked
 from pledge.importers.openslo import from_openslo, index
 from pledge.importers.pyrra import from_pyrra
 from pledge.importers.report import Mapping
@@ -39,7 +40,7 @@ def import_documents(documents: list[tuple[Any, str]]) -> list[Mapping]:
             mappings += from_pyrra(document, source)
         elif found == "openslo":
             mappings += from_openslo(document, source, objects)
-    return merge(mappings)
+    return checked(merge(mappings))
 
 
 def merge(mappings: list[Mapping]) -> list[Mapping]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from pledge.importers.common import alert_labels, sla_document, unknown, validated
+from pledge.importers.common import TILED, alert_labels, sla_document, unknown, validated
 from pledge.importers.queries import histogram, pledge_name, percent
 from pledge.importers.report import Mapping
 from pledge.sla.duration import format_duration, parse_duration
@@ -130,6 +130,7 @@ def _alerting(mapping: Mapping, alerting: dict[str, Any], labels: dict[str, Any]
         kept["alert_name"] = str(alerting["name"])
     mapping.note("alerting.name", "approximated", f"pledge names its burn alerts SLAErrorBudgetBurn; Pyrra's is "
                  f"{alerting.get('name', 'ErrorBudgetBurn')}" + (" (kept as label alert_name)" if alerting.get("name") else ""))
+    mapping.note("windows", "approximated", TILED)
     return {**result, "tiers": [_tier(mapping, w, window) for w in windows(window)]}
 
 

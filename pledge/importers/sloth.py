@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from pledge.importers.common import RAW_APPROXIMATION, alert_labels, events_sli, sla_document, unknown, validated
+from pledge.importers.common import RAW_APPROXIMATION, TILED, alert_labels, events_sli, sla_document, unknown, validated
 from pledge.importers.queries import pledge_name, pledge_window, percent
 from pledge.importers.report import Mapping
 
@@ -62,6 +62,8 @@ def _slo(mapping: Mapping, spec: dict[str, Any], slo: dict[str, Any], namespace:
         mapping.note("labels.owner", "exact", "spec.owner: pledge labels recorded series and alerts owner=...")
     mapping.note("objective", "exact", f"target {pledge_spec['objectives'][0]['target']} %")
     mapping.note("period", "exact", "Sloth's default 30d period and its fixed burn windows are pledge's default tiers for 30d")
+    if pledge_spec["alerting"]["policy"] != "none":
+        mapping.note("windows", "approximated", TILED)
     return sla_document(pledge_name(str(spec.get("service", "")), str(slo.get("name"))), namespace, pledge_spec)
 
 
