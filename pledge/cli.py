@@ -25,6 +25,8 @@ class LazyGroup(click.Group):
         "serve": "pledge.api.cli:serve",
         "backtest": "pledge.forecasting.cli:backtest",
         "forecast": "pledge.forecasting.cli:forecast",
+        "import": "pledge.importers.cli:import_command",
+        "export": "pledge.importers.cli:export",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -67,8 +69,8 @@ def validate(paths: tuple[Path, ...], output_format: str, skip_foreign: bool) ->
     """Check SLA files; directories are walked recursively for *.yaml and *.yml.
 
     A file found walking a directory that is not a pledge SLA is skipped with a note (Prometheus rule
-    files, Kubernetes manifests, other YAML) or a warning (Sloth, OpenSLO and Pyrra specs: `pledge
-    import` is planned); a file named that is not an SLA is an error.
+    files, Kubernetes manifests, other YAML) or a warning (Sloth, OpenSLO and Pyrra specs: convert them
+    with `pledge import`); a file named that is not an SLA is an error.
     """
     scan = check(paths, skip_foreign=skip_foreign)
     if output_format == "json":

@@ -27,7 +27,7 @@ from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 from pledge.sla.loader import StrictLoader
 
 YAML_SUFFIXES = (".yaml", ".yml")
-IMPORT_PLANNED = "`pledge import` for Sloth, Pyrra and OpenSLO files is planned"
+IMPORT_PLANNED = "convert it with `pledge import` (Sloth, Pyrra and OpenSLO; see docs/importers.md)"
 
 Severity = Literal["error", "warning"]
 

@@ -1,0 +1,84 @@
+"""Every vendored peer example imports with the report asserted here, and the command's exit code
+and written files follow the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pledge.cli import main
+from pledge.sla import parse_sla, parse_yaml
+from tests.importers.peers import PEERS, examples, imported
+
+# file -> (fidelity of each SLO, the non-exact fields of the first SLO)
+EXPECTED = {
+    "openslo/occurences-slo.yaml": (["unsupported"], {"objectives[0].thresholdMetric"}),
+    "openslo/ratio-timeslices.yaml": (["unsupported"], {"budgetingMethod"}),
+    "openslo/timeslices-slo.yaml": (["unsupported"], {"budgetingMethod"}),
+    "pyrra/apiserver-request-latency.yaml": (["approximated"], None),
+    "pyrra/caddy-response-latency.yaml": (["approximated"], None),
+    "pyrra/coredns-response-errors.yaml": (["approximated"], None),
+    "pyrra/dynamic-burn-rate-bool-gauge.yaml": (["approximated"], None),
+    "pyrra/dynamic-burn-rate-latency-native.yaml": (["approximated"], None),
+    "pyrra/http-ratio.yaml": (["approximated"], None),
+    "pyrra/prometheus-http-errors.yaml": (["approximated"], None),
+    "sloth/getting-started.yml": (["dropped"], None),
+    "sloth/home-wifi.yml": (["approximated", "approximated"], None),
+    "sloth/k8s-getting-started.yml": (["dropped"], None),
+    "sloth/no-alerts.yml": (["exact"], set()),
+    "sloth/openslo-getting-started.yml": (["approximated"], {"alertPolicies"}),
+    "sloth/raw-home-wifi.yml": (["approximated"], None),
+}
+
+
+def test_every_vendored_example_is_listed() -> None:
+    assert sorted(EXPECTED) == examples()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_imports_with_its_report(name: str) -> None:
+    mappings = imported(name)
+    fidelities, fields = EXPECTED[name]
+    assert [m.fidelity for m in mappings] == fidelities
+    if fields is not None:
+        assert {n.field for n in mappings[0].notes if n.fidelity != "exact"} == fields
+    for mapping in mappings:
+        assert (mapping.document is None) == (mapping.fidelity == "unsupported")
+        if mapping.document is not None:
+            parse_sla(mapping.document)
+
+
+def test_sloth_events_become_a_ratio_sli_with_its_labels() -> None:
+    [mapping] = imported("sloth/k8s-getting-started.yml")
+    assert mapping.document is not None
+    spec = parse_sla(mapping.document).spec
+    ratio = spec.objectives[0].sli.ratio
+    assert ratio is not None and ratio.errors == 'http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}'
+    assert (spec.owner, spec.alerting.labels) == ("myteam", {"repo": "myorg/myservice", "tier": "2",
+                                                             "category": "availability", "alert_name": "MyServiceHighErrorRate"})
+    dropped = {n.field for n in mapping.notes if n.fidelity == "dropped"}
+    assert dropped == {"alerting.page_alert.labels.routing_key", "alerting.ticket_alert.labels.slack_channel"}
+
+
+@pytest.mark.parametrize(("name", "code"), [("sloth/no-alerts.yml", 0), ("pyrra/http-ratio.yaml", 3),
+                                            ("sloth/getting-started.yml", 1), ("openslo/timeslices-slo.yaml", 1)])
+def test_exit_code_follows_the_report(tmp_path: Path, name: str, code: int) -> None:
+    result = CliRunner().invoke(main, ["import", str(PEERS / name), "-o", str(tmp_path), "--manifest"])
+    assert result.exit_code == code, result.output
+    written = sorted(tmp_path.iterdir())
+    assert bool(written) == (name != "openslo/timeslices-slo.yaml")
+    for path in written:
+        parse_yaml(path.read_text())
+
+
+def test_nothing_is_written_when_one_slo_is_unsupported(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["import", str(PEERS / "sloth/no-alerts.yml"),
+                                       str(PEERS / "openslo/timeslices-slo.yaml"), "-o", str(tmp_path)])
+    assert (result.exit_code, list(tmp_path.iterdir())) == (1, [])
+
+
+def test_validate_points_at_import() -> None:
+    result = CliRunner().invoke(main, ["validate", str(PEERS / "pyrra")])
+    assert result.exit_code == 3 and "pledge import" in result.output
