@@ -11,10 +11,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -27,7 +27,8 @@ from pledge.prom.errors import (
 
 StrPath = str | os.PathLike[str]
 
-_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus", "vmalert": "victoria-metrics"}
+_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus", "vmalert": "victoria-metrics",
+                    "prometheus-alertmanager": "prometheus-alertmanager", "amtool": "prometheus-alertmanager"}
 _GRACE_SECONDS = 10.0
 _RULES_FOUND = re.compile(r"SUCCESS: (\d+) rules found")
 
@@ -117,8 +118,10 @@ class LocalPrometheus:
         evaluation_interval: str = "30s",
         data_dir: StrPath | None = None,
         ready_timeout: float = 30.0,
+        extra_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.rule_files = [Path(path).resolve() for path in rule_files]
+        self.extra_config = dict(extra_config or {})  # e.g. scrape_configs, alerting: an end-to-end test's world
         self.evaluation_interval = evaluation_interval
         self.ready_timeout = ready_timeout
         self._given_data_dir = (
@@ -207,10 +210,12 @@ class LocalPrometheus:
             )
 
     def _write_config(self) -> None:
-        """Write prometheus.yml (as JSON, which is YAML): no scrapes, just the rule files."""
+        """Write prometheus.yml (as JSON, which is YAML): the rule files, and no scrapes unless
+        ``extra_config`` asks for them."""
         config = {
             "global": {"evaluation_interval": self.evaluation_interval},
             "rule_files": [str(path) for path in self.rule_files],
+            **self.extra_config,
         }
         (self.workdir / "prometheus.yml").write_text(json.dumps(config, indent=2))
 

@@ -18,11 +18,14 @@ from pledge.demo.scenario import demo_metrics
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.rules.names import BREACH_PROBABILITY
 from pledge.sla import ServiceLevelAgreement
-from pledge.sla.units import DAY, MINUTE
+from pledge.sla.units import DAY, HOUR, MINUTE
 from pledge.testing import LocalPrometheus
 from pledge.testing.history import load_history
 from pledge.testing.synthetic import Metric, Timeline
-from tests.support.dashboards import ALL_QUERIES, PANELS, SLAS, Query, promql
+from pledge.dashboards import uid
+from pledge.slo.exclusions import intervals
+from pledge.sla.model import Exclusion
+from tests.support.dashboards import BOARDS, PANELS, SLAS, Query, promql
 
 pytestmark = pytest.mark.integration
 END = parse_moment("2026-11-18T14:37:00Z")  # a Wednesday: the last week holds one Sunday maintenance
@@ -54,14 +57,13 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPromet
 
 def answer(prom: LocalPrometheus, query: Query, values: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The series Prometheus returns: at END for an instant query, else over the last minutes before it
-    (the tail the world records every series for) or, for an annotation, over the whole week."""
+    (the tail the world records every series for)."""
     expr = promql(query.expr, values)
     if query.instant:
         response = httpx.get(f"{prom.url}/api/v1/query", params={"query": expr, "time": END + 1}, timeout=60)
     else:
-        span = DAYS * DAY if query.where.startswith("annotation") else 10 * MINUTE
         response = httpx.get(f"{prom.url}/api/v1/query_range", timeout=60,
-                             params={"query": expr, "start": END + 1 - span, "end": END + 1, "step": 60})
+                             params={"query": expr, "start": END + 1 - 10 * MINUTE, "end": END + 1, "step": 60})
     body = response.json()
     assert body["status"] == "success", f"{query.id}: {body}"
     result: list[dict[str, Any]] = body["data"]["result"]
@@ -98,11 +100,20 @@ def test_overview_variables_filter(prometheus: LocalPrometheus) -> None:
     assert gold_platform == set()
 
 
-def test_maintenance_annotation_covers_the_sunday_window(prometheus: LocalPrometheus) -> None:
-    """The weekly Sunday 02:00-04:00 Berlin window of shop/acme-checkout, and nothing else."""
-    query = next(q for q in ALL_QUERIES if q.where.startswith("annotation Maintenance"))
-    (series,) = answer(prometheus, query)
-    stamps = [float(t) for t, _ in series["values"]]
-    assert stamps[-1] - stamps[0] == 2 * 3600 - 60, stamps  # two hours of one-minute steps
-    assert query.board == "pledge-shop-acme-checkout.json"
+MAINTENANCE = [(sla, n, exclusion) for sla in SLAS for n, exclusion in enumerate(sla.spec.exclusions)]
 
+
+@pytest.mark.parametrize(("sla", "n", "exclusion"), MAINTENANCE, ids=lambda v: getattr(v, "key", None))
+def test_maintenance_annotation_marks_each_window(prometheus: LocalPrometheus, sla: ServiceLevelAgreement, n: int,
+                                                  exclusion: Exclusion) -> None:
+    """Minute by minute, the annotation holds exactly while the exclusion does (a one-off window where it
+    lies, a recurring one over the world's week), as pledge.slo.exclusions expands it."""
+    start, end = (exclusion.start.timestamp() - HOUR, exclusion.end.timestamp() + HOUR) if exclusion.start and \
+        exclusion.end else (END - DAYS * DAY, END)
+    board = BOARDS[f"{uid(sla)}.json"]
+    expr = board["annotations"]["list"][n]["expr"]
+    response = httpx.get(f"{prometheus.url}/api/v1/query_range", timeout=60,
+                         params={"query": expr, "start": start, "end": end, "step": 60}).json()
+    marked = {float(t) for series in response["data"]["result"] for t, _ in series["values"]}
+    expected = {t for a, b in intervals([exclusion], start, end) for t in range(int(a), int(b), 60)}
+    assert expected and marked == expected
