@@ -168,18 +168,12 @@ def dashboards(paths: tuple[Path, ...], output_dir: Path | None) -> None:
         click.echo(f"wrote {output_dir / name}", err=True)
 
 
-class Duration(click.ParamType[int]):
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
     """A Prometheus duration ("30s", "5m", "1h30m") as seconds."""
-
-    name = "duration"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @main.command()
@@ -187,9 +181,9 @@ class Duration(click.ParamType[int]):
 @click.option("--customer-route", is_flag=True,
               help="Also route SLABreachPredicted and SLABudgetAtRisk of customer SLAs to customer success.")
 @click.option("--customer-receiver", default="customer-success", show_default=True, help="Its receiver.")
-@click.option("--group-wait", type=Duration(), default="30s", show_default=True)
-@click.option("--group-interval", type=Duration(), default="5m", show_default=True)
-@click.option("--repeat-interval", type=Duration(), default="4h", show_default=True)
+@click.option("--group-wait", default="30s", show_default=True, callback=_duration)
+@click.option("--group-interval", default="5m", show_default=True, callback=_duration)
+@click.option("--repeat-interval", default="4h", show_default=True, callback=_duration)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
 def alertmanager(paths: tuple[Path, ...], customer_route: bool, customer_receiver: str, group_wait: int,
                  group_interval: int, repeat_interval: int, output: Path | None) -> None:

@@ -6,15 +6,12 @@ import atexit
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import httpx
-
-from pledge.prom.errors import PrometheusError, PrometheusUnavailable
-from pledge.testing.local import StrPath, find_binary, free_port, stop_process
+from pledge.prom.errors import PrometheusError
+from pledge.testing.local import StrPath, find_binary, free_port, stop_process, wait_ready
 
 
 def check_config(path: StrPath) -> str:
@@ -46,7 +43,7 @@ class LocalAlertmanager:
         with (self._workdir / "alertmanager.log").open("ab") as log:
             self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
-            self._wait_ready()
+            wait_ready(self._process, self.url, self.ready_timeout, lambda: self.log()[-2000:])
         except BaseException:
             self.stop()
             raise
@@ -62,20 +59,6 @@ class LocalAlertmanager:
 
     def log(self) -> str:
         return (self._workdir / "alertmanager.log").read_text(errors="replace") if self._workdir else ""
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise PrometheusUnavailable(f"alertmanager exited with {self._process.returncode}:\n{self.log()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise PrometheusUnavailable(f"alertmanager not ready after {self.ready_timeout}s:\n{self.log()[-2000:]}")
 
     def stop(self) -> None:
         process, self._process = self._process, None

@@ -104,6 +104,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float, log_tail: Callable[[], str]) -> None:
+    """Until ``url``/-/ready answers 200; PrometheusUnavailable with the log's tail if the process
+    exits first or ``timeout`` seconds pass (Prometheus and Alertmanager share the endpoint)."""
+    name = Path(str(process.args[0])).name if isinstance(process.args, list) else "server"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise PrometheusUnavailable(
+                f"{name} exited with {process.returncode} during start-up; log tail:\n{log_tail()}"
+            )
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise PrometheusUnavailable(f"{name} not ready after {timeout}s; log tail:\n{log_tail()}")
+
+
 class LocalPrometheus:
     """A real Prometheus on a free loopback port with its own TSDB, stopped at exit at the latest.
 
@@ -119,9 +138,11 @@ class LocalPrometheus:
         data_dir: StrPath | None = None,
         ready_timeout: float = 30.0,
         extra_config: Mapping[str, Any] | None = None,
+        extra_flags: Sequence[str] = (),
     ) -> None:
         self.rule_files = [Path(path).resolve() for path in rule_files]
         self.extra_config = dict(extra_config or {})  # e.g. scrape_configs, alerting: an end-to-end test's world
+        self.extra_flags = list(extra_flags)
         self.evaluation_interval = evaluation_interval
         self.ready_timeout = ready_timeout
         self._given_data_dir = (
@@ -237,6 +258,7 @@ class LocalPrometheus:
             "--web.enable-lifecycle",
             "--web.enable-admin-api",
             f"--web.listen-address=127.0.0.1:{self._port}",
+            *self.extra_flags,
         ]
         with self.log_path.open("ab") as log_file:
             return subprocess.Popen(
@@ -247,22 +269,7 @@ class LocalPrometheus:
             )
 
     def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise PrometheusUnavailable(
-                    f"prometheus exited with {process.returncode} during start-up; "
-                    f"log tail:\n{self._log_tail()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise PrometheusUnavailable(
-            f"prometheus not ready after {self.ready_timeout}s; log tail:\n{self._log_tail()}"
-        )
+        wait_ready(process, self.url, self.ready_timeout, self._log_tail)
 
     def _terminate(self) -> None:
         """SIGTERM, then SIGKILL after a grace period; safe to call when nothing runs."""
