@@ -19,8 +19,6 @@ from pledge.dashboards.queries import (
 from pledge.rules import names
 
 UID = "pledge-overview"
-VARIABLES = {"namespace": "Namespace", "owner": "Owner", "customer": "Customer", "tier": "Tier"}
-STATE_STEPS = [(None, "green"), (1.0, "orange"), (2.0, "red")]
 
 
 def _variable_query(label: str) -> str:
@@ -64,9 +62,8 @@ def _counts() -> list[stat.Panel]:
 def overview() -> dashboard.Dashboard:
     board = (dashboard.Dashboard("pledge: SLA overview").uid(UID).tags(["pledge", "slo"]).time("now-24h", "now")
              .refresh("1m").with_variable(panels.datasource_variable()))
-    for name, title in VARIABLES.items():
-        label = next(label for label, variable in OVERVIEW_FILTERS.items() if variable == name)
-        board = board.with_variable(panels.query_variable(name, title, _variable_query(label)))
+    for label, name in OVERVIEW_FILTERS.items():
+        board = board.with_variable(panels.query_variable(name, name.capitalize(), _variable_query(label)))
     for panel in _counts():
         board = board.with_panel(panel)
     return (board.with_panel(_table()).with_panel(panels.alerts_table("Firing alerts", "Every pledge alert firing now, with its routing "

@@ -20,7 +20,6 @@ ON_IDENTITY = on_identity([])
 ALL = ".*"  # what the test worlds and Grafana's "All" put in a variable
 OVERVIEW_FILTERS = {"sla_namespace": "namespace", "owner": "owner", "customer": "customer", "sla_tier": "tier"}  # label: variable
 HAS_CUSTOMER = 'customer!=""'
-STATE_METRIC = "state"  # breached 2, at risk 1, met 0 (value mappings name them)
 
 
 def like(labels: Mapping[str, str]) -> str:
