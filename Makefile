@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup prometheus victoria demo test lint bench
+.PHONY: setup prometheus victoria alertmanager demo test lint bench
 
 setup: $(VENV)/.installed prometheus
 
@@ -25,6 +25,12 @@ victoria:
 	  ( echo "installing VictoriaMetrics (Debian package victoria-metrics)"; \
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq victoria-metrics >/dev/null )
 
+# Debian's prometheus-alertmanager brings `prometheus-alertmanager` and `amtool` (the routing tests).
+alertmanager:
+	@command -v prometheus-alertmanager >/dev/null && command -v amtool >/dev/null || \
+	  ( echo "installing Alertmanager (Debian package prometheus-alertmanager)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager >/dev/null )
+
 demo: setup
 	$(VENV)/bin/pledge demo
 
@@ -33,7 +39,7 @@ demo: setup
 # (PLEDGE_WORLD_END moves the first run's worlds too; tests/support/moments.py).
 EDGE_END ?= 2026-12-01T00:40:00+01:00
 
-test: setup victoria lint
+test: setup victoria alertmanager lint
 	$(PY) -m pytest -q
 	PLEDGE_WORLD_END=$(EDGE_END) $(PY) -m pytest -q tests/api tests/victoria -k 'not fuzz'
 

@@ -11,10 +11,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -27,7 +27,8 @@ from pledge.prom.errors import (
 
 StrPath = str | os.PathLike[str]
 
-_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus", "vmalert": "victoria-metrics"}
+_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus", "vmalert": "victoria-metrics",
+                    "prometheus-alertmanager": "prometheus-alertmanager", "amtool": "prometheus-alertmanager"}
 _GRACE_SECONDS = 10.0
 _RULES_FOUND = re.compile(r"SUCCESS: (\d+) rules found")
 
@@ -103,6 +104,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float, log_tail: Callable[[], str]) -> None:
+    """Until ``url``/-/ready answers 200; PrometheusUnavailable with the log's tail if the process
+    exits first or ``timeout`` seconds pass (Prometheus and Alertmanager share the endpoint)."""
+    name = Path(str(process.args[0])).name if isinstance(process.args, list) else "server"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise PrometheusUnavailable(
+                f"{name} exited with {process.returncode} during start-up; log tail:\n{log_tail()}"
+            )
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise PrometheusUnavailable(f"{name} not ready after {timeout}s; log tail:\n{log_tail()}")
+
+
 class LocalPrometheus:
     """A real Prometheus on a free loopback port with its own TSDB, stopped at exit at the latest.
 
@@ -117,8 +137,12 @@ class LocalPrometheus:
         evaluation_interval: str = "30s",
         data_dir: StrPath | None = None,
         ready_timeout: float = 30.0,
+        extra_config: Mapping[str, Any] | None = None,
+        extra_flags: Sequence[str] = (),
     ) -> None:
         self.rule_files = [Path(path).resolve() for path in rule_files]
+        self.extra_config = dict(extra_config or {})  # e.g. scrape_configs, alerting: an end-to-end test's world
+        self.extra_flags = list(extra_flags)
         self.evaluation_interval = evaluation_interval
         self.ready_timeout = ready_timeout
         self._given_data_dir = (
@@ -207,10 +231,12 @@ class LocalPrometheus:
             )
 
     def _write_config(self) -> None:
-        """Write prometheus.yml (as JSON, which is YAML): no scrapes, just the rule files."""
+        """Write prometheus.yml (as JSON, which is YAML): the rule files, and no scrapes unless
+        ``extra_config`` asks for them."""
         config = {
             "global": {"evaluation_interval": self.evaluation_interval},
             "rule_files": [str(path) for path in self.rule_files],
+            **self.extra_config,
         }
         (self.workdir / "prometheus.yml").write_text(json.dumps(config, indent=2))
 
@@ -232,6 +258,7 @@ class LocalPrometheus:
             "--web.enable-lifecycle",
             "--web.enable-admin-api",
             f"--web.listen-address=127.0.0.1:{self._port}",
+            *self.extra_flags,
         ]
         with self.log_path.open("ab") as log_file:
             return subprocess.Popen(
@@ -242,22 +269,7 @@ class LocalPrometheus:
             )
 
     def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise PrometheusUnavailable(
-                    f"prometheus exited with {process.returncode} during start-up; "
-                    f"log tail:\n{self._log_tail()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise PrometheusUnavailable(
-            f"prometheus not ready after {self.ready_timeout}s; log tail:\n{self._log_tail()}"
-        )
+        wait_ready(process, self.url, self.ready_timeout, self._log_tail)
 
     def _terminate(self) -> None:
         """SIGTERM, then SIGKILL after a grace period; safe to call when nothing runs."""

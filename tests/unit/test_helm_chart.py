@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,9 @@ import helm_python
 import pytest
 import yaml
 
+from pledge.dashboards import as_json, detail as detail_dashboard, overview, render as render_dashboard
 from pledge.sla.crd import CRD_FILENAME, crd_yaml
+from tests.support.dashboards import SLAS
 
 CHART = Path(__file__).resolve().parents[2] / "helm" / "pledge"
 OPERATOR_RULES = [
@@ -192,3 +195,20 @@ def test_api_reads_slas_and_a_watched_tokens_secret_from_kubernetes(chart: helm_
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "pledge-api", "namespace": "monitoring"}]
     plain = container(render(chart, {"api": {"readSLAs": False}}), "pledge-api")
     assert "PLEDGE_SLA_SOURCE" not in env(plain)
+
+
+def test_grafana_dashboards_for_the_sidecar(chart: helm_python.Chart) -> None:
+    """Off by default; on, one ConfigMap with the sidecar's label holds the overview (the committed file
+    is the generated one: refresh it with `pledge dashboards -o helm/pledge/dashboards`) and extra ones."""
+    assert [o for o in render(chart) if o["kind"] == "ConfigMap"] == []
+    detail = render_dashboard(as_json(detail_dashboard(SLAS[0])))
+    values = {"grafanaDashboards": {"enabled": True, "annotations": {"grafana_folder": "SLOs"},
+                                    "extra": {"shop-checkout": detail}}}
+    assert helm_python.lint(CHART, values, strict=True, namespace="monitoring")["errors"] == []
+    config_map = one(render(chart, values), "ConfigMap", "pledge-dashboards")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert config_map["metadata"]["annotations"] == {"grafana_folder": "SLOs"}
+    assert sorted(config_map["data"]) == ["pledge-overview.json", "shop-checkout.json"]
+    assert json.loads(config_map["data"]["pledge-overview.json"]) == as_json(overview())
+    assert (CHART / "dashboards" / "pledge-overview.json").read_text() == render_dashboard(as_json(overview()))
+    assert json.loads(config_map["data"]["shop-checkout.json"]) == json.loads(detail)
