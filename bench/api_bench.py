@@ -30,7 +30,7 @@ from pledge.demo.scenario import demo_metrics
 from pledge.testing import LocalPrometheus
 from pledge.testing.history import load_history
 from pledge.rules import generate, rule_file, to_yaml
-from pledge.rules.sums import SLI_INTERVAL
+from pledge.rules.tiles import SLI_INTERVAL
 from pledge.sla import ServiceLevelAgreement
 
 HISTORY_DAYS = 31  # longer than the example SLAs' 30-day periods: the steady state, recorded figures throughout

@@ -13,7 +13,7 @@ from pledge.rules import names
 from pledge.rules.generate import maintenance
 from pledge.rules.promql import matchers, selector
 from pledge.rules.queries import ALERTS
-from pledge.rules.sums import on_identity
+from pledge.rules.tiles import on_identity
 from pledge.sla.model import Exclusion
 
 ON_IDENTITY = on_identity([])
