@@ -97,8 +97,8 @@ SLAS = {
 
 
 def masked(excluded: list[Interval]) -> list[Interval]:
-    """What the rules leave out: each maintenance window and the 5 minutes after it, which the
-    5m base rates need to forget it (README, "Exclusions")."""
+    """What the rules leave out, about: each maintenance window and the 5 minutes after it, where the
+    5 m tiles that touch it end (README, "Exclusions")."""
     return [(a, b + 300) for a, b in excluded]
 
 
