@@ -31,7 +31,11 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_FILES = sorted((ROOT / "examples").glob("*.yaml"))
 IDENTITY = ("sla", "sla_namespace", "objective")
 RAW_RANGE_LIMIT = dt.timedelta(hours=1)
-BASE_RATES = {"pledge:sli_errors:rate5m", "pledge:sli_requests:rate5m"}
+TILES = ("pledge:sli_errors:increase5m", "pledge:sli_requests:increase5m")  # (errors, requests) 5 m tiles
+HOUR_TILES = ("pledge:sli_errors:increase1h", "pledge:sli_requests:increase1h")
+TILE_STEP = {**dict.fromkeys(TILES, dt.timedelta(minutes=5)), **dict.fromkeys(HOUR_TILES, dt.timedelta(hours=1))}
+PERIOD_EVENTS = ("pledge:sli_errors:period_increase", "pledge:sli_requests:period_increase")
+MAX_SAMPLES = 10_000  # promtool's rule tests refuse a query over more samples per series
 
 
 def _sla(name: str, spec: dict[str, Any], namespace: str = "test") -> ServiceLevelAgreement:
@@ -224,20 +228,56 @@ def test_yaml_reads_back_as_the_same_data(name: str) -> None:
     assert yaml.safe_load(to_yaml(data)) == data
 
 
+SLI_RECORDS = re.compile(r"pledge:sli_(requests|error_ratio):rate[0-9a-z]+")
+STATE_ALERTS = ("SLABudgetAtRisk", "SLABudgetExhausted", "SLAMetricAbsent")
+
+
+def _window_of(record: str) -> dt.timedelta:
+    return promql_parser.parse_duration(record.rsplit(":rate", 1)[1])
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_group_layout(name: str) -> None:
+    """-sli (30 s): the raw windows up to 1 h; -tiles (5 m): tiles, long windows, period, state alerts;
+    -alerts (30 s): burn-rate and predicted-breach alerts."""
     sla = _slas()[name]
     prefix = f"pledge-{sla.metadata.namespace}-{sla.metadata.name}"
     groups = _groups(name)
-    assert [(g.name, g.interval) for g in groups][:2] == [(f"{prefix}-sli", 30), (f"{prefix}-period", 300)]
-    for group in groups:
-        names = [r.record or r.alert for r in group.rules]
-        assert all(names)
-        if group.name.endswith("-alerts"):
-            assert all(r.alert for r in group.rules)
-        else:
-            assert all(r.record for r in group.rules)
-        assert rule_file(groups)["groups"][groups.index(group)]["interval"] in ("30s", "5m")
+    has_alerts = sla.spec.alerting.policy != "none" or sla.spec.alerting.breach_prediction.enabled
+    expected = [(f"{prefix}-sli", 30), (f"{prefix}-tiles", 300)] + [(f"{prefix}-alerts", 30)] * has_alerts
+    assert [(g.name, g.interval) for g in groups] == expected
+    sli, tiles, *alerts = groups
+    assert [g["interval"] for g in rule_file(groups)["groups"]] == ["30s", "5m", "30s"][:len(groups)]
+    # sli: for each objective and window <= 1h (5m always), the requests rate then the error ratio
+    for objective in sla.spec.objectives:
+        mine = [r.record for r in sli.rules if r.labels["objective"] == objective.name]
+        assert all(r and SLI_RECORDS.fullmatch(r) for r in mine), mine
+        windows = sorted({_window_of(r or "") for r in mine})
+        assert windows[0] == dt.timedelta(minutes=5) and windows[-1] <= RAW_RANGE_LIMIT
+        assert mine == [f"pledge:sli_{kind}:rate{_duration(w)}" for w in windows for kind in ("requests", "error_ratio")]
+    # tiles, per objective: records first (the requests tile before the errors tile, which reads it), then
+    # the state alerts, which read this evaluation's period ratio and requests tile
+    assert {r.alert for r in tiles.rules if r.alert} <= set(STATE_ALERTS)
+    assert all(_window_of(r.record) > RAW_RANGE_LIMIT for r in tiles.rules
+               if r.record and r.record.startswith("pledge:sli_error_ratio:rate"))
+    for objective in sla.spec.objectives:
+        mine = [r for r in tiles.rules if r.labels["objective"] == objective.name]
+        records = [r.record for r in mine if r.record]
+        assert [r.record for r in mine[:len(records)]] == records
+        assert records[:2] == [TILES[1], TILES[0]]
+        assert records.index(HOUR_TILES[0]) > 1 and records.index(HOUR_TILES[1]) > 1
+    for group in alerts:
+        assert {r.alert for r in group.rules} <= {"SLAErrorBudgetBurn", "SLABreachPredicted"} and group.rules
+    assert not any(r.alert for r in sli.rules)
+
+
+def _duration(delta: dt.timedelta) -> str:
+    seconds, text = int(delta.total_seconds()), ""
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            text += f"{seconds // size}{unit}"
+            seconds %= size
+    return text
 
 
 # --- (3) no long range over raw metrics ----------------------------------------------------------------
@@ -329,9 +369,11 @@ def test_recorded_series_are_read_with_their_identity(name: str) -> None:
 def test_recording_names_follow_the_convention() -> None:
     names = {r.record for n in ALL for r in _records(n)}
     assert all(re.fullmatch(r"pledge:[a-z_]+:[a-z0-9_]+", n or "") for n in names), names
-    assert {"pledge:sli_errors:rate5m", "pledge:sli_requests:rate5m", "pledge:sli_error_ratio:rate1h",
-            "pledge:sli_error_ratio:period", "pledge:error_budget_remaining:ratio", "pledge:error_budget:ratio",
-            "pledge:slo_target:ratio"} <= names
+    assert {"pledge:sli_requests:rate5m", "pledge:sli_error_ratio:rate5m", "pledge:sli_error_ratio:rate1h",
+            *TILES, *HOUR_TILES, *PERIOD_EVENTS, "pledge:sli_error_ratio:period", "pledge:error_budget_remaining:ratio",
+            "pledge:error_budget:ratio", "pledge:slo_target:ratio"} <= names
+    # the old base rates are gone: errors are recorded per window only as a ratio, or as tiles
+    assert not any(n and n.startswith("pledge:sli_errors:rate") for n in names), names
 
 
 # --- (6) clean numbers -----------------------------------------------------------------------------------
@@ -385,43 +427,103 @@ def test_budget_renders_exactly_for_any_target(target: Decimal) -> None:
 # --- (7) grouping labels in by (...) and on(...) --------------------------------------------------------
 
 
+def _reads_raw_series(node: Any) -> bool:
+    return any(isinstance(n, promql_parser.VectorSelector) and not _metric(n).startswith("pledge:") for n in _nodes(node))
+
+
+def _reads_series(node: Any) -> bool:
+    return any(isinstance(n, promql_parser.VectorSelector) for n in _nodes(node))
+
+
+def _is_label_replace(node: Any, label: str = "pledge_part") -> bool:
+    node = _strip(node)
+    return (isinstance(node, promql_parser.Call) and node.func.name == "label_replace"
+            and node.args[1].val == label and [a.val for a in node.args[3:]] == ["", ""])
+
+
+def _or_chain(node: Any) -> list[Any]:
+    node = _strip(node)
+    if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "or" and not (node.modifier and node.modifier.matching):
+        return _or_chain(node.lhs) + _or_chain(node.rhs)
+    return [node]
+
+
+def _part_sums(node: Any) -> list[Any]:
+    """Every `sum by (...) (label_replace(...) or label_replace(...) ...)`: parts told apart by pledge_part."""
+    return [n for n in _nodes(node) if isinstance(n, promql_parser.AggregateExpr)
+            and all(_is_label_replace(part) for part in _or_chain(n.expr))]
+
+
 @pytest.mark.parametrize("name", GROUPED)
 def test_grouping_labels_are_kept_by_aggregations_and_matches(name: str) -> None:
+    """Every aggregation keeps the grouping labels. A match between two recorded series is on the identity
+    and grouping labels; one between a sum over raw series (grouping labels only) and a recorded series is
+    `on(<grouping>)` exactly; a sum of tile parts is `by (sla, sla_namespace, objective, <grouping>)`."""
     grouping = _slas()[name].spec.grouping
     assert grouping
-    aggregations = matches = 0
+    aggregations = matches = raw_matches = 0
     for rule in _rules(name):
-        for node in _nodes(_parsed(rule.expr)):
+        parsed = _parsed(rule.expr)
+        part_sums = _part_sums(parsed)
+        for node in _nodes(parsed):
             if isinstance(node, promql_parser.AggregateExpr):
                 aggregations += 1
                 assert node.modifier is not None and node.modifier.type == promql_parser.AggModifierType.By, rule.name
                 assert set(grouping) <= set(node.modifier.labels), (rule.name, node.modifier.labels)
+                if any(node is p for p in part_sums):
+                    assert node.modifier.labels == [*IDENTITY, *grouping] and str(node.op) == "sum", rule.name
+                elif _reads_pledge_series(node):
+                    raise AssertionError(f"{rule.name}: an aggregation over recorded series outside the tile parts")
+            if _is_label_replace(node):
+                # a part's label is dropped by its sum: every label_replace is a part of one
+                assert any(any(node is part for part in _or_chain(p.expr)) for p in part_sums), rule.name
             if isinstance(node, promql_parser.BinaryExpr) and node.modifier and node.modifier.matching:
                 matching = node.modifier.matching
                 if matching.labels:
-                    matches += 1
                     assert matching.type == promql_parser.LabelModifierType.Include
-                    assert set(IDENTITY) | set(grouping) <= set(matching.labels), (rule.name, matching.labels)
-    assert aggregations and matches
+                    if _reads_raw_series(node.lhs) or _reads_raw_series(node.rhs):
+                        raw_matches += 1
+                        assert matching.labels == grouping, (rule.name, matching.labels)
+                    else:
+                        matches += 1
+                        assert matching.labels == [*IDENTITY, *grouping], (rule.name, matching.labels)
+    assert aggregations and matches and raw_matches
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_recorded_series_are_joined_on_identity_labels(name: str) -> None:
     """Two recorded series meet only `on(sla, sla_namespace, objective, <grouping>)`: extra labels such as
-    Thanos external labels or a changed target label must not break the match."""
-    expected = set(IDENTITY) | set(_slas()[name].spec.grouping)
-    joins = 0
+    Thanos external labels or a changed target label must not break the match. A sum over raw series (the
+    grouping labels only) meets a recorded series `on(<grouping>)`: `or on(<grouping>) 0 * recorded` and
+    `/ on(<grouping>) (recorded > 0)`. A plain `or` only unites tile parts that carry their own
+    pledge_part label, or that exclude each other by time."""
+    grouping = _slas()[name].spec.grouping
+    expected = [*IDENTITY, *grouping]
+    joins = raw_joins = 0
     for rule in _rules(name):
-        for node in _nodes(_parsed(rule.expr)):
-            # `or` only unites the per-period parts of calendar rules, which exclude each other by time
-            if not isinstance(node, promql_parser.BinaryExpr) or str(node.op) not in ("/", "*", "and", "unless"):
+        parsed = _parsed(rule.expr)
+        parts = {id(part) for p in _part_sums(parsed) for part in _or_chain(p.expr)}
+        for node in _nodes(parsed):
+            if not isinstance(node, promql_parser.BinaryExpr) or str(node.op) not in ("/", "*", "-", "+", "and", "unless", "or"):
                 continue
-            if _reads_pledge_series(node.lhs) and _reads_pledge_series(node.rhs):
+            if not (_reads_series(node.lhs) and _reads_series(node.rhs)):
+                continue  # a number or a time condition (`and on() (vector(time()) ...)`)
+            if not _reads_pledge_series(node):
+                continue  # the SLI's own arithmetic, e.g. a counter read at both ends
+            matching = node.modifier.matching if node.modifier else None
+            if str(node.op) == "or" and matching is None:
+                assert {id(_strip(n)) for n in _or_chain(node)} <= parts, rule.name
+                continue
+            assert matching is not None and matching.type == promql_parser.LabelModifierType.Include, rule.name
+            if _reads_raw_series(node.lhs) or _reads_raw_series(node.rhs):
+                raw_joins += 1
+                assert _reads_pledge_series(node.lhs) or _reads_pledge_series(node.rhs), rule.name
+                assert matching.labels == grouping, (rule.name, matching.labels)
+            else:
                 joins += 1
-                matching = node.modifier.matching if node.modifier else None
-                assert matching is not None and matching.type == promql_parser.LabelModifierType.Include, rule.name
-                assert set(matching.labels) == expected, (rule.name, matching.labels)
-    assert joins
+                assert matching.labels == expected, (rule.name, matching.labels)
+    # every kind: the sli group's error ratios divide a raw sum by the recorded requests rate
+    assert joins and raw_joins
 
 
 @pytest.mark.parametrize("label", ["tier", "service", "state"])
