@@ -167,10 +167,10 @@ def _raw_reach(node: Any, reach: dt.timedelta = dt.timedelta()) -> Iterator[tupl
     """(metric, how far back it is read) for every selector: ranges of enclosing subqueries add up."""
     kind = type(node).__name__
     if kind == "MatrixSelector":
-        yield _metric(node.vector_selector), reach + node.range
+        yield _metric(node.vector_selector), reach + node.range + (node.vector_selector.offset or dt.timedelta())
         return
     if kind == "VectorSelector":
-        yield _metric(node), reach
+        yield _metric(node), reach + (node.offset or dt.timedelta())
         return
     if kind == "SubqueryExpr":
         reach = reach + node.range
@@ -300,6 +300,8 @@ def test_no_long_range_over_raw_series(name: str) -> None:
 def test_raw_reach_helper_sees_subqueries() -> None:
     reach = dict(_raw_reach(_parsed("max_over_time(rate(x[5m])[2h:1m]) + sum_over_time(pledge:a:b[30d])")))
     assert reach == {"x": dt.timedelta(hours=2, minutes=5), "pledge:a:b": dt.timedelta(days=30)}
+    reach = dict(_raw_reach(_parsed("(y - y offset 5m) + sum_over_time(z[55m] offset 10m)")))
+    assert reach == {"y": dt.timedelta(minutes=5), "z": dt.timedelta(minutes=65)}
 
 
 # --- (4) no NaN: every division that could be by zero is guarded ----------------------------------------
@@ -564,7 +566,14 @@ def test_dependency_levels(name: str) -> None:
             for rule in group.rules:
                 level_of.setdefault(rule.record or "", set()).add(depth)
     assert "" not in level_of, "alerting rules are never backfilled"
-    assert BASE_RATES <= {n for n, depths in level_of.items() if depths == {0}}
+    # raw metrics only: the requests rates and tiles (and the constants); the errors tile reads the requests tile
+    # (a gauge's or raw SLI's errors tile reads no total: the gauge itself)
+    raw_only = {n for n, depths in level_of.items() if depths == {0}}
+    assert {"pledge:sli_requests:rate5m", TILES[1]} <= raw_only
+    assert not {*HOUR_TILES, *PERIOD_EVENTS} & raw_only
+    counters = {o.sli.kind for o in _slas()[name].spec.objectives} <= {"ratio", "latency"}
+    assert level_of[TILES[0]] == {int(counters)} and level_of[HOUR_TILES[1]] == {1}
+    assert level_of[HOUR_TILES[0]] == {1 + int(counters)}
     for depth, level in enumerate(levels):
         for group in level:
             for rule in group.rules:
@@ -792,70 +801,197 @@ def _is_masked(expr: str) -> bool:
             and not any(_metric(n) for n in _nodes(top.rhs) if isinstance(n, promql_parser.VectorSelector)))
 
 
+MASKED_ALERTS = ("SLAErrorBudgetBurn", "SLAMetricAbsent")
+
+
 @pytest.mark.parametrize("name", ALL)
-def test_exclusions_mask_base_rates_and_burn_alerts(name: str) -> None:
+def test_exclusions_mask_tiles_and_burn_alerts(name: str) -> None:
+    """Maintenance drops the 5 m tiles (so every long window and the period leave it out) and silences the
+    burn and absent alerts; nothing else is masked: the rest reads the masked tiles."""
     sla = _slas()[name]
-    base = [r for r in _records(name) if r.record in BASE_RATES]
-    burns = _alerts(name, "SLAErrorBudgetBurn")
-    assert len(base) == 2 * len(sla.spec.objectives)
+    tiles = [r for r in _records(name) if r.record in TILES]
+    alerts = [r for r in _alerts(name) if r.alert in MASKED_ALERTS]
+    assert len(tiles) == 2 * len(sla.spec.objectives)
+    others = [r for r in _rules(name) if r not in tiles and r not in alerts]
+    assert not any(_is_masked(r.expr) or "unless on()" in r.expr for r in others)
     if sla.spec.exclusions:
-        assert all(_is_masked(r.expr) for r in base + burns)
-        assert all("unless on()" in r.expr for r in base + burns)
+        assert all(_is_masked(r.expr) for r in tiles + alerts)
+        assert all("unless on()" in r.expr for r in tiles + alerts)
     else:
-        assert not any(_is_masked(r.expr) for r in base + burns)
+        assert not any(_is_masked(r.expr) for r in tiles + alerts)
         assert not any("unless on()" in r.expr for r in _rules(name))
 
 
 def test_absolute_exclusion_is_held_for_the_windows_that_saw_it() -> None:
-    """The 5m base rate still sees maintenance 5 minutes after it ends, the raw 1h window an hour."""
+    """A 5 m tile touching maintenance is dropped whole: the mask holds 5 minutes after it ends. A burn alert
+    with a raw window (<= 1h) stays silent until that window is past maintenance; one on tiles only needs
+    no extension (its tiles are masked already)."""
     end = int(dt.datetime(2026, 11, 1, 4, tzinfo=dt.timezone.utc).timestamp())
-    base = next(r for r in _records("two-objectives") if r.record == "pledge:sli_errors:rate5m")
-    assert f"< {end + 300})" in base.expr
-    page_fast = next(r for r in _alerts("two-objectives", "SLAErrorBudgetBurn") if _burn_tier(r) == "page-fast")
-    assert page_fast.labels["long_window"] == "56m"
-    assert f"< {end + 56 * 60})" in page_fast.expr
+    for tile in (r for r in _records("two-objectives") if r.record in TILES):
+        assert f"< {end + 300})" in tile.expr
+    for absent in _alerts("two-objectives", "SLAMetricAbsent"):
+        assert f"< {end + 300})" in absent.expr
+    burns = {_burn_tier(r): r for r in _alerts("two-objectives", "SLAErrorBudgetBurn") if r.labels["objective"] == "latency"}
+    assert (burns["page-fast"].labels["long_window"], burns["page-fast"].labels["short_window"]) == ("56m", "5m")
+    assert f"< {end + 56 * 60})" in burns["page-fast"].expr
+    assert burns["page-slow"].labels["short_window"] == "28m" and f"< {end + 28 * 60})" in burns["page-slow"].expr
+    for tier in ("ticket-fast", "ticket-slow"):
+        windows = [promql_parser.parse_duration(burns[tier].labels[k]) for k in ("long_window", "short_window")]
+        assert min(windows) > RAW_RANGE_LIMIT and f"< {end})" in burns[tier].expr
 
 
-# --- (12) calendar windows ---------------------------------------------------------------------------------
+def test_recurring_exclusion_is_held_for_the_windows_that_saw_it() -> None:
+    """The daily 30 min window of weekly-good: tiles and the absent alert held 5 min longer, burn alerts by
+    their raw window."""
+    for rule in _rules("weekly-good"):
+        held = [int(n) for n in re.findall(r"% 86400 < (\d+)\)", rule.expr)]
+        if rule.record in TILES or rule.alert == "SLAMetricAbsent":
+            assert held == [1800 + 300], rule.name
+        elif rule.alert == "SLAErrorBudgetBurn":
+            raw = [promql_parser.parse_duration(rule.labels[k]) for k in ("long_window", "short_window")]
+            reach = max((w for w in raw if w <= RAW_RANGE_LIMIT), default=dt.timedelta())
+            assert held == [1800 + int(reach.total_seconds())], rule.name
+        else:
+            assert held == [], rule.name
 
 
-@pytest.mark.parametrize(("name", "longest"), [
-    ("acme-monthly", dt.timedelta(days=31)),
-    ("weekly-good", dt.timedelta(days=7)),
-    ("quarterly-latency", dt.timedelta(days=92)),
-])
-def test_calendar_windows_use_hourly_rates_and_subqueries(name: str, longest: dt.timedelta) -> None:
+# --- (12) tiles, hour tiles, calendar windows ------------------------------------------------------------
+
+
+def _matrices(node: Any) -> list[Any]:
+    return [n for n in _nodes(node) if isinstance(n, promql_parser.MatrixSelector)]
+
+
+def _offset(matrix: Any) -> dt.timedelta:
+    return matrix.vector_selector.offset or dt.timedelta()
+
+
+def _selector_labels(selector: Any) -> dict[str, str]:
+    return {m.name: m.value for m in selector.matchers.matchers if m.name != "__name__"}
+
+
+def _hour_condition(node: Any) -> tuple[int, int] | None:
+    """(a, b) of `on() (vector(time()) % 3600 >= a < b)`, the evaluation of the tiles group in the hour."""
+    node = _strip(node)
+    text = node.prettify().replace("\n", " ")
+    found = re.fullmatch(r"\(?\s*vector\(time\(\)\) % 3600 >= (\d+) < (\d+)\s*\)?", " ".join(text.split()))
+    return (int(found[1]), int(found[2])) if found else None
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_tiles_read_counters_at_both_ends(name: str) -> None:
+    """A 5 m tile is the counter's growth over 5 m read at both ends, `(x - x offset 5m) >= 0 or
+    (x and x offset 5m)`: not extrapolated, so tiles add up to exactly what the counters grew by."""
     sla = _slas()[name]
-    records = _records(name)
+    for rule in (r for r in _records(name) if r.record in TILES):
+        objective = next(o for o in sla.spec.objectives if o.name == rule.labels["objective"])
+        parsed = _parsed(rule.expr)
+        if objective.sli.kind in ("bool_gauge", "raw"):
+            ranges = {n.range for n in _nodes(parsed) if isinstance(n, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr))}
+            assert ranges == {dt.timedelta(minutes=5)} and " * 300" in rule.expr, rule.name
+            continue
+        growths = [n for n in _nodes(parsed) if isinstance(n, promql_parser.BinaryExpr) and str(n.op) == "or"
+                   and not (n.modifier and n.modifier.matching) and _reads_series(n)]
+        counters = [n for n in _nodes(parsed) if isinstance(n, promql_parser.VectorSelector) and not _metric(n).startswith("pledge:")]
+        assert growths and len(counters) == 4 * len(growths), rule.name  # every counter read is in one
+        for growth in growths:
+            difference, both = _strip(growth.lhs), _strip(growth.rhs)
+            assert str(difference.op) == ">=" and _strip(difference.rhs).val == 0
+            now, then = _strip(_strip(difference.lhs).lhs), _strip(_strip(difference.lhs).rhs)
+            assert str(_strip(difference.lhs).op) == "-" and str(both.op) == "and"
+            assert [_strip(both.lhs).prettify(), _strip(both.rhs).prettify()] == [now.prettify(), then.prettify()]
+            assert now.offset is None and then.offset == dt.timedelta(minutes=5)
+            assert _selector_labels(now) == _selector_labels(then) and _metric(now) == _metric(then)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_hour_tiles_read_only_the_5m_tiles_of_the_hour_before(name: str) -> None:
+    """An hour tile, recorded at the second evaluation of an hour, sums the twelve 5 m tiles of its kind
+    recorded up to the first (`[55m1s] offset 5m`); rolling SLAs record one per kind, calendar SLAs three,
+    tagged `pledge_period="0|1|2"` (the period the hour started in, modulo 3)."""
+    sla = _slas()[name]
+    calendar = sla.spec.window.calendar is not None
     for objective in sla.spec.objectives:
-        mine = {r.record: r for r in records if r.labels["objective"] == objective.name}
-        for hourly, base in (("pledge:sli_errors:rate1h", "pledge:sli_errors:rate5m"),
-                             ("pledge:sli_requests:rate1h", "pledge:sli_requests:rate5m")):
-            call = _strip(_parsed(mine[hourly].expr))
-            assert isinstance(call, promql_parser.Call) and call.func.name == "avg_over_time"
-            (matrix,) = call.args
-            assert _metric(matrix.vector_selector) == base and matrix.range == dt.timedelta(minutes=55)
-        for period in ("pledge:sli_errors:period_increase", "pledge:sli_requests:period_increase"):
-            subqueries = [n for n in _nodes(_parsed(mine[period].expr)) if isinstance(n, promql_parser.SubqueryExpr)]
-            assert len(subqueries) == 3  # one per period residue modulo 3
-            assert all(s.range == longest and s.step == dt.timedelta(hours=1) for s in subqueries)
-            reads = _recorded_names(_parsed(mine[period].expr))
-            assert reads == {period.replace(":period_increase", ":rate1h")}
+        for tile, hour_tile in zip(TILES, HOUR_TILES):
+            rules = [r for r in _records(name) if r.record == hour_tile and r.labels["objective"] == objective.name]
+            periods = sorted(r.labels.get("pledge_period", "") for r in rules)
+            assert periods == (["0", "1", "2"] if calendar else [""])
+            for rule in rules:
+                parsed = _parsed(rule.expr)
+                assert _recorded_names(parsed) == {tile}, rule.name
+                (matrix,) = _matrices(parsed)
+                assert (matrix.range, _offset(matrix)) == (dt.timedelta(minutes=55, seconds=1), dt.timedelta(minutes=5))
+                top = _strip(parsed)
+                conditions = []
+                while isinstance(top, promql_parser.BinaryExpr) and str(top.op) == "and":
+                    assert top.modifier.matching.labels == [] and not _reads_series(top.rhs)
+                    conditions.append(top.rhs)
+                    top = _strip(top.lhs)
+                assert isinstance(top, promql_parser.Call) and top.func.name == "sum_over_time"
+                assert _hour_condition(conditions[-1]) == (300, 600)
+                if calendar:
+                    (index,) = conditions[:-1]
+                    modulo = _strip(index)
+                    assert str(modulo.op) == "==" and modulo.rhs.val == int(rule.labels["pledge_period"])
+                    assert str(_strip(modulo.lhs).op) == "%" and _strip(modulo.lhs).rhs.val == 3
+                else:
+                    assert len(conditions) == 1
+
+
+LONGEST = {"week": dt.timedelta(days=7), "month": dt.timedelta(days=31), "quarter": dt.timedelta(days=92)}
+
+
+@pytest.mark.parametrize(("name", "calendar"), [("acme-monthly", "month"), ("weekly-good", "week"),
+                                                ("quarterly-latency", "quarter")])
+def test_calendar_period_reads_tagged_hour_tiles_and_5m_tiles(name: str, calendar: str) -> None:
+    """A calendar period: the hour tiles tagged with the current period's index (each of the three tags over
+    the longest period), plus the 5 m tiles since the newest hour tile; no subquery."""
+    sla = _slas()[name]
+    assert sla.spec.window.calendar == calendar
+    for objective in sla.spec.objectives:
+        mine = {r.record: r for r in _records(name) if r.labels["objective"] == objective.name}
+        for period, tile, hour_tile in zip(PERIOD_EVENTS, TILES, HOUR_TILES):
+            parsed = _parsed(mine[period].expr)
+            assert not any(isinstance(n, promql_parser.SubqueryExpr) for n in _nodes(parsed))
+            assert _recorded_names(parsed) == {tile, hour_tile}
+            (part_sum,) = _part_sums(parsed)
+            assert _strip(parsed) is part_sum or _strip(parsed).prettify() == part_sum.prettify()
+            hours = [m for m in _matrices(parsed) if _metric(m.vector_selector) == hour_tile]
+            assert sorted(_selector_labels(m.vector_selector).get("pledge_period", "") for m in hours) == ["0", "1", "2"]
+            assert all(m.range == LONGEST[calendar] and _offset(m) == dt.timedelta() for m in hours)
+            recent = [m for m in _matrices(parsed) if _metric(m.vector_selector) == tile]
+            # one part per evaluation of the hour: the 5 m tiles since the newest hour tile
+            assert sorted(m.range for m in recent) == sorted(
+                dt.timedelta(seconds=max(1, k * 300 - 299)) for k in [12, *range(1, 12)])
+            assert all(_offset(m) == dt.timedelta() for m in recent)
+            conditions = sorted(c for p in _or_chain(part_sum.expr) for n in _nodes(p)
+                                if isinstance(n, promql_parser.BinaryExpr) and (c := _hour_condition(n)) is not None)
+            assert conditions == [(k * 300, k * 300 + 300) for k in range(12)]
         assert mine["pledge:slo_period:seconds"].expr == "vector(%d)" % {
-            "week": 7 * 86_400, "month": 30 * 86_400, "quarter": 91 * 86_400}[sla.spec.window.calendar or ""]
+            "week": 7 * 86_400, "month": 30 * 86_400, "quarter": 91 * 86_400}[calendar]
 
 
 @pytest.mark.parametrize("name", [n for n in ALL if _slas()[n].spec.window.rolling is not None])
-def test_rolling_windows_have_no_hourly_rules_or_subqueries(name: str) -> None:
+def test_rolling_period_sums_tiles(name: str) -> None:
+    """A rolling period up to 31 days: one sum of the 5 m tiles that started within it; longer: hour tiles
+    patched at both ends with 5 m tiles. No subquery over recorded series."""
     sla = _slas()[name]
-    rolling = int(sla.spec.window.rolling or 0)
-    for rule in _records(name):
-        assert rule.record not in ("pledge:sli_errors:rate1h", "pledge:sli_requests:rate1h")
-        assert not any(isinstance(n, promql_parser.SubqueryExpr) and n.range is not None and n.range > RAW_RANGE_LIMIT
-                       for n in _nodes(_parsed(rule.expr)))
-        if rule.record and rule.record.endswith(":period_increase"):
-            (matrix,) = [n for n in _nodes(_parsed(rule.expr)) if isinstance(n, promql_parser.MatrixSelector)]
-            assert matrix.range.total_seconds() + 300 == rolling
+    rolling = dt.timedelta(seconds=int(sla.spec.window.rolling or 0))
+    for rule in _rules(name):
+        assert not any(isinstance(n, promql_parser.SubqueryExpr) and _reads_pledge_series(n) for n in _nodes(_parsed(rule.expr)))
+        if rule.record not in PERIOD_EVENTS:
+            continue
+        tile = TILES[PERIOD_EVENTS.index(rule.record)]
+        parsed = _parsed(rule.expr)
+        if rolling <= dt.timedelta(days=31):
+            call = _strip(parsed)
+            assert isinstance(call, promql_parser.Call) and call.func.name == "sum_over_time"
+            (matrix,) = call.args
+            assert _metric(matrix.vector_selector) == tile and _offset(matrix) == dt.timedelta()
+            assert matrix.range + dt.timedelta(minutes=5) - dt.timedelta(seconds=1) == rolling
+        else:
+            assert _recorded_names(parsed) == {tile, HOUR_TILES[TILES.index(tile)]}
+            assert _part_sums(parsed)
 
 
 # --- validated SLAs always give valid rules ------------------------------------------------------------------
