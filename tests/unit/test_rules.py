@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import promql_parser
 import pytest
@@ -261,9 +263,9 @@ def test_group_layout(name: str) -> None:
     assert all(_window_of(r.record) > RAW_RANGE_LIMIT for r in tiles.rules
                if r.record and r.record.startswith("pledge:sli_error_ratio:rate"))
     for objective in sla.spec.objectives:
-        mine = [r for r in tiles.rules if r.labels["objective"] == objective.name]
-        records = [r.record for r in mine if r.record]
-        assert [r.record for r in mine[:len(records)]] == records
+        ordered = [r for r in tiles.rules if r.labels["objective"] == objective.name]
+        records = [r.record for r in ordered if r.record]
+        assert [r.record for r in ordered[:len(records)]] == records
         assert records[:2] == [TILES[1], TILES[0]]
         assert records.index(HOUR_TILES[0]) > 1 and records.index(HOUR_TILES[1]) > 1
     for group in alerts:
@@ -924,6 +926,7 @@ def test_hour_tiles_read_only_the_5m_tiles_of_the_hour_before(name: str) -> None
                 top = _strip(parsed)
                 conditions = []
                 while isinstance(top, promql_parser.BinaryExpr) and str(top.op) == "and":
+                    assert top.modifier is not None and top.modifier.matching is not None
                     assert top.modifier.matching.labels == [] and not _reads_series(top.rhs)
                     conditions.append(top.rhs)
                     top = _strip(top.lhs)
@@ -1047,3 +1050,196 @@ def test_user_text_in_alerts_is_literal_and_pledge_templates_stay() -> None:
     assert burn.annotations["description"].endswith("{{ $value | humanizePercentage }}.")
     recorded = [r for g in generate(sla) for r in g.rules if r.record and "owner" in r.labels]
     assert recorded and all(r.labels["owner"] == "team }} x" for r in recorded)  # recording labels are no templates
+
+
+# --- (13) tiles: counters read once, bounded ranges, every tile counted once ---------------------------------
+
+
+def _total_selector(objective: Any) -> Any:
+    """The SLI's valid-events counter as a parsed selector (ratio: total; latency: the histogram's _count)."""
+    sli = objective.sli
+    if sli.ratio is not None:
+        return promql_parser.parse(sli.ratio.total)
+    own = sli.latency.selector or ""
+    return promql_parser.parse(f"{sli.latency.histogram}_count{own}")
+
+
+def _same_selector(a: Any, b: Any) -> bool:
+    def key(s: Any) -> set[tuple[str, str, str]]:
+        return {(m.name, str(m.op), m.value) for m in s.matchers.matchers if m.name != "__name__"}
+    return _metric(a) == _metric(b) and key(a) == key(b)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if any(o.sli.kind in ("ratio", "latency") for o in _slas()[n].spec.objectives)])
+def test_no_rule_reads_a_raw_total_twice(name: str) -> None:
+    """The valid-events counter is read by the requests rate of each raw window and by the requests tile
+    only; each error ratio (<= 1h) and errors tile reads the recorded requests of its own window instead."""
+    for objective in _slas()[name].spec.objectives:
+        if objective.sli.kind not in ("ratio", "latency"):
+            continue
+        total = _total_selector(objective)
+        mine = [r for r in _rules(name) if r.labels["objective"] == objective.name]
+        readers = [r.record for r in mine if any(isinstance(n, promql_parser.VectorSelector) and _same_selector(n, total)
+                                                 for n in _nodes(_parsed(r.expr)))]
+        windows = sorted({w for r in mine if r.record and SLI_RECORDS.fullmatch(r.record)
+                          and (w := _window_of(r.record)) <= RAW_RANGE_LIMIT})
+        assert sorted(readers, key=str) == sorted([f"pledge:sli_requests:rate{_duration(w)}" for w in windows] + [TILES[1]],
+                                                   key=str)
+        for rule in mine:
+            if rule.record and rule.record.startswith("pledge:sli_error_ratio:rate") and _window_of(rule.record) <= RAW_RANGE_LIMIT:
+                assert _recorded_names(_parsed(rule.expr)) == {rule.record.replace("error_ratio", "requests")}
+                assert _reads_raw_series(_parsed(rule.expr)), rule.name
+            if rule.record == TILES[0]:
+                assert _recorded_names(_parsed(rule.expr)) == {TILES[1]}
+
+
+LONG_PERIODS = [{"rolling": f"{d}d"} for d in (1, 2, 7, 14, 28, 30, 31, 32, 45, 60, 90, 91, 92)] + [
+    {"calendar": c, "timezone": "Europe/Berlin"} for c in ("week", "month", "quarter")]
+
+
+@pytest.mark.parametrize("window", LONG_PERIODS, ids=lambda w: w.get("rolling") or w["calendar"])
+def test_no_range_over_tiles_reads_more_than_10000_samples(window: dict[str, str]) -> None:
+    """promtool's rule tests refuse a query over 10,000 samples of one series: a range over 5 m tiles
+    holds range / 5m + 1 of them (closed on the left), one over hour tiles range / 1h + 1."""
+    sla = _sla("samples", {"service": "x", "window": window, "grouping": ["customer"],
+                           "objectives": [{"name": "a", "target": "99.9", "sli": RATIO}]})
+    longest = dt.timedelta()
+    groups = generate(sla)
+    # other recorded series are read over short ranges (the newest ratio, recent tiles): at their group's pace
+    step = {r.record: dt.timedelta(seconds=g.interval) for g in groups for r in g.rules if r.record}
+    step.update(TILE_STEP)
+    for group in groups:
+        for rule in group.rules:
+            for matrix in _matrices(_parsed(rule.expr)):
+                metric = _metric(matrix.vector_selector)
+                if metric.startswith("pledge:"):
+                    assert metric in step, (rule.name, metric)
+                    assert metric in TILE_STEP or matrix.range <= dt.timedelta(minutes=10), (rule.name, metric)
+                    samples = matrix.range // step[metric] + 1
+                    assert samples <= MAX_SAMPLES, (rule.name, metric, matrix.range, samples)
+                    longest = max(longest, matrix.range + _offset(matrix))
+                else:
+                    assert matrix.range <= RAW_RANGE_LIMIT
+    period = dt.timedelta(seconds=int(sla.spec.window.rolling or 0)) or LONGEST[window.get("calendar", "")]
+    assert longest >= period - dt.timedelta(minutes=5)  # the period itself is read from tiles
+
+
+# A simulation of the tiles group: tiles recorded every 5 m at `offset` seconds into each 5 minutes, each
+# holding the tile that started 5 m before it; hour tiles and sums evaluated from the generated AST.
+
+Tiles = Any  # Counter of tile start times, or None for an empty vector
+
+
+class _TileSim:
+    def __init__(self, rules: list[Rule], offset: int, left_open: bool) -> None:
+        from tests.unit.test_promql import compile_promql  # the time-arithmetic evaluator
+
+        self.compile = cache(compile_promql)
+        self.rules = {(r.record, r.labels.get("pledge_period", "")): r for r in rules if r.record}
+        self.offset, self.left_open = offset, left_open
+        self.memo: dict[tuple[str, str, int], Any] = {}
+
+    def samples(self, selector: Any, low: int, high: int) -> Iterator[tuple[int, Any]]:
+        first = low + (self.offset - low) % 300
+        for t in range(first, high + 1, 300):
+            if t == low and self.left_open:
+                continue
+            if _metric(selector) in TILES:
+                yield t, {"": Counter({t - 300: 1})}
+            else:
+                value = self.hour_tile(_metric(selector), _selector_labels(selector).get("pledge_period", ""), t)
+                if value is not None:
+                    yield t, value
+
+    def hour_tile(self, name: str, period: str, t: int) -> Any:
+        key = (name, period, t)
+        if key not in self.memo:
+            self.memo[key] = self.value(_parsed(self.rules[(name, period)].expr), t)
+        return self.memo[key]
+
+    def value(self, node: Any, t: int) -> Any:
+        """{pledge_part: Counter} or None."""
+        node = _strip(node)
+        if isinstance(node, promql_parser.Call) and node.func.name == "sum_over_time":
+            (matrix,) = node.args
+            end = t - int(_offset(matrix).total_seconds())
+            total: Counter[int] = Counter()
+            found = False
+            for _, v in self.samples(matrix.vector_selector, end - int(matrix.range.total_seconds()), end):
+                total.update(v[""])
+                found = True
+            return {"": total} if found else None
+        if isinstance(node, promql_parser.Call) and node.func.name == "label_replace":
+            inner = self.value(node.args[0], t)
+            return None if inner is None else {node.args[2].val: inner[""]}
+        if isinstance(node, promql_parser.AggregateExpr):
+            inner = self.value(node.expr, t)
+            if inner is None:
+                return None
+            summed: Counter[int] = Counter()
+            for part in inner.values():
+                summed.update(part)
+            return {"": summed}
+        assert isinstance(node, promql_parser.BinaryExpr), node.prettify()[:200]
+        if str(node.op) == "and":
+            assert not _reads_series(node.rhs)
+            return self.value(node.lhs, t) if self.compile(_strip(node.rhs).prettify())(t) is not None else None
+        assert str(node.op) == "or" and not (node.modifier and node.modifier.matching), node.prettify()[:200]
+        lhs, rhs = self.value(node.lhs, t), self.value(node.rhs, t)
+        if lhs is None or rhs is None:
+            return lhs if rhs is None else rhs
+        return {**rhs, **lhs}  # `or` keeps the left side's series where label sets collide
+
+
+def _evaluations(start: int, count: int, offset: int) -> list[int]:
+    first = start + (offset - start) % 300
+    return [first + 300 * k for k in range(count)]
+
+
+def _check_window(sim: _TileSim, rule: Rule, t: int, oldest: int) -> None:
+    got = sim.value(_parsed(rule.expr), t)
+    counted = Counter() if got is None else got[""]
+    expected = Counter({s: 1 for s in range(t - 300, oldest - 1, -300)})
+    missing, extra = expected - counted, counted - expected
+    assert not missing and not extra, (rule.name, dt.datetime.fromtimestamp(t, dt.timezone.utc), len(missing), len(extra),
+                                       sorted(missing)[:3], sorted(extra)[:3])
+
+
+@pytest.mark.parametrize(("days", "offset", "left_open"), [(2, 0, False), (2, 299, True), (31, 299, False),
+                                                         (32, 0, True), (32, 137, False), (90, 299, True)])
+def test_rolling_windows_count_every_tile_once(days: int, offset: int, left_open: bool) -> None:
+    """At every evaluation of an hour, a rolling period (and each long window) sums exactly the tiles that
+    started in the window before the evaluation: none twice, none missing."""
+    sla = _sla("sim", {"service": "x", "window": {"rolling": f"{days}d"},
+                       "objectives": [{"name": "a", "target": "99.9", "sli": RATIO}]})
+    rules = [r for g in generate(sla) for r in g.rules]
+    sim = _TileSim(rules, offset, left_open)
+    summed = [r for r in rules if r.record in PERIOD_EVENTS]
+    start = int(dt.datetime(2026, 5, 4, 22, 50, tzinfo=dt.timezone.utc).timestamp())
+    for t in _evaluations(start, 14, offset):
+        for rule in summed:
+            _check_window(sim, rule, t, t - days * 86_400)
+
+
+@pytest.mark.parametrize(("calendar", "zone", "boundary", "offset", "left_open"), [
+    ("week", "America/New_York", dt.datetime(2026, 11, 2, 5, tzinfo=dt.timezone.utc), 0, False),  # Monday 00:00 EST
+    ("week", "America/New_York", dt.datetime(2026, 11, 2, 5, tzinfo=dt.timezone.utc), 299, True),
+    ("month", "Europe/Berlin", dt.datetime(2026, 3, 31, 22, tzinfo=dt.timezone.utc), 137, True),  # April 1st CEST
+    ("quarter", "UTC", dt.datetime(2026, 7, 1, tzinfo=dt.timezone.utc), 299, False),
+])
+def test_calendar_period_counts_every_tile_since_it_began(calendar: str, zone: str, boundary: dt.datetime, offset: int,
+                                                          left_open: bool) -> None:
+    """Around a period boundary: before it, every tile since the previous one began; after it, only the
+    tiles that started since, each once (a tile belongs to the period it starts in)."""
+    sla = _sla("sim", {"service": "x", "window": {"calendar": calendar, "timezone": zone},
+                       "objectives": [{"name": "a", "target": "99.9", "sli": RATIO}]})
+    rules = [r for g in generate(sla) for r in g.rules]
+    sim = _TileSim(rules, offset, left_open)
+    summed = [r for r in rules if r.record in PERIOD_EVENTS]
+    b = int(boundary.timestamp())
+    # the week before Nov 2 2026 holds the end of daylight-saving time in New York: 7 days and 1 hour
+    previous = {"week": int(dt.datetime(2026, 10, 26, tzinfo=ZoneInfo(zone)).timestamp()), "month": int(dt.datetime(2026, 3, 1, tzinfo=ZoneInfo(zone)).timestamp()),
+                "quarter": int(dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc).timestamp())}[calendar]
+    for t in _evaluations(b - 1_200, 4, offset) + _evaluations(b, 14, offset):
+        for rule in summed:
+            _check_window(sim, rule, t, b if t >= b else previous)
