@@ -310,15 +310,23 @@ def _ranges(node: Any) -> list[dt.timedelta]:
     return found
 
 
-def _aggregations(node: Any) -> list[Any]:
+def _instances(node: Any, kind: type) -> list[Any]:
     found: list[Any] = []
 
     def visit(n: Any) -> None:
-        if isinstance(n, promql_parser.AggregateExpr):
+        if isinstance(n, kind):
             found.append(n)
 
     promql_parser.walk(node, visit)
     return found
+
+
+def _aggregations(node: Any) -> list[Any]:
+    return _instances(node, promql_parser.AggregateExpr)
+
+
+def _binaries(node: Any) -> list[Any]:
+    return _instances(node, promql_parser.BinaryExpr)
 
 
 @pytest.mark.parametrize("kind", list(SLIS))
@@ -409,17 +417,6 @@ def test_sli_tile_counts_events_in_the_span(kind: str, grouping: list[str]) -> N
         raw = [s for s in _selectors(parsed) if not s.name.startswith("pledge:")]
         assert raw and sorted(str(s.offset) for s in raw) == sorted(["None", "0:05:00"] * (len(raw) // 2))
     assert "pledge:sli_requests:increase5m" in errors and "pledge:" not in requests
-
-
-def _binaries(node: Any) -> list[Any]:
-    found: list[Any] = []
-
-    def visit(n: Any) -> None:
-        if isinstance(n, promql_parser.BinaryExpr):
-            found.append(n)
-
-    promql_parser.walk(node, visit)
-    return found
 
 
 def test_raw_rates_drop_nan_and_clamp() -> None:
