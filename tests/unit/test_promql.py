@@ -32,6 +32,7 @@ from pledge.rules.promql import (
     matchers,
     selector,
     sli_rates,
+    sli_tile,
 )
 from pledge.slo.exclusions import in_recurrence as python_in_recurrence
 from pledge.slo.exclusions import recurrence
@@ -309,15 +310,23 @@ def _ranges(node: Any) -> list[dt.timedelta]:
     return found
 
 
-def _aggregations(node: Any) -> list[Any]:
+def _instances(node: Any, kind: type) -> list[Any]:
     found: list[Any] = []
 
     def visit(n: Any) -> None:
-        if isinstance(n, promql_parser.AggregateExpr):
+        if isinstance(n, kind):
             found.append(n)
 
     promql_parser.walk(node, visit)
     return found
+
+
+def _aggregations(node: Any) -> list[Any]:
+    return _instances(node, promql_parser.AggregateExpr)
+
+
+def _binaries(node: Any) -> list[Any]:
+    return _instances(node, promql_parser.BinaryExpr)
 
 
 @pytest.mark.parametrize("kind", list(SLIS))
@@ -359,14 +368,55 @@ def test_latency_without_selector_has_no_empty_braces() -> None:
 def test_ratio_with_errors_counts_missing_errors_as_zero() -> None:
     errors, requests = sli_rates(SLI.model_validate(SLIS["ratio-errors"]), 300, [])
     assert requests == "sum (rate(http_requests_total[5m]))"
-    assert errors == f'(sum (rate(http_requests_total{{code=~"5.."}}[5m])) or 0 * {requests})'
+    assert errors == f'(sum (rate(http_requests_total{{code=~"5.."}}[5m])) or on() 0 * {requests})'
 
 
 def test_ratio_with_good_is_total_minus_good_never_negative() -> None:
     errors, requests = sli_rates(SLI.model_validate(SLIS["ratio-good"]), 300, ["customer"])
     assert requests == 'sum by (customer) (rate(http_requests_total{job="api"}[5m]))'
-    assert errors.startswith(f"clamp_min({requests} - (")
+    assert errors.startswith(f"clamp_min({requests} - on(customer) (")
     assert errors.endswith(", 0)")
+
+
+RECORDED = 'pledge:sli_requests:rate5m{objective="a",sla="s",sla_namespace="n"}'
+
+
+@pytest.mark.parametrize("kind", ["ratio-errors", "ratio-good", "latency", "latency-no-selector"])
+@pytest.mark.parametrize("grouping", [[], ["customer", "region"]])
+def test_counter_rates_read_the_recorded_total_on_the_bad_side(kind: str, grouping: list[str]) -> None:
+    """Given a recorded total, the bad side reads it instead of the counter (read once, by the requests
+    rule), and meets the raw sums `on(<grouping>)`: the recorded series carries identity labels too."""
+    sli = SLI.model_validate(SLIS[kind])
+    errors, requests = sli_rates(sli, 300, grouping, total=RECORDED)
+    (counter,) = _selectors(promql_parser.parse(requests))
+    bad = _selectors(promql_parser.parse(errors))
+    assert {s.name for s in bad if s.name.startswith("pledge:")} == {"pledge:sli_requests:rate5m"}
+    assert not any(s.name == counter.name and s.matchers.matchers == counter.matchers.matchers for s in bad)
+    matches = [n.modifier.matching for n in _binaries(promql_parser.parse(errors)) if n.modifier and n.modifier.matching]
+    assert matches and all(m.labels == grouping for m in matches)
+
+
+@pytest.mark.parametrize("kind", list(SLIS))
+@pytest.mark.parametrize("grouping", [[], ["customer"]])
+def test_sli_tile_counts_events_in_the_span(kind: str, grouping: list[str]) -> None:
+    """Counters: growth read at both ends, `(x - x offset 5m) >= 0 or (x and x offset 5m)`, no range; the
+    gauge and raw kinds: their 5 m rates times 300."""
+    sli = SLI.model_validate(SLIS[kind])
+    recorded = RECORDED.replace("rate5m", "increase5m")
+    errors, requests = sli_tile(sli, 300, grouping, total=recorded)
+    for text in (errors, requests):
+        parsed = promql_parser.parse(text)
+        for aggregation in _aggregations(parsed):
+            assert (aggregation.modifier.labels if aggregation.modifier else []) == grouping, text
+    if kind in ("bool-gauge", "raw"):
+        assert (errors, requests) == tuple(f"{x} * 300" for x in sli_rates(sli, 300, grouping))
+        return
+    for text in (errors, requests):
+        parsed = promql_parser.parse(text)
+        assert not _ranges(parsed), text
+        raw = [s for s in _selectors(parsed) if not s.name.startswith("pledge:")]
+        assert raw and sorted(str(s.offset) for s in raw) == sorted(["None", "0:05:00"] * (len(raw) // 2))
+    assert "pledge:sli_requests:increase5m" in errors and "pledge:" not in requests
 
 
 def test_raw_rates_drop_nan_and_clamp() -> None:
