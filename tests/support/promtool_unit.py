@@ -20,6 +20,9 @@ from pledge.rules import generate, rule_file, to_yaml
 from pledge.sla import parse_sla
 
 INSTALL_HINT = "promtool is missing: install Prometheus with `apt-get install -y prometheus` (Debian) and retry"
+# promtool's rule tests cap each query, a rule's included, at 10,000 samples; a rule that hits the cap
+# records nothing, which a probe would read as "no data"
+QUERY_LIMIT = "query processing would load too many samples"
 _GOT = re.compile(r"\{([^}]*)\} ([-+.0-9eE]+|NaN)")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _PROBE = re.compile(r'expr: "(?P<expr>(?:[^"\\]|\\.)*)", time: (?P<time>\S+?),\s*\n\s*exp:.*\n\s*got: (?P<got>.*)')
@@ -93,6 +96,8 @@ def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str
     output = result.stdout + result.stderr
     if "FAILED" not in output and result.returncode != 0:
         raise AssertionError(f"promtool test rules could not run:\n{output}")
+    if QUERY_LIMIT in output:
+        raise AssertionError(f"a query hit promtool's sample limit:\n{output}")
     found: dict[tuple[str, float], list[Sample]] = {(e, float(t)): [] for e, t in probes}
     for match in _PROBE.finditer(output):
         expr = match["expr"].encode().decode("unicode_escape")
