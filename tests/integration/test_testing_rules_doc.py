@@ -54,4 +54,5 @@ def test_promtool_fails_a_wrong_expectation(tmp_path: Path) -> None:
     assert text.count("value: 2880000\n") == 1
     test.write_text(text.replace("value: 2880000\n", "value: 2880001\n"))
     result = promtool_test(tmp_path)
-    assert result.returncode == 1 and "pledge:sli_requests:period_increase" in result.stdout, result.stdout
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and 'expr: "pledge:sli_requests:period_increase"' in output, output
