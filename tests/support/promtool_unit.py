@@ -76,7 +76,7 @@ def _parse_got(text: str) -> list[Sample]:
 
 
 def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str, float]], interval: int = 30,
-          scrape: int | None = None) -> dict[tuple[str, float], list[Sample]]:
+          scrape: int | None = None, timeout: float = 600) -> dict[tuple[str, float], list[Sample]]:
     """Evaluate the rules over ``series`` (a sample every ``scrape`` seconds, default ``interval``)
     and return what each (expr, time) probe returned. promtool evaluates every group at
     ``interval``, whatever the group's own interval says."""
@@ -92,7 +92,7 @@ def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str
         }
         path = Path(tmp) / "test.yaml"
         path.write_text(yaml.safe_dump(test))
-        result = subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=600)
+        result = subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=timeout)
     output = result.stdout + result.stderr
     if "FAILED" not in output and result.returncode != 0:
         raise AssertionError(f"promtool test rules could not run:\n{output}")
