@@ -20,6 +20,9 @@ from pledge.rules import generate, rule_file, to_yaml
 from pledge.sla import parse_sla
 
 INSTALL_HINT = "promtool is missing: install Prometheus with `apt-get install -y prometheus` (Debian) and retry"
+# promtool's rule tests cap each query, a rule's included, at 10,000 samples; a rule that hits the cap
+# records nothing, which a probe would read as "no data"
+QUERY_LIMIT = "query processing would load too many samples"
 _GOT = re.compile(r"\{([^}]*)\} ([-+.0-9eE]+|NaN)")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _PROBE = re.compile(r'expr: "(?P<expr>(?:[^"\\]|\\.)*)", time: (?P<time>\S+?),\s*\n\s*exp:.*\n\s*got: (?P<got>.*)')
@@ -73,7 +76,7 @@ def _parse_got(text: str) -> list[Sample]:
 
 
 def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str, float]], interval: int = 30,
-          scrape: int | None = None) -> dict[tuple[str, float], list[Sample]]:
+          scrape: int | None = None, timeout: float = 600) -> dict[tuple[str, float], list[Sample]]:
     """Evaluate the rules over ``series`` (a sample every ``scrape`` seconds, default ``interval``)
     and return what each (expr, time) probe returned. promtool evaluates every group at
     ``interval``, whatever the group's own interval says."""
@@ -89,10 +92,12 @@ def probe(rule_files: list[Path], series: dict[str, str], probes: list[tuple[str
         }
         path = Path(tmp) / "test.yaml"
         path.write_text(yaml.safe_dump(test))
-        result = subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=600)
+        result = subprocess.run([promtool(), "test", "rules", str(path)], capture_output=True, text=True, timeout=timeout)
     output = result.stdout + result.stderr
     if "FAILED" not in output and result.returncode != 0:
         raise AssertionError(f"promtool test rules could not run:\n{output}")
+    if QUERY_LIMIT in output:
+        raise AssertionError(f"a query hit promtool's sample limit:\n{output}")
     found: dict[tuple[str, float], list[Sample]] = {(e, float(t)): [] for e, t in probes}
     for match in _PROBE.finditer(output):
         expr = match["expr"].encode().decode("unicode_escape")
