@@ -16,7 +16,6 @@ from pledge.rules.model import Rule
 from pledge.rules.promql import local_time
 from pledge.rules.tiles import ERRORS, REQUESTS, TILE, calendar_sum, tile_of_hour
 from pledge.slo.exclusions import EPOCH_MONDAY
-from pledge.sla.duration import format_duration
 from pledge.sla.units import DAY, HOUR, WEEK
 
 LONGEST = {"week": WEEK, "month": 31 * DAY, "quarter": 92 * DAY}
@@ -32,29 +31,20 @@ def period_index(calendar: str, timezone: str, shift: int = 0) -> str:
     return f"(year({local}) * 4 + floor((month({local}) - 1) / 3))"
 
 
-def index_rule(c: Context) -> Rule:
-    """The period's index, recorded once per evaluation: the local time behind it spells out every
-    daylight-saving change, dear to evaluate, and the other rules read it (now, or ``offset`` back)."""
-    window = c.sla.spec.window
-    assert window.calendar is not None
-    return c.record(names.PERIOD_INDEX, period_index(window.calendar, window.timezone))
-
-
-def _index(c: Context, ago: int = 0) -> str:
-    return c.series(names.PERIOD_INDEX) + (f" offset {format_duration(ago)}" if ago else "")
-
-
 def tagged_hour_tiles(c: Context, tile: str, hour_tile: str) -> list[Rule]:
     """Three rules, one per period index modulo 3: the hour tile recorded at the second evaluation of
     an hour covers the hour before, which started ``HOUR + TILE`` seconds before that evaluation at most."""
-    return [c.record(hour_tile, f"{tile_of_hour(tile, c.matchers)} and on() (({_index(c, HOUR + TILE)}) % 3 == {k})",
+    window = c.sla.spec.window
+    assert window.calendar is not None
+    started = period_index(window.calendar, window.timezone, shift=-(HOUR + TILE))
+    return [c.record(hour_tile, f"{tile_of_hour(tile, c.matchers)} and on() ({started} % 3 == {k})",
                      {names.PERIOD_LABEL: str(k)}) for k in range(3)]
 
 
 def calendar_period_rules(c: Context) -> list[Rule]:
     window = c.sla.spec.window
     assert window.calendar is not None
-    now, hour_ago = _index(c), f"({_index(c, HOUR)}) == on() {_index(c)}"
+    now, hour_ago = (period_index(window.calendar, window.timezone, shift) for shift in (0, -HOUR))
     longest = LONGEST[window.calendar]
     return [c.record(name, calendar_sum(kind, c.matchers, c.grouping, longest, now, hour_ago))
             for name, kind in ((names.ERRORS_PERIOD, ERRORS), (names.REQUESTS_PERIOD, REQUESTS))]

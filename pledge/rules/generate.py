@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pledge.rules import names
-from pledge.rules.calendar import calendar_period_rules, index_rule, tagged_hour_tiles
+from pledge.rules.calendar import calendar_period_rules, tagged_hour_tiles
 from pledge.rules.context import Context
 from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.promql import any_of, by, in_interval, in_recurrence, on_groups, selector, sli_rates, sli_tile
@@ -83,8 +83,6 @@ def _tiles(c: Context) -> list[Rule]:
     exclusions = c.sla.spec.exclusions
     rules = [c.record(names.REQUESTS_TILE, _unless_maintenance(valid, exclusions, TILE)),
              c.record(names.ERRORS_TILE, _unless_maintenance(errors, exclusions, TILE))]
-    if c.sla.spec.window.calendar is not None:
-        rules.append(index_rule(c))
     for tile, hour_tile in (ERRORS, REQUESTS):
         if c.sla.spec.window.calendar is None:
             rules.append(c.record(hour_tile, tile_of_hour(tile, c.matchers)))

@@ -15,7 +15,6 @@ RAW_WINDOW_LIMIT = HOUR  # windows up to this read raw counters; longer ones the
 TILE = 5 * MINUTE  # a tile: the events between two evaluations of the tiles group
 PERIOD_LABEL = "pledge_period"  # on a calendar SLA's hour tiles: its period's index modulo 3
 
-PERIOD_INDEX = "pledge:slo_period:index"  # a calendar SLA's period, numbered: grows by one at each boundary
 ERRORS_TILE = "pledge:sli_errors:increase5m"
 REQUESTS_TILE = "pledge:sli_requests:increase5m"
 ERRORS_HOUR_TILE = "pledge:sli_errors:increase1h"
@@ -42,7 +41,7 @@ BREACH_PROBABILITY = "pledge_breach_probability"
 
 
 # Series that rules read over long ranges: a backfill must cover the whole history for them.
-LONG_HISTORY = frozenset({ERRORS_TILE, REQUESTS_TILE, ERRORS_HOUR_TILE, REQUESTS_HOUR_TILE, PERIOD_INDEX})
+LONG_HISTORY = frozenset({ERRORS_TILE, REQUESTS_TILE, ERRORS_HOUR_TILE, REQUESTS_HOUR_TILE})
 
 
 def requests_rate(window: int) -> str:

@@ -95,19 +95,18 @@ def window_sum(kind: Kind, selector: str, window: int, grouping: list[str]) -> s
     return _summed(parts, grouping)
 
 
-def calendar_sum(kind: Kind, selector: str, grouping: list[str], longest: int, index: str, same_as_hour_ago: str) -> str:
+def calendar_sum(kind: Kind, selector: str, grouping: list[str], longest: int, index: str, hour_index: str) -> str:
     """Events since the period began: the hour tiles tagged with the current period (``index`` mod
     3; a range of the ``longest`` period touches three at most) and the 5 m tiles since the newest
-    hour tile, when they started in this period (``same_as_hour_ago``: non-empty when the period an
-    hour ago is this one)."""
+    hour tile, when they started in this period (``hour_index``: the period an hour ago)."""
     tile, hour_tile = kind
     parts = []
     for k in range(3):
         tagged = f'{hour_tile}{{{selector},{names.PERIOD_LABEL}="{k}"}}'
-        parts.append(_part(f"sum_over_time({tagged}[{format_duration(longest)}]) and on() (({index}) % 3 == {k})", "hours"))
+        parts.append(_part(f"sum_over_time({tagged}[{format_duration(longest)}]) and on() ({index} % 3 == {k})", "hours"))
     for k in range(TILES_PER_HOUR):
         recent = f"{tile_sum(tile, selector, latest_hour(k) * TILE)} and {evaluation(k)}"
-        parts.append(_part(recent if k else f"{recent} and on() ({same_as_hour_ago})", "recent"))
+        parts.append(_part(recent if k else f"{recent} and on() ({hour_index} == {index})", "recent"))
     return _summed(parts, grouping)
 
 
