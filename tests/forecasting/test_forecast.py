@@ -64,7 +64,7 @@ spec:
 
 
 def prometheus(series: dict[str, StepCounts], calls: list[str]) -> httpx.MockTransport:
-    """Answers the two batched range queries from in-memory counts (rates per second)."""
+    """Answers the two batched range queries from in-memory counts (events per 5 m tile)."""
     def answer(request: httpx.Request) -> httpx.Response:
         form = dict(httpx.QueryParams(request.content.decode()))
         calls.append(form["query"])
@@ -73,7 +73,7 @@ def prometheus(series: dict[str, StepCounts], calls: list[str]) -> httpx.MockTra
         result = []
         for customer, s in series.items():
             keep = (s.timestamps >= start) & (s.timestamps <= end)
-            values = (s.errors if errors else s.total)[keep] / s.step
+            values = (s.errors if errors else s.total)[keep]
             result.append({"metric": {"sla": "checkout", "sla_namespace": "shop", "objective": "availability",
                                       "customer": customer},
                            "values": [[int(t), str(v)] for t, v in zip(s.timestamps[keep], values)]})

@@ -131,6 +131,7 @@ def test_rolling_30d_over_35_days(tmp_path: Path) -> None:
     assert second[0] < fired_again <= second[1]
 
 
+@pytest.mark.long
 def test_calendar_quarter_over_93_days(tmp_path: Path) -> None:
     end = 93 * DAY
     q2 = int(calendar_period("quarter", ZONE, end).start)

@@ -564,7 +564,7 @@ def test_dependency_levels(name: str) -> None:
     level_of: dict[str, set[int]] = {}
     for depth, level in enumerate(levels):
         for group in level:
-            assert group.name.endswith(f"-level{depth}")
+            assert group.name in {g.name for g in groups}  # its own name: promtool's moments hash from it
             for rule in group.rules:
                 level_of.setdefault(rule.record or "", set()).add(depth)
     assert "" not in level_of, "alerting rules are never backfilled"
@@ -593,7 +593,7 @@ def test_dependency_levels(name: str) -> None:
     intervals = {g.name: g.interval for g in groups}
     for level in levels:
         for group in level:
-            assert group.interval == intervals[group.name.rsplit("-level", 1)[0]]
+            assert group.interval == intervals[group.name]
 
 
 def test_dependency_levels_of_nothing() -> None:
