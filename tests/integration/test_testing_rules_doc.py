@@ -18,9 +18,9 @@ from tests.support.promtool_unit import promtool
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
-EXAMPLE = ROOT / "examples" / "promtool"
-GENERATE = "pledge generate examples/promtool/checkout.yaml > examples/promtool/checkout.rules.yaml"
-TEST = "promtool test rules examples/promtool/checkout-test.yaml"
+EXAMPLE = ROOT / "docs" / "promtool"
+GENERATE = "pledge generate docs/promtool/checkout.yaml > docs/promtool/checkout.rules.yaml"
+TEST = "promtool test rules docs/promtool/checkout-test.yaml"
 
 
 def test_the_page_shows_the_commands_run_here() -> None:
@@ -47,7 +47,7 @@ def test_promtool_passes_the_example() -> None:
 
 
 def test_promtool_fails_a_wrong_expectation(tmp_path: Path) -> None:
-    copy = tmp_path / "examples" / "promtool"
+    copy = tmp_path / "docs" / "promtool"
     shutil.copytree(EXAMPLE, copy)
     test = copy / "checkout-test.yaml"
     text = test.read_text()
