@@ -84,7 +84,8 @@ async def test_calendar_month_with_exclusions(api: str, loaded: World) -> None:
     edges = 2 * TILE / (world.AT - start) * (1 - exact)
     assert row["sli"] == pytest.approx(exact, abs=1e-6 + edges)
     bad, valid = truth.events(start + TILE, world.AT, world.masked(excluded))
-    assert row["events_total"] == pytest.approx(valid, rel=2e-3)
+    # up to a tile at each end (the newest lags the moment): a sizeable share of a month's first hour
+    assert row["events_total"] == pytest.approx(valid, rel=2e-3 + 2 * TILE / (world.AT - start))
     period_seconds = world.month_start(world.END, -1) - start
     whole = excluded_seconds(spec.exclusions, start, start + period_seconds)
     assert row["budget_minutes"]["total"] == pytest.approx(0.001 * (period_seconds - whole) / 60)
