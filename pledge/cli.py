@@ -221,3 +221,37 @@ def demo(keep: bool, days: int, at: float | None) -> None:
     except MissingComponent as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(2)
+
+
+@main.command()
+@click.argument("paths", metavar="FILE_OR_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prometheus", "url", required=True, envvar="PLEDGE_PROMETHEUS_URL",
+              help="The Prometheus that runs the SLAs' rules and holds their raw counters.")
+@click.option("--data-dir", required=True, type=click.Path(exists=True, file_okay=False, writable=True, path_type=Path),
+              help="That server's data directory (its --storage.tsdb.path): the blocks move there.")
+@click.option("--days", type=click.IntRange(1, 400),
+              help="How far back.  [default: the SLA's rolling window or current calendar period, and an hour]")
+@click.option("--at", type=Moment(), help="The moment to count --days back from (RFC 3339 or unix seconds); default now.")
+def backfill(paths: tuple[Path, ...], url: str, data_dir: Path, days: int | None, at: float | None) -> None:
+    """Record the SLAs' tiles from before their rules ran, from the raw counters in Prometheus.
+
+    Load the rules first (pledge generate, or the operator) and run this once their first tile is in
+    (5 minutes), ideally within their first hour: the tiles backfilled meet the rules' own exactly,
+    so the period's figures and the long-window alerts are right at once. Runs promtool (Debian
+    package prometheus) where the data directory is writable.
+    """
+    import asyncio
+
+    from pledge.backfill import BackfillError, backfill as run
+    from pledge.clock import system
+    from pledge.prom.errors import PrometheusError
+
+    slas = _load_or_exit(paths)
+    try:
+        shortfalls = asyncio.run(run(slas, url, data_dir.resolve(), system() if at is None else at, days,
+                                   lambda line: click.echo(line, err=True)))
+    except (BackfillError, PrometheusError) as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)
+    for short in shortfalls:
+        click.secho(f"warning: {short.message}", fg="yellow", err=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -135,9 +136,22 @@ def _blocks(directory: Path) -> list[Path]:
     return [meta.parent for meta in directory.rglob("meta.json")]
 
 
-def _max_time(block: Path) -> int:
+def block_range(block: Path) -> tuple[int, int]:
+    """A block's [minTime, maxTime) in unix milliseconds: its first sample and just past its last."""
     meta: dict[str, Any] = json.loads((block / "meta.json").read_text())
-    return int(meta["maxTime"])
+    return int(meta["minTime"]), int(meta["maxTime"])
+
+
+def move_blocks(blocks: list[Path], data_dir: Path) -> None:
+    """Move blocks into a TSDB directory, owned like it (a root backfill must not leave blocks the
+    server cannot compact or delete)."""
+    owner = data_dir.stat()
+    for block in blocks:
+        target = data_dir / block.name
+        shutil.move(block, target)
+        if os.geteuid() == 0:
+            for path in [target, *target.rglob("*")]:
+                os.chown(path, owner.st_uid, owner.st_gid)
 
 
 async def _load_blocks(
@@ -146,9 +160,8 @@ async def _load_blocks(
     """Move blocks into the TSDB, restart, and return once the newest block answers a query."""
     if not blocks:
         return
-    newest = max(_max_time(block) for block in blocks)
-    for block in blocks:
-        shutil.move(block, prom.data_dir / block.name)
+    newest = max(block_range(block)[1] for block in blocks)
+    move_blocks(blocks, prom.data_dir)
     await asyncio.to_thread(prom.restart)
     expr = f'count({{__name__=~"{"|".join(sorted(names))}"}})'
     deadline = time.monotonic() + _QUERYABLE_TIMEOUT
@@ -208,6 +221,34 @@ def _recording_rules(rule_file: Path, eval_interval: str) -> tuple[set[str], flo
     return names, min(steps, default=_seconds(eval_interval))
 
 
+def rule_blocks(url: str, rule_file: Path, start: float, end: float, eval_interval: str,
+                output_dir: Path) -> list[Path]:
+    """Blocks of the recording rules in ``rule_file`` evaluated over [start, end) against ``url``.
+
+    promtool evaluates a group at the moments the server would (see ``group_offset``), every
+    ``interval`` of the group, and writes one block per rule per block range."""
+    names, step = _recording_rules(rule_file, eval_interval)
+    command = [
+        "tsdb",
+        "create-blocks-from",
+        "rules",
+        "--quiet",
+        f"--url={url}",
+        f"--start={start:.3f}",
+        f"--end={end:.3f}",
+        f"--eval-interval={eval_interval}",
+        f"--max-block-duration={_rules_block_hours(step)}h",
+        f"--output-dir={output_dir}",
+    ]
+    promtool(*command, rule_file)
+    return _blocks(output_dir)
+
+
+def recorded_names(rule_file: Path) -> set[str]:
+    """The series a rule file records."""
+    return _recording_rules(rule_file, "1m")[0]
+
+
 async def backfill_rules(
     prom: LocalPrometheus,
     rule_files_by_level: Sequence[StrPath],
@@ -221,19 +262,6 @@ async def backfill_rules(
     reads another recorded series only sees history that an earlier pass has already loaded.
     """
     for rule_file in map(Path, rule_files_by_level):
-        names, step = _recording_rules(rule_file, eval_interval)
         with tempfile.TemporaryDirectory(prefix="pledge-backfill-rules-") as tmp:
-            command = [
-                "tsdb",
-                "create-blocks-from",
-                "rules",
-                "--quiet",
-                f"--url={prom.url}",
-                f"--start={start:.3f}",
-                f"--end={end:.3f}",
-                f"--eval-interval={eval_interval}",
-                f"--max-block-duration={_rules_block_hours(step)}h",
-                f"--output-dir={tmp}",
-            ]
-            await asyncio.to_thread(promtool, *command, rule_file)
-            await _load_blocks(prom, _blocks(Path(tmp)), names)
+            blocks = await asyncio.to_thread(rule_blocks, prom.url, rule_file, start, end, eval_interval, Path(tmp))
+            await _load_blocks(prom, blocks, recorded_names(rule_file))

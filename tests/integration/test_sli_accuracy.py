@@ -12,12 +12,9 @@ maintenance). An average of 5-minute ratios (what Sloth records) over the same d
 from __future__ import annotations
 
 import asyncio
-import bisect
 import datetime as dt
-import itertools
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -30,6 +27,7 @@ from pledge.sla import ServiceLevelAgreement, parse_sla
 from pledge.sla.units import DAY, HOUR, MINUTE
 from pledge.testing import LocalPrometheus
 from pledge.testing.history import load_history
+from tests.support.events import Truth
 from pledge.testing.synthetic import (
     Metric,
     Timeline,
@@ -75,38 +73,6 @@ SLAS = [
     sla("monthly", {"calendar": "month", "timezone": "Europe/Berlin"}, ratio_sli("monthly"), exclusions=[SUNDAYS]),
 ]
 MAINTENANCE = intervals(SLAS[3].spec.exclusions, END - 31 * DAY, END)
-
-
-@dataclass
-class Truth:
-    """Requests and bad requests per scrape step, the steps ending at ``stamps``."""
-
-    stamps: list[float]
-    requests: list[int]
-    bad: list[int]
-    _requests: list[int] = field(init=False)
-    _bad: list[int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._requests = [0, *itertools.accumulate(self.requests)]
-        self._bad = [0, *itertools.accumulate(self.bad)]
-
-    def _events(self, start: float, end: float) -> tuple[int, int]:
-        """(bad, valid) in the steps ending in (start, end]: the counters' growth between them."""
-        first, last = bisect.bisect_right(self.stamps, start), bisect.bisect_right(self.stamps, end)
-        return self._bad[last] - self._bad[first], self._requests[last] - self._requests[first]
-
-    def tiled(self, start: float, end: float, masked: list[tuple[float, float]] | None = None) -> tuple[float, int]:
-        """Error ratio and valid events of the 5 m tiles ending at ``end``, ``end`` - 5 m, ... that
-        started at ``start`` or later, without the tiles that touch maintenance (as the rules mask them)."""
-        errors = total = 0
-        tile_end = end
-        while tile_end - TILE >= start:
-            if not any(a <= tile_end < b + TILE for a, b in masked or []):
-                bad, valid = self._events(tile_end - TILE, tile_end)
-                errors, total = errors + bad, total + valid
-            tile_end -= TILE
-        return errors / total, total
 
 
 def history(timeline: Timeline) -> tuple[list[Metric], dict[str, Truth]]:
