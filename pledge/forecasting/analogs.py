@@ -4,9 +4,9 @@ At a decision step i with horizon H, every hour of the week before i - H is an a
 that followed it over each sub-horizon h <= H is one possible future (a block bootstrap of the
 SLA's own history, daily and weekly shapes included, no peeking: every analog's future ends by i).
 The share of analog paths that cross the burn that breaches by h (counts.required_burn, exact
-window math) is a raw probability; a logistic model of it and of the current burn's margin over
-that need, followed by an isotonic table, turns it into a calibrated one. The coefficients and the
-table are plain arrays in calibration.json, built by `python -m pledge.forecasting.calibrate`:
+window math) is a raw probability; a logistic model of it, of the current burn's margin over that
+need and of the SLA's own recent record turns it into a calibrated one. The coefficients are plain
+arrays in calibration.json, built by `python -m pledge.forecasting.calibrate`:
 serving needs numpy only (no scikit-learn, no scipy, no training at start).
 """
 
@@ -22,6 +22,7 @@ import numpy as np
 from pledge.forecasting.counts import Counts, burn, first_crossing, now, required_burn
 from pledge.forecasting.methods import RowPredictions
 from pledge.forecasting.series import Floats, Ints
+from pledge.sla.tiers import period_seconds
 from pledge.sla.units import DAY, HOUR
 
 ANALOGS = 168  # one week of hourly analog starts
@@ -29,8 +30,9 @@ STRIDE = HOUR
 GRID = (1_800, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 3 * DAY, 7 * DAY)
 MARGINS = (HOUR, 6 * HOUR, DAY)  # current burn windows compared with the need
 CALIBRATION = Path(__file__).with_name("calibration.json")
+WARN_AT = 0.4  # chosen on the validation splits (docs/forecasting.md), never on the test ones
 FEATURES = ("logit_analog_chance", "margin_1h", "margin_6h", "margin_1d", "log10_horizon_h", "budget_used",
-            "share_breached_last_week")
+            "share_breached_last_week", "log10_budget_events", "log10_horizon_over_window")
 
 
 def sub_horizons(horizon: int, step: int) -> list[int]:
@@ -77,11 +79,10 @@ def calibration() -> dict[str, Any]:
     return loaded
 
 
-def calibrated(x: Floats, table: dict[str, Any] | None = None) -> Floats:
-    """Logistic model, then the isotonic table (np.interp: flat beyond its ends)."""
-    t = calibration() if table is None else table
-    z = x @ np.asarray(t["coef"]) + float(t["intercept"])
-    p: Floats = np.interp(1.0 / (1.0 + np.exp(-z)), np.asarray(t["isotonic_x"]), np.asarray(t["isotonic_y"]))
+def calibrated(x: Floats) -> Floats:
+    """The shipped logistic model of "a breach starts within H"."""
+    t = calibration()
+    p: Floats = 1.0 / (1.0 + np.exp(-(x @ np.asarray(t["coef"]) + float(t["intercept"]))))
     return p
 
 
@@ -91,6 +92,13 @@ def budget_used(c: Counts, s: Ints, i: Ints) -> Floats:
     used = np.where(valid > 0, bad / np.maximum(c.goal.budget * valid, 1e-12), 0.0)
     clipped: Floats = np.clip(np.nan_to_num(used), 0.0, 1.0)
     return clipped
+
+
+def budget_events(c: Counts, s: Ints, i: Ints) -> Floats:
+    """How many bad events the window allows (log10): a few (one event a step) or thousands."""
+    _, valid = now(c, s, i)
+    events: Floats = np.log10(c.goal.budget * np.nan_to_num(valid) + 0.01)
+    return events
 
 
 def share_breached(c: Counts, s: Ints, i: Ints) -> Floats:
@@ -123,14 +131,15 @@ class Pledge:
         floor = _log(np.where(np.isinf(worst[:, -1]), 1e6, worst[:, -1]))
         margins = [np.clip(_log(burn(c, s, i, w)) - floor, -3.0, 3.0) for w in MARGINS]
         x = np.column_stack([np.log(chance / (1 - chance)), *margins, np.full(i.size, np.log10(horizon / HOUR)),
-                             budget_used(c, s, i), share_breached(c, s, i)])
+                             budget_used(c, s, i), share_breached(c, s, i), budget_events(c, s, i),
+                             np.full(i.size, np.log10(horizon / period_seconds(c.goal.window)))])
         return x, need, rates, exists
 
     def outlook(self, c: Counts, s: Ints, i: Ints, horizon: int) -> tuple[RowPredictions, Floats]:
         """The prediction, and the analogs' median burn over the whole horizon (for the projected SLI)."""
         if not i.size:  # e.g. a history breached throughout: nothing to decide
             none = np.zeros(0, dtype=np.int64)
-            return RowPredictions(np.zeros(0), none, none, none), np.zeros(0)
+            return RowPredictions(np.zeros(0), none, none, none, WARN_AT), np.zeros(0)
         x, need, rates, exists = self.features(c, s, i, horizon)
         sure = (np.min(need, axis=1) <= 0) | paged(c, s, i, need)  # breached even without a new error, or paged
         never = np.all(np.isinf(need), axis=1)  # no traffic expected: nothing can breach
@@ -140,7 +149,7 @@ class Pledge:
         now = burn(c, s, i, HOUR)[:, None]
         low, mid, high = (quantile(rates, exists, q) for q in (0.1, 0.5, 0.9))
         prediction = RowPredictions(probability, crossing(need, np.maximum(mid, now), at),
-                                    crossing(need, np.maximum(high, now), at), crossing(need, low, at))
+                                    crossing(need, np.maximum(high, now), at), crossing(need, low, at), WARN_AT)
         return prediction, mid[:, -1]
 
 

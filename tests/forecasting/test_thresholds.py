@@ -7,8 +7,7 @@ import pytest
 
 from pledge.forecasting.backtest import decide, replay, run, score
 from pledge.forecasting.counts import burn
-from pledge.forecasting.methods import WARN_AT
-from pledge.forecasting.analogs import Pledge
+from pledge.forecasting.analogs import WARN_AT, Pledge
 from pledge.forecasting.scenarios import Scenario
 from pledge.forecasting.scoring import Tally
 from pledge.sla.units import DAY
@@ -56,7 +55,7 @@ def test_outage_warned_no_later_than_the_page(scenarios: list[Scenario]) -> None
 
 
 def test_other_warning_policies_are_scored_on_the_same_decisions(scenarios: list[Scenario]) -> None:
-    """The threshold trade-off in the docs rescores pledge's decisions; at 0.5 it is pledge itself."""
+    """The threshold trade-off in the docs rescores pledge's decisions; at its own threshold it is pledge itself."""
     s = next(s for s in scenarios if s.name == "seasonal")
     r = replay(s.series, s.goal)
     d = decide(r, Pledge(), DAY)
