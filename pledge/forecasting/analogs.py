@@ -80,9 +80,10 @@ def calibration() -> dict[str, Any]:
 
 
 def calibrated(x: Floats) -> Floats:
-    """The shipped logistic model of "a breach starts within H"."""
+    """The shipped logistic model of "a breach starts within H" (a row-wise sum, not a matmul, so a
+    row's probability does not depend on the batch it comes in)."""
     t = calibration()
-    p: Floats = 1.0 / (1.0 + np.exp(-(x @ np.asarray(t["coef"]) + float(t["intercept"]))))
+    p: Floats = 1.0 / (1.0 + np.exp(-(np.sum(x * np.asarray(t["coef"]), axis=1) + float(t["intercept"]))))
     return p
 
 
