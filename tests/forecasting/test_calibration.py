@@ -15,19 +15,9 @@ from pledge.forecasting.forecast import Forecast
 from pledge.predictions import message
 from pledge.sla import parse_yaml
 from pledge.slo.budget import compliance
+from tests.forecasting.test_forecast import SLA as BATCHED_SLA
 
-SLA = """
-apiVersion: pledge.dev/v1alpha1
-kind: ServiceLevelAgreement
-metadata: {name: checkout, namespace: shop}
-spec:
-  service: checkout
-  customer: acme
-  window: {calendar: month, timezone: UTC}
-  objectives:
-    - name: availability
-      target: "99.9"
-      sli: {ratio: {errors: 'e{}', total: 't{}'}}
+SLA = BATCHED_SLA.replace("  grouping: [customer]\n", "  customer: acme\n  window: {calendar: month, timezone: UTC}\n") + """\
   credits:
     - {below: "99.9", percent: 10}
     - {below: "99.0", percent: 25}
