@@ -110,6 +110,8 @@ def test_backtest_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
     assert {(r["method"], r["horizon_s"]) for r in scores} == {(m, h) for m in ("pledge", "linear", "burnrate") for h in (21_600, DAY)}
+    assert all({"warning_time_h", "foreseeable_lead_h", "false_alarms_per_month", "brier_skill"} <= r.keys() for r in scores)
+    assert all(sum(b["decisions"] for b in r["reliability"]) == r["decisions"] > 0 for r in scores)
     lines = (tmp_path / "p.csv").read_text().splitlines()
     assert lines[0] == "timestamp,method,horizon_s,breach_probability,warning,predicted_breach" and len(lines) > 1000
     assert (tmp_path / "p.png").stat().st_size > 10_000
