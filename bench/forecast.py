@@ -1,27 +1,34 @@
 """Forecast 10,000 SLA series of 30 days at 5-minute steps (goal: <= 10 s, Prometheus fetch excluded).
 
-Prints the total time and peak memory (allocations during the call, inputs excluded) of the pledge forecast, each next to references measured in
-the same run so machine noise cancels out: the `linear` baseline on the same rows (window projection
-only) and one numpy pass (cumulative sums) over the same arrays. Model training happens once per
-process and is timed separately. The history fetch for 1,000 SLAs is counted in queries (batched).
+Prints the total time and peak memory (allocations during the call, inputs excluded) of the pledge
+forecast, each next to references measured in the same run so machine noise cancels out: the
+`linear` baseline on the same rows (window projection only) and one numpy pass (cumulative sums)
+over the same arrays. Thread pools are set explicitly (threadpoolctl, BENCH_THREADS, default 1: two
+cores shared, and oversubscribed pools were 3-4x slower). Nothing is trained: the serving path's
+start (imports and the shipped calibration) is timed in a fresh interpreter, with its peak RSS.
+The history fetch for 1,000 SLAs is counted in queries (batched).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 
 import httpx
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from pledge.forecasting.counts import counts
 from pledge.forecasting.fetch import fetch
 from pledge.forecasting.forecast import forecast
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.methods import Linear
-from pledge.forecasting.model import regressors
 from pledge.forecasting.scenarios import KINDS, scenario
 from pledge.forecasting.series import StepCounts
 from pledge.prom.client import PrometheusClient
@@ -85,19 +92,40 @@ def queries_for(slas: int) -> int:
     return asyncio.run(go())
 
 
+START = ("import time, resource; t = time.perf_counter(); import pledge.api.app, pledge.predictions; "
+         "from pledge.forecasting.analogs import calibration; calibration(); "
+         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+
+
+def serving_start() -> None:
+    """The API's forecasting start path in a fresh interpreter: imports and the shipped calibration."""
+    seconds, rss = map(float, subprocess.run([sys.executable, "-c", START], capture_output=True, text=True,
+                                             check=True).stdout.split())
+    print(f"{'serving start (imports + calibration)':<44} {seconds:7.2f} s   peak RSS {rss:5.0f} MiB")
+
+
 def main() -> None:
+    threads = int(os.environ.get("BENCH_THREADS", "1"))
+    with threadpool_limits(limits=threads):
+        run(threads)
+
+
+def run(threads: int) -> None:
+    print(f"thread pools limited to {threads} (threadpoolctl)")
+    serving_start()
     start = time.perf_counter()
     series, goal = fleet(COUNT)
     print(f"{COUNT:,} series x {series.timestamps.size:,} steps generated in {time.perf_counter() - start:.1f} s")
-    start = time.perf_counter()
-    regressors()
-    print(f"{'model training (once per process)':<44} {time.perf_counter() - start:7.2f} s")
+    one_k = StepCounts(series.timestamps, series.errors[:1_000], series.total[:1_000], STEP)
+    measured("pledge forecast, 1,000 series, 7 d horizon", lambda: forecast(one_k, goal))
     reference, _ = measured("reference: numpy cumulative sums", lambda: numpy_pass(series))
     base, _ = measured("reference: linear baseline, 7 d horizon", lambda: linear(series, goal))
     seconds, _ = measured("pledge forecast, 7 d horizon", lambda: forecast(series, goal))
     print(f"pledge / numpy pass: {seconds / reference:.1f}x   pledge / linear: {seconds / base:.1f}x   goal <= 10 s: "
           f"{'met' if seconds <= 10 else 'NOT met'}")
     print(f"history fetch for 1,000 SLAs: {queries_for(1_000)} range queries (2 per 10,000-point chunk, any SLA count)")
+    print(f"peak RSS of this process (inputs of 1.3 GiB included): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -8,22 +8,25 @@ the forecast itself is pledge.forecasting's pure function. Shared, like pledge.s
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from pledge.forecasting.analogs import calibration
 from pledge.forecasting.fetch import Key, fetch
-from pledge.forecasting.forecast import Forecast, forecast, message
+from pledge.forecasting.forecast import Forecast, forecast
 from pledge.forecasting.goal import Goal, goals_of
-from pledge.forecasting.model import regressors
 from pledge.forecasting.series import StepCounts
 from pledge.prom import PrometheusClient
 from pledge.rules.queries import any_sla_matchers
-from pledge.slo.budget import State
+from pledge.slo.budget import State, credit_percent
+from pledge.slo.periods import current_period
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.model import Objective
 from pledge.sla.percent import format_percent
+from pledge.sla.units import HOUR
 from pledge.status import group_of
 
 HISTORY = 30 * 86_400
@@ -60,8 +63,36 @@ def _batch(fetched: Mapping[Key, StepCounts], keys: list[Key]) -> StepCounts:
 
 def _prediction(sla: ServiceLevelAgreement, objective: Objective, group: dict[str, str], f: Forecast) -> Prediction:
     who = ",".join(group.values()) or sla.spec.customer or sla.spec.service
-    words = message(who, f"{sla.spec.service} {objective.name}", format_percent(objective.target), f)
-    return Prediction(sla, objective, group, f, words)
+    return Prediction(sla, objective, group, f, message(sla, objective, f"{who}'s {sla.spec.service} {objective.name}", f))
+
+
+def _when(unix: float) -> str:
+    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%d %b %H:%M UTC")
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds // 86_400} days" if seconds % 86_400 == 0 and seconds >= 2 * 86_400 else f"{seconds / HOUR:g} h"
+
+
+def message(sla: ServiceLevelAgreement, objective: Objective, what: str, f: Forecast) -> str:
+    """Plain words for customer success: the figure and credit owed if already breached; otherwise
+    the chance, what it means, and when the period (or the forecast's horizon) ends."""
+    target, window = format_percent(objective.target), sla.spec.window
+    period = f"this {window.calendar}" if window.calendar is not None else f"over the last {window.rolling}"
+    ends = current_period(window, float(f.at)).end if window.calendar is not None else None
+    if ends is not None and int(ends) == f.at + f.horizon:
+        end = f"before the {window.calendar} ends on {_when(ends)}"
+    else:
+        end = f"within the next {_hours(f.horizon)} (by {_when(f.at + f.horizon)})"
+    if f.current.state == "Breached" and f.current.sli is not None:
+        owed = credit_percent(f.current.sli, objective, sla.spec.credits, sla.spec.credit_cap)
+        credit = f"{format_percent(owed)} % credit owed" if owed else "no credit tier reached"
+        return f"{what} is already below {target} % {period}: {100 * f.current.sli:.2f} %; {credit}."
+    chance = f"{100 * f.probability:.0f} % chance"
+    meaning = f"of 100 forecasts like this one, about {100 * f.probability:.0f} end in a breach"
+    if f.breach_at is not None and f.probability >= 0.5:
+        return f"{what}: {chance} of falling below {target} % {end}, most likely around {_when(f.breach_at)} ({meaning})."
+    return f"{what}: {chance} of falling below {target} % {end} ({meaning})."
 
 
 def predictions_from(slas: list[ServiceLevelAgreement], fetched: Mapping[Key, StepCounts],
@@ -85,8 +116,8 @@ async def predict(client: PrometheusClient, slas: list[ServiceLevelAgreement], a
                   horizon: int | None = None, history: int = HISTORY) -> list[Prediction]:
     """Predictions as of ``at`` (the caller's clock) from ``history`` seconds of recorded rates.
 
-    The forecast runs in a worker thread: the first one in a process trains the model (seconds),
-    and an event loop serving requests or kopf handlers must not stall meanwhile."""
+    The forecast runs in a worker thread: a fleet takes seconds, and an event loop serving
+    requests or kopf handlers must not stall meanwhile."""
     if not slas:
         return []
     end = int(at)
@@ -95,5 +126,5 @@ async def predict(client: PrometheusClient, slas: list[ServiceLevelAgreement], a
 
 
 async def warm_up() -> None:
-    """Train the model ahead of the first prediction (the demo does it while history loads)."""
-    await asyncio.to_thread(regressors)
+    """Read the shipped calibration ahead of the first prediction (nothing is trained at start)."""
+    await asyncio.to_thread(calibration)

@@ -29,7 +29,7 @@ from pledge.sla import ServiceLevelAgreement
 from pledge.status import Reading, read_status
 from pledge.testing.synthetic import Metric, Timeline
 
-FORECAST_TIMEOUT = 300.0  # the first forecast waits for the model's training on a busy machine
+FORECAST_TIMEOUT = 300.0  # the first forecast round of a busy machine
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def example_slas() -> list[ServiceLevelAgreement]:
 
 async def _demo(console: Console, keep: bool, days: int, at: float) -> Outcome:
     slas = example_slas()
-    training = asyncio.create_task(warm_up())  # the forecast model trains while the history loads
+    training = asyncio.create_task(warm_up())  # the shipped forecast calibration loads while the history does
     end = float(int(at) // 60 * 60)
     timeline, metrics = demo_metrics(end, days=days)
     groups = [g for sla in slas for g in generate(sla)]

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pledge.forecasting.counts import Counts, breached, counts
+from pledge.forecasting.counts import Counts, breached, burn, counts
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.methods import Method, RowPredictions
 from pledge.forecasting.scoring import Tally, tally
 from pledge.forecasting.series import Ints, StepCounts
 
-EVERY = 1_800  # a decision every 30 minutes: lead times are reported to that resolution
+EVERY = 3_600  # a decision every hour (the issue's setting): lead times are reported to that resolution
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,19 @@ def score(r: Replay, d: Decisions, every: int = EVERY, warned: np.ndarray | None
     stride = max(1, every // r.counts.step)
     horizon_steps = max(1, d.horizon // r.counts.step)
     warned = d.prediction.warning if warned is None else warned
-    return tally(d.steps, warned, d.prediction.probability, r.starts, horizon_steps, r.counts.step, stride)
+    return tally(d.steps, warned, d.prediction.probability, r.starts, horizon_steps, r.counts.step, stride,
+                 foreseeable(r, d.horizon))
+
+
+def foreseeable(r: Replay, horizon: int) -> np.ndarray:
+    """Per breach start b: the burn over the trailing H stayed above 1 at every step of [b - H, b)."""
+    steps = max(1, horizon // r.counts.step)
+    n = r.eligible.size
+    over = burn(r.counts, np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64), horizon) > 1.0
+    calm = np.concatenate([[0], np.cumsum(~over)])  # steps not over 1, as prefix sums
+    first = r.starts - steps
+    flags: np.ndarray = (first >= 0) & (calm[r.starts] - calm[np.maximum(first, 0)] == 0)
+    return flags
 
 
 Progress = Callable[[], None]

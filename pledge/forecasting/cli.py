@@ -20,7 +20,7 @@ from pledge.forecasting.backtest import Decisions, replay, run
 from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.io import read_counts, read_metric, write_predictions
 from pledge.forecasting.methods import BurnRate, Linear, Method
-from pledge.forecasting.model import Pledge
+from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.series import StepCounts, SeriesError
 from pledge.clock import system
 from pledge.files import AT_HELP, Moment, load, report
@@ -74,7 +74,7 @@ def _load(csv_file: Path | None, metric: Path | None, bad_when: str | None, fill
 
 def wide() -> Console:
     """Tables stay readable when piped (rich falls back to 80 columns without a terminal)."""
-    return Console(width=max(Console().width, 130))
+    return Console(width=max(Console().width, 180))
 
 
 def _fmt(value: object, digits: int = 2) -> str:
@@ -83,13 +83,25 @@ def _fmt(value: object, digits: int = 2) -> str:
 
 def score_table(results: dict[tuple[str, int], dict[str, Any]]) -> Table:
     table = Table(title="Backtest: breach warnings, event level")
-    for name in ("method", "H", "breaches", "alarms", "precision", "recall", "F1", "lead p50 h", "lead p10 h",
-                 "false alarms/mo", "Brier"):
+    for name in ("method", "H", "breaches", "alarms", "precision", "recall", "F1", "warning h", "foreseeable",
+                 "lead foreseeable h", "lead p50 h", "false alarms/mo", "Brier", "skill"):
         table.add_column(name, justify="left" if name == "method" else "right")
     for (method, horizon), r in results.items():
         table.add_row(method, f"{horizon // 3600}h", str(r["breaches"]), str(r["alarms"]), _fmt(r["precision"]),
-                      _fmt(r["recall"]), _fmt(r["f1"]), _fmt(r["lead_median_h"], 1), _fmt(r["lead_p10_h"], 1),
-                      _fmt(r["false_alarms_per_month"]), _fmt(r["brier"], 4))
+                      _fmt(r["recall"]), _fmt(r["f1"]), _fmt(r["warning_time_h"], 1), str(r["foreseeable"]),
+                      _fmt(r["foreseeable_lead_h"], 1), _fmt(r["lead_median_h"], 1), _fmt(r["false_alarms_per_month"]),
+                      _fmt(r["brier"], 4), _fmt(r["brier_skill"]))
+    return table
+
+
+def reliability_table(results: dict[tuple[str, int], dict[str, Any]]) -> Table:
+    table = Table(title="Reliability: observed breach frequency per bin of predicted probability")
+    for name in ("method", "H", "bin", "decisions", "predicted", "observed"):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    for (method, horizon), r in results.items():
+        for b in r["reliability"]:
+            table.add_row(method, f"{horizon // 3600}h", f"{b['low']:.1f}-{b['high']:.1f}", str(b["decisions"]),
+                          _fmt(b["predicted"], 3), _fmt(b["observed"], 3))
     return table
 
 
@@ -102,7 +114,7 @@ def score_table(results: dict[tuple[str, int], dict[str, Any]]) -> Table:
 @click.option("--window", "window_text", default="30d", show_default=True, help="Rolling (30d) or calendar:month[:ZONE].")
 @click.option("--horizons", default="1h,6h,24h,72h", show_default=True)
 @click.option("--methods", "method_names", default="pledge,linear,burnrate", show_default=True)
-@click.option("--every", default="30m", show_default=True, help="Time between decisions.")
+@click.option("--every", default="1h", show_default=True, help="Time between decisions.")
 @click.option("--fill-gaps", is_flag=True, help="Count missing steps as no traffic instead of failing.")
 @click.option("--json", "as_json", is_flag=True, help="Scores as JSON.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), help="PNG of the first horizon.")
@@ -128,6 +140,7 @@ def backtest(csv_file: Path | None, metric: Path | None, bad_when: str | None, t
         click.echo(json.dumps([{"method": m, "horizon_s": h, **r} for (m, h), r in results.items()], indent=2))
     else:
         wide().print(score_table(results))
+        wide().print(reliability_table(results))
     if predictions_path is not None:
         click.echo(f"wrote {write_predictions(predictions_path, series, kept)} decisions to {predictions_path}", err=True)
     if plot_path is not None:
@@ -140,7 +153,7 @@ def backtest(csv_file: Path | None, metric: Path | None, bad_when: str | None, t
 def _run(series: StepCounts, goal: Goal, methods: list[Method], horizons: list[int], every: int,
          kept: list[Decisions], *, quiet: bool) -> dict[tuple[str, int], dict[str, Any]]:
     with Progress(disable=quiet, transient=True) as bar:
-        task = bar.add_task("replaying (the pledge model trains first, ~10 s)", total=len(methods) * len(horizons))
+        task = bar.add_task("replaying", total=len(methods) * len(horizons))
         tallies = run([(series, goal)], methods, horizons, every=every, keep=kept, progress=lambda: bar.advance(task))
     return {key: t.summary() for key, t in tallies.items()}
 

@@ -3,7 +3,6 @@ operator's status timer and `pledge forecast` all call this one function."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from pledge.forecasting.counts import Counts, burn, counts, future_traffic, kept_history, now
 from pledge.forecasting.goal import Goal
-from pledge.forecasting.model import Pledge
+from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.series import Floats, Ints, StepCounts
 from pledge.slo.budget import Compliance, compliance, error_ratio
 from pledge.slo.periods import current_period
@@ -63,7 +62,7 @@ def _chunk(series: StepCounts, goal: Goal, horizon: int | None) -> list[Forecast
     bad, valid = now(c, s, i)
     current = [compliance(None if math.isnan(v) else error_ratio(b, v), goal.objective) for b, v in zip(bad.tolist(), valid.tolist())]
     rate = burn(c, s, i, CURRENT_BURN)
-    sli = _projected_sli(c, s, i, h, 10**median - 0.01)
+    sli = _projected_sli(c, s, i, h, median)
 
     def when(k: int) -> int | None:
         return at + k * series.step if k else None
@@ -89,11 +88,3 @@ def _exhaustion(at: int, current: Compliance, rate: float, goal: Goal) -> int | 
         return None
     left = max(current.budget_remaining, 0.0)
     return at + int(left * period_seconds(goal.window) / rate)
-
-
-def message(who: str, objective: str, target: str, f: Forecast) -> str:
-    """Plain words customer success can adapt."""
-    if f.breach_at is None:
-        return f"{who}'s {objective} is not expected to fall below {target} % within the horizon (p={f.probability:.2f})."
-    moment = dt.datetime.fromtimestamp(f.breach_at, dt.timezone.utc).strftime("%d %b %H:%M UTC")
-    return f"At the current error rate, {who}'s {objective} is likely to fall below {target} % around {moment} (p={f.probability:.2f})."

@@ -29,10 +29,11 @@ class RowPredictions:
     expected: Ints
     earliest: Ints
     latest: Ints
+    threshold: float = WARN_AT  # a warning is probability >= threshold
 
     @property
     def warning(self) -> np.ndarray:
-        return self.probability >= WARN_AT
+        return self.probability >= self.threshold
 
 
 class Method(Protocol):

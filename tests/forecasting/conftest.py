@@ -6,7 +6,7 @@ import pytest
 
 from pledge.forecasting.backtest import run
 from pledge.forecasting.methods import BurnRate, Linear
-from pledge.forecasting.model import Pledge
+from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.scenarios import Scenario, suite
 from pledge.forecasting.scoring import Tally
 from pledge.sla.units import DAY

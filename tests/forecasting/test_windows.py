@@ -11,7 +11,7 @@ from pledge.forecasting.backtest import replay
 from pledge.forecasting.counts import ahead, breached, counts, kept_history, now, required_burn
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.methods import Linear
-from pledge.forecasting.model import Pledge
+from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.scenarios import scenario
 from pledge.forecasting.series import StepCounts
 from pledge.slo.budget import compliance, error_ratio

@@ -11,7 +11,6 @@ from pledge.api.figures import WINDOW_LABELS
 from pledge.api.routes import BurnWindow
 from pledge.api.settings import Settings
 from pledge.api.sources import StaticSource
-from pledge.forecasting.features import FEATURE_WINDOWS
 from pledge.slo.windows import BURN_WINDOWS
 from pledge.sla import format_duration
 
@@ -20,7 +19,6 @@ WINDOW = TypeAdapter(BurnWindow)
 
 def test_every_reader_derives_the_one_tuple() -> None:
     assert WINDOW_LABELS == tuple(format_duration(w) for w in BURN_WINDOWS) == ("5m", "30m", "1h", "6h", "1d", "3d")
-    assert FEATURE_WINDOWS[:len(BURN_WINDOWS)] == BURN_WINDOWS
 
 
 @pytest.mark.parametrize("label", WINDOW_LABELS)
