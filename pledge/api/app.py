@@ -23,7 +23,8 @@ from pledge.clock import Clock, system
 from pledge.prom import PrometheusClient
 
 DESCRIPTION = """SLA status, error-budget burn, period reports and service credits, computed from the series
-pledge's generated rules record in Prometheus. Every route except /healthz and /readyz needs a bearer token."""
+pledge's generated rules record in Prometheus. Every route needs a bearer token except /healthz, /readyz and
+this description (/docs, /redoc, /openapi.json), which is public: it is the same for every installation."""
 
 
 def _client(settings: Settings, metrics: ApiMetrics, transport: httpx.AsyncBaseTransport | None) -> PrometheusClient:

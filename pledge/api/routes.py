@@ -16,10 +16,11 @@ from pledge.api.listing import Filters, sla_page
 from pledge.api.models import History, HistoryPoint, HistorySeries, SLADetail, SLAPage, State
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.state import ApiState, api_state
-from pledge.rules import queries
+from pledge.rules import names, queries
 from pledge.slo.budget import budget_remaining, burn_rate
 from pledge.slo.periods import current_period
 from pledge.sla import ServiceLevelAgreement, parse_duration
+from pledge.sla.units import DAY
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
@@ -49,10 +50,24 @@ def utc(unix_seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc)
 
 
-def find_sla(state: ApiState, caller: Principal, namespace: str, name: str) -> ServiceLevelAgreement:
-    """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden."""
-    for sla in state.source.slas():
-        if sla.metadata.namespace == namespace and sla.metadata.name == name and caller.sees_sla(sla):
+VISIBLE_FOR = 92 * DAY  # a quarter, the longest period: a customer's group recorded that recently is visible
+
+
+async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
+                   at: float) -> ServiceLevelAgreement:
+    """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden.
+
+    A customer token sees another SLA only when it is grouped by customer and recorded that
+    customer's group. Prometheus is asked (one index lookup) whether the SLA exists or not, so
+    neither the answer nor its time tells an unknown SLA from a hidden one."""
+    sla = next((s for s in api.source.slas() if (s.metadata.namespace, s.metadata.name) == (namespace, name)), None)
+    if sla is not None and caller.owns(sla):
+        return sla
+    if not caller.everything:
+        matches = [f"{names.REQUESTS_TILE}{{{queries.sla_matchers(namespace, name, {'customer': c})}}}"
+                   for c in sorted(caller.customers)]
+        recorded = await api.client.series(matches, at - VISIBLE_FOR, at)
+        if sla is not None and recorded and "customer" in sla.spec.grouping:
             return sla
     raise HTTPException(404, f"no SLA {namespace}/{name}")
 
@@ -75,7 +90,8 @@ async def list_slas(
 async def get_sla(request: Request, caller: Caller, namespace: str, name: str, at: At = None) -> SLADetail:
     """Exact period figures at query time (also for calendar periods), per objective and group."""
     api = api_state(request)
-    sla, moment = find_sla(api, caller, namespace, name), moment_of(api, at)
+    moment = moment_of(api, at)
+    sla = await find_sla(api, caller, namespace, name, moment)
     span = Span.of(sla, current_period(sla.spec.window, moment), moment)
     figures, alerts, source = await detail_figures(api.client, sla, caller, span)
     spec = sla.spec
@@ -94,7 +110,7 @@ async def get_history(
     window: Annotated[BurnWindow, Query(description="burn-rate window")] = "1h",
 ) -> History:
     api = api_state(request)
-    sla = find_sla(api, caller, namespace, name)
+    sla = await find_sla(api, caller, namespace, name, end.timestamp())
     step_seconds = _checked_range(start, end, step)
     selector = queries.sla_matchers(namespace, name, caller.matchers(sla))
     seconds = parse_duration(window)
