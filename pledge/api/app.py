@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 
 from pledge.api import predictions, reports, routes
 from pledge.api.auth import Caller, TokenStore
+from pledge.api.draining import Draining
 from pledge.api.forecasts import PredictionCache
 from pledge.api.metrics import ApiMetrics
 from pledge.api.models import Health
@@ -70,6 +71,7 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
 
     app = FastAPI(title="pledge", version="1", description=DESCRIPTION, lifespan=lifespan)
     install(app)
+    app.add_middleware(Draining)
     metrics.install(app)
     app.include_router(routes.router)
     app.include_router(reports.router)
