@@ -51,6 +51,18 @@ def test_settings_flags_beat_environment_beat_file(tmp_path: Path, monkeypatch: 
     assert (settings.prometheus_url, settings.port, settings.prometheus_timeout) == ("http://flag:9090", 7100, 3)
 
 
+def test_cache_seconds_flag_sets_the_answer_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLEDGE_PROMETHEUS_CACHE_SECONDS", "5")
+    assert load_settings(None, prometheus_cache_seconds=30.0).prometheus_cache_seconds == 30.0
+    assert load_settings(None, prometheus_cache_seconds=None).prometheus_cache_seconds == 5.0
+    result = CliRunner().invoke(serve, ["--cache-seconds", "301", "--tokens-file", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "--tokens-file" in result.output
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text("tokens: []\n")
+    result = CliRunner().invoke(serve, ["--cache-seconds", "301", "--tokens-file", str(tokens)])
+    assert result.exit_code == 2 and "prometheus_cache_seconds" in result.output and "300" in result.output
+
+
 def test_serve_refuses_to_start_without_tokens_or_with_bad_slas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PLEDGE_TOKENS_FILE", raising=False)
     result = CliRunner().invoke(serve, [])
