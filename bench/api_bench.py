@@ -145,7 +145,7 @@ def mixed_calls(slas: list[ServiceLevelAgreement]) -> list[Call]:
     """What 200 clients ask, in turn: listing pages, details of recorded SLAs, reports, as read:all or acme."""
     details = [f"/v1/slas/{s.metadata.namespace}/{s.metadata.name}" for s in slas]
     calls: list[Call] = [("/v1/slas", TOKEN, {"limit": "100"}), ("/v1/slas", CUSTOMER_TOKEN, {}),
-                         ("/v1/slas/shop/checkout-grouped", CUSTOMER_TOKEN, {}), ("/v1/slas/shop/nowhere", CUSTOMER_TOKEN, {})]
+                         ("/v1/slas/shop/checkout", CUSTOMER_TOKEN, {}), ("/v1/slas/shop/acme-checkout", CUSTOMER_TOKEN, {}), ("/v1/slas/shop/nowhere", CUSTOMER_TOKEN, {})]
     calls += [(route, TOKEN, {}) for route in details]
     return calls
 

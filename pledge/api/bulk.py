@@ -25,16 +25,13 @@ from pledge.rules.tiles import summed_events, summed_ratio
 from pledge.slo.windows import BURN_WINDOWS
 from pledge.sla import ServiceLevelAgreement, format_duration
 from pledge.status import firing_at, identity
+from pledge.status import sla_ident as ident
 
 Ident = tuple[str, str]
 K = TypeVar("K", bound=Hashable)
 PART_LABEL = "pledge_bulk"  # which part of the figures query a computed sample comes from
 RECORDED = [*(names.error_ratio(w) for w in BURN_WINDOWS), names.ERRORS_PERIOD, names.REQUESTS_PERIOD]
 IDENTITY = ("sla", "sla_namespace", "objective")
-
-
-def ident(sla: ServiceLevelAgreement) -> Ident:
-    return sla.metadata.namespace, sla.metadata.name
 
 
 @dataclass(frozen=True)
@@ -64,28 +61,37 @@ def _by(slas: Iterable[ServiceLevelAgreement], key: Callable[[ServiceLevelAgreem
     return found
 
 
+def _span(spans: dict[Ident, Span], sla: ServiceLevelAgreement) -> float:
+    return spans[ident(sla)].at - spans[ident(sla)].period.start
+
+
+def events(slas: list[ServiceLevelAgreement], spans: dict[Ident, Span]) -> list[Part]:
+    """The exact events of each SLA's period so far, one pair of parts per period length."""
+    found = []
+    for exact, same in _by(slas, lambda s: _span(spans, s)).items():
+        for expr, figure in zip(summed_events(_selector(same), exact), (queries.ERRORS, queries.REQUESTS)):
+            found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, figure), frozenset(map(ident, same))))
+    return found
+
+
 def parts(slas: list[ServiceLevelAgreement], spans: dict[Ident, Span]) -> list[Part]:
     """The computed figures: unrecorded burn windows, calendar period events, coverage."""
-    def span_of(sla: ServiceLevelAgreement) -> float:
-        return spans[ident(sla)].at - spans[ident(sla)].period.start
-
     found: list[Part] = []
     for window in BURN_WINDOWS:
         for _, lacking in _by(slas, lambda s: window not in recorded_windows(s) or None).items():
             expr = summed_ratio(_selector(lacking), window, _grouping(lacking))
             found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, format_duration(window)),
                               frozenset(map(ident, lacking))))
-    for exact, calendar in _by(slas, lambda s: None if s.spec.window.rolling else span_of(s)).items():
-        for expr, figure in zip(summed_events(_selector(calendar), exact), (queries.ERRORS, queries.REQUESTS)):
-            found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, figure), frozenset(map(ident, calendar))))
-    for history, group in _by(slas, lambda s: queries.history_needed(span_of(s))).items():
+    found += events([s for s in slas if not s.spec.window.rolling], spans)
+    for history, group in _by(slas, lambda s: queries.history_needed(_span(spans, s))).items():
         found.append(Part(queries.coverage(_selector(group), history, IDENTITY), frozenset(map(ident, group))))
     return found
 
 
-def query(slas: list[ServiceLevelAgreement], computed: list[Part]) -> str:
-    recorded = queries.any_name(RECORDED, 'sla!=""')
-    return " or ".join([recorded, *(queries.with_label(p.expr, PART_LABEL, str(n)) for n, p in enumerate(computed))])
+def query(computed: list[Part], recorded: bool = True) -> str:
+    """The parts, told apart by PART_LABEL, after every SLA's recorded series (``recorded``)."""
+    tagged = [queries.with_label(p.expr, PART_LABEL, str(n)) for n, p in enumerate(computed)]
+    return " or ".join([queries.any_name(RECORDED, 'sla!=""')] * recorded + tagged)
 
 
 def by_sla(samples: list[Sample], computed: list[Part]) -> dict[Ident, list[Sample]]:
@@ -99,25 +105,32 @@ def by_sla(samples: list[Sample], computed: list[Part]) -> dict[Ident, list[Samp
     return found
 
 
-def complete(sla: ServiceLevelAgreement, figures: Figures) -> bool:
-    """Recorded figures cover every objective (else the per-SLA path decides: raw counters or
-    a rolling period not recorded yet)."""
-    wanted = {o.name for o in sla.spec.objectives}
-    return {o for o, _ in figures[queries.COVERED]} >= wanted and {o for o, _ in figures[queries.REQUESTS]} >= wanted
+def covers(sla: ServiceLevelAgreement, figures: Figures, figure: str) -> bool:
+    """``figure`` is there for every objective."""
+    return {o for o, _ in figures[figure]} >= {o.name for o in sla.spec.objectives}
 
 
 async def bulk_figures(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal,
                        spans: dict[Ident, Span], at: float) -> dict[Ident, tuple[Figures, list[Alert], Source]]:
-    """Every SLA's figures and alerts at ``at``: two queries, plus one SLA at a time for the few
-    whose recorded history is incomplete."""
+    """Every SLA's figures and alerts at ``at``: two queries; a third for the rolling periods not
+    recorded yet (summed from the tiles, as the per-SLA route does), and one SLA at a time for the
+    few whose recorded history is too short (the raw fallback)."""
     computed = parts(slas, spans)
-    samples, alerts = await asyncio.gather(client.query(query(slas, computed), at=at), firing_at(client, at))
+    samples, alerts = await asyncio.gather(client.query(query(computed), at=at), firing_at(client, at))
     mine, firing = by_sla(samples, computed), defaultdict[Ident, list[Alert]](list)
     for alert in alerts:
         firing[identity(alert.labels)[:2]].append(alert)
     found: dict[Ident, tuple[Figures, list[Alert], Source]] = {
         ident(s): (split(mine.get(ident(s), []), s.spec.grouping), firing[ident(s)], "recorded") for s in slas}
-    incomplete = [s for s in slas if not complete(s, found[ident(s)][0])]
+    short = [s for s in slas if covers(s, found[ident(s)][0], queries.COVERED)
+             and not covers(s, found[ident(s)][0], queries.REQUESTS)]
+    if short:
+        summed = events(short, spans)
+        for key, more in by_sla(await client.query(query(summed, recorded=False), at=at), summed).items():
+            sla = next(s for s in short if ident(s) == key)
+            for figure, values in split(more, sla.spec.grouping).items():
+                found[key][0][figure].update(values)
+    incomplete = [s for s in slas if not covers(s, found[ident(s)][0], queries.COVERED)]
     for sla, answer in zip(incomplete, await asyncio.gather(
             *(detail_figures(client, s, caller, spans[ident(s)]) for s in incomplete))):
         found[ident(sla)] = answer

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 from pledge.api.auth import Caller, Principal
-from pledge.api.bulk import bulk_figures, ident
+from pledge.api.bulk import bulk_figures
 from pledge.api.figures import (
     WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows,
     scoped,
@@ -24,6 +24,7 @@ from pledge.slo.budget import budget_remaining, burn_rate
 from pledge.slo.periods import current_period
 from pledge.sla import ServiceLevelAgreement, parse_duration
 from pledge.sla.units import DAY
+from pledge.status import sla_ident as ident
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]

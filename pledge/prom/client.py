@@ -192,6 +192,7 @@ class PrometheusClient:
         self._delays = [0.1 * 2**attempt for attempt in range(retries)]
         self._observer = observer
         self._cache = AnswerCache(cache_seconds) if cache_seconds > 0 else None
+        self._pending: dict[tuple[str, ...], asyncio.Future[Any]] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -215,10 +216,17 @@ class PrometheusClient:
             return await self._observed(method, path, form)
         key = (method, path, *(f"{k}={v}" for k, v in sorted((form or {}).items())))
         data = self._cache.get(key)
-        if data is None:
-            data = await self._observed(method, path, form)
-            self._cache.put(key, data)
-        return data
+        if data is not None:
+            return data
+        if (pending := self._pending.get(key)) is None:  # the first of identical callers asks, the others wait
+            pending = self._pending[key] = asyncio.ensure_future(self._observed(method, path, form))
+            pending.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(pending)
+
+    def _settle(self, key: tuple[str, ...], done: asyncio.Future[Any]) -> None:
+        del self._pending[key]
+        if not done.cancelled() and done.exception() is None and self._cache is not None:
+            self._cache.put(key, done.result())
 
     async def _observed(
         self, method: str, path: str, form: Form | None

@@ -3,6 +3,7 @@ and the PromQL the API reads with."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -99,3 +100,19 @@ async def test_identical_calls_share_an_answer_only_with_a_cache(cache_seconds: 
         answers = [(await client.query("up", at=at))[0].value for at in (60.0, 60.0, 90.0, 60.0)]
     assert len(calls) == sent
     assert answers == ([1, 2, 3, 4] if sent == 4 else [1, 1, 2, 1])
+
+
+@pytest.mark.parametrize(("cache_seconds", "sent"), [(0.0, 50), (30.0, 1)])
+async def test_identical_calls_in_flight_are_asked_once_with_a_cache(cache_seconds: float, sent: int) -> None:
+    calls: list[bytes] = []
+
+    async def prometheus(request: httpx.Request) -> httpx.Response:
+        calls.append(request.content)
+        n = len(calls)
+        await asyncio.sleep(0.05)  # still in flight when the others ask
+        return httpx.Response(200, json={"status": "success", "data": {"resultType": "scalar", "result": [60, str(n)]}})
+
+    async with PrometheusClient("http://prometheus", transport=httpx.MockTransport(prometheus),
+                                cache_seconds=cache_seconds, max_concurrency=50) as client:
+        answers = await asyncio.gather(*(client.query("up", at=60.0) for _ in range(50)))
+    assert len(calls) == sent and len({a[0].value for a in answers}) == sent
