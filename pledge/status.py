@@ -6,7 +6,9 @@ Shared by the demo, the API and the operator's status timer.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -96,6 +98,16 @@ async def firing_at(client: PrometheusClient, at: float, selector: str = "") -> 
 
 async def read_status(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float) -> list[Reading]:
     """Period compliance and firing alerts of every objective of every SLA at ``at``: two queries in all."""
-    ratios = await client.query(names.ERROR_RATIO_PERIOD, at=at)
-    alerts = await firing_at(client, at)
-    return [reading for sla in slas for reading in readings_for(sla, period_ratios(sla, ratios), alerts)]
+    ratios, alerts = await asyncio.gather(client.query(names.ERROR_RATIO_PERIOD, at=at), firing_at(client, at))
+    by_sla: dict[tuple[str, str], list[Sample]] = defaultdict(list)  # each SLA reads its own samples only
+    for sample in ratios:
+        by_sla[identity(sample.labels)[:2]].append(sample)
+    firing: dict[tuple[str, str], list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        firing[identity(alert.labels)[:2]].append(alert)
+    return [reading for sla in slas for reading in readings_for(sla, period_ratios(sla, by_sla[sla_ident(sla)]),
+                                                                firing[sla_ident(sla)])]
+
+
+def sla_ident(sla: ServiceLevelAgreement) -> tuple[str, str]:
+    return sla.metadata.namespace, sla.metadata.name

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 
 from pledge.api import predictions, reports, routes
 from pledge.api.auth import Caller, TokenStore
+from pledge.api.draining import Draining
 from pledge.api.forecasts import PredictionCache
 from pledge.api.metrics import ApiMetrics
 from pledge.api.models import Health
@@ -23,7 +24,8 @@ from pledge.clock import Clock, system
 from pledge.prom import PrometheusClient
 
 DESCRIPTION = """SLA status, error-budget burn, period reports and service credits, computed from the series
-pledge's generated rules record in Prometheus. Every route except /healthz and /readyz needs a bearer token."""
+pledge's generated rules record in Prometheus. Every route needs a bearer token except /healthz, /readyz and
+this description (/docs, /redoc, /openapi.json), which is public: it is the same for every installation."""
 
 
 def _client(settings: Settings, metrics: ApiMetrics, transport: httpx.AsyncBaseTransport | None) -> PrometheusClient:
@@ -69,6 +71,7 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
 
     app = FastAPI(title="pledge", version="1", description=DESCRIPTION, lifespan=lifespan)
     install(app)
+    app.add_middleware(Draining)
     metrics.install(app)
     app.include_router(routes.router)
     app.include_router(reports.router)

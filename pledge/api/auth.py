@@ -58,17 +58,20 @@ class Principal:
     everything: bool
     customers: frozenset[str]
 
+    def owns(self, sla: ServiceLevelAgreement) -> bool:
+        """Sees the whole SLA: read:all, or the SLA's own customer."""
+        return self.everything or sla.spec.customer in self.customers
+
     def sees_sla(self, sla: ServiceLevelAgreement) -> bool:
-        return self.everything or sla.spec.customer in self.customers or "customer" in sla.spec.grouping
+        """May see some of it: a customer-grouped SLA shows that customer's groups, if it has any."""
+        return self.owns(sla) or "customer" in sla.spec.grouping
 
     def sees_group(self, sla: ServiceLevelAgreement, group: dict[str, str]) -> bool:
-        if self.everything or sla.spec.customer in self.customers:
-            return True
-        return group.get("customer") in self.customers
+        return self.owns(sla) or group.get("customer") in self.customers
 
     def matchers(self, sla: ServiceLevelAgreement) -> dict[str, str]:
         """A customer matcher for PromQL when one customer's groups are wanted (value escaped later)."""
-        if self.everything or sla.spec.customer in self.customers or len(self.customers) != 1:
+        if self.owns(sla) or len(self.customers) != 1:
             return {}
         return {"customer": next(iter(self.customers))} if "customer" in sla.spec.grouping else {}
 

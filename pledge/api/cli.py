@@ -27,6 +27,9 @@ def _fail(message: str) -> NoReturn:
               help="YAML file with the same settings (lowest priority).")
 @click.option("--prometheus-url", help="Prometheus base URL [env PLEDGE_PROMETHEUS_URL].")
 @click.option("--prometheus-timeout", type=float, help="Seconds per Prometheus call [env PLEDGE_PROMETHEUS_TIMEOUT].")
+@click.option("--cache-seconds", "prometheus_cache_seconds", type=float,
+              help="Share identical Prometheus answers this long, 'now' rounded down to it; 0 = off "
+                   "[env PLEDGE_PROMETHEUS_CACHE_SECONDS; default 0].")
 @click.option("--sla-source", type=click.Choice(["directory", "kubernetes"]),
               help="Where SLAs come from: YAML files, or ServiceLevelAgreement objects [env PLEDGE_SLA_SOURCE].")
 @click.option("--namespace", help="With --sla-source kubernetes: only this namespace [env PLEDGE_NAMESPACE].")

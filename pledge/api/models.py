@@ -103,6 +103,14 @@ class SLADetail(Out):
     objectives: list[ObjectiveDetail]
 
 
+class DetailPage(Out):
+    items: list[SLADetail] = Field(description="each as GET /v1/slas/{namespace}/{name} answers it")
+    total: int = Field(description="SLAs matching the filters, across all pages")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last one")
+
+
 class HistoryPoint(Out):
     t: dt.datetime
     sli: float | None

@@ -53,9 +53,9 @@ async def get_report(
     at: At = None,
 ) -> Report | Response:
     api = api_state(request)
-    sla = find_sla(api, caller, namespace, name)
-    chosen = _period(sla, period, start, end)
     now = at.timestamp() if at is not None else api.clock()  # a period still open is reported so far
+    sla = await find_sla(api, caller, namespace, name, now)
+    chosen = _period(sla, period, start, end)
     span = Span.of(sla, chosen, min(chosen.end, now))
     figures, source = await report_figures(api.client, sla, caller, span)
     rows = [ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,

@@ -9,17 +9,22 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 from pledge.api.auth import Caller, Principal
+from pledge.api.bulk import bulk_figures
 from pledge.api.figures import (
-    WINDOW_LABELS, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows, scoped,
+    WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows,
+    scoped,
 )
 from pledge.api.listing import Filters, sla_page
-from pledge.api.models import History, HistoryPoint, HistorySeries, SLADetail, SLAPage, State
+from pledge.api.models import DetailPage, History, HistoryPoint, HistorySeries, SLADetail, SLAPage, Source, State
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.state import ApiState, api_state
-from pledge.rules import queries
+from pledge.prom import Alert
+from pledge.rules import names, queries
 from pledge.slo.budget import budget_remaining, burn_rate
 from pledge.slo.periods import current_period
 from pledge.sla import ServiceLevelAgreement, parse_duration
+from pledge.sla.units import DAY
+from pledge.status import sla_ident as ident
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
@@ -49,10 +54,24 @@ def utc(unix_seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc)
 
 
-def find_sla(state: ApiState, caller: Principal, namespace: str, name: str) -> ServiceLevelAgreement:
-    """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden."""
-    for sla in state.source.slas():
-        if sla.metadata.namespace == namespace and sla.metadata.name == name and caller.sees_sla(sla):
+VISIBLE_FOR = 92 * DAY  # a quarter, the longest period: a customer's group recorded that recently is visible
+
+
+async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
+                   at: float) -> ServiceLevelAgreement:
+    """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden.
+
+    A customer token sees another SLA only when it is grouped by customer and recorded that
+    customer's group. Prometheus is asked (one index lookup) whether the SLA exists or not, so
+    neither the answer nor its time tells an unknown SLA from a hidden one."""
+    sla = next((s for s in api.source.slas() if (s.metadata.namespace, s.metadata.name) == (namespace, name)), None)
+    if sla is not None and caller.owns(sla):
+        return sla
+    if not caller.everything:
+        matches = [f"{names.REQUESTS_TILE}{{{queries.sla_matchers(namespace, name, {'customer': c})}}}"
+                   for c in sorted(caller.customers)]
+        recorded = await api.client.series(matches, at - VISIBLE_FOR, at)
+        if sla is not None and recorded and "customer" in sla.spec.grouping:
             return sla
     raise HTTPException(404, f"no SLA {namespace}/{name}")
 
@@ -75,13 +94,44 @@ async def list_slas(
 async def get_sla(request: Request, caller: Caller, namespace: str, name: str, at: At = None) -> SLADetail:
     """Exact period figures at query time (also for calendar periods), per objective and group."""
     api = api_state(request)
-    sla, moment = find_sla(api, caller, namespace, name), moment_of(api, at)
-    span = Span.of(sla, current_period(sla.spec.window, moment), moment)
-    figures, alerts, source = await detail_figures(api.client, sla, caller, span)
-    spec = sla.spec
-    return SLADetail(namespace=namespace, name=name, service=spec.service, customer=spec.customer, tier=spec.tier,
-                     owner=spec.owner, window=spec.window.describe(), at=utc(moment), period=span.out(), source=source,
-                     objectives=[objective_detail(r, figures, span) for r in scoped(sla, figures, alerts, caller)])
+    moment = moment_of(api, at)
+    sla = await find_sla(api, caller, namespace, name, moment)
+    span = span_at(sla, moment)
+    return sla_detail(sla, span, *await detail_figures(api.client, sla, caller, span), caller)
+
+
+@router.get("/details", response_model=DetailPage,
+            summary="Every SLA's detail figures (as GET /v1/slas/{ns}/{name}) from two Prometheus queries")
+async def list_details(
+    request: Request, caller: Caller,
+    namespace: str | None = None, service: str | None = None, customer: str | None = None,
+    tier: str | None = None, at: At = None,
+    limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+) -> DetailPage:
+    """A full report in one request: filters and paging as GET /v1/slas (no state filter)."""
+    api, filters = api_state(request), Filters(namespace, service, customer, tier)
+    moment = moment_of(api, at)
+    slas = [s for s in api.source.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
+    spans = {ident(s): span_at(s, moment) for s in slas}
+    found = await bulk_figures(api.client, slas, caller, spans, moment)
+    details = [sla_detail(s, spans[ident(s)], *found[ident(s)], caller, filters) for s in slas]
+    matching = [d for d in details if d.objectives]
+    following = offset + limit if offset + limit < len(matching) else None
+    return DetailPage(items=matching[offset:offset + limit], total=len(matching), limit=limit, offset=offset,
+                      next_offset=following)
+
+
+def span_at(sla: ServiceLevelAgreement, moment: float) -> Span:
+    return Span.of(sla, current_period(sla.spec.window, moment), moment)
+
+
+def sla_detail(sla: ServiceLevelAgreement, span: Span, figures: Figures, alerts: list[Alert], source: Source,
+               caller: Principal, filters: Filters = Filters()) -> SLADetail:
+    spec, meta = sla.spec, sla.metadata
+    readings = [r for r in scoped(sla, figures, alerts, caller) if filters.row_matches(sla, r)]
+    return SLADetail(namespace=meta.namespace, name=meta.name, service=spec.service, customer=spec.customer,
+                     tier=spec.tier, owner=spec.owner, window=spec.window.describe(), at=utc(span.at),
+                     period=span.out(), source=source, objectives=[objective_detail(r, figures, span) for r in readings])
 
 
 @router.get("/slas/{namespace}/{name}/history", response_model=History,
@@ -94,7 +144,7 @@ async def get_history(
     window: Annotated[BurnWindow, Query(description="burn-rate window")] = "1h",
 ) -> History:
     api = api_state(request)
-    sla = find_sla(api, caller, namespace, name)
+    sla = await find_sla(api, caller, namespace, name, end.timestamp())
     step_seconds = _checked_range(start, end, step)
     selector = queries.sla_matchers(namespace, name, caller.matchers(sla))
     seconds = parse_duration(window)

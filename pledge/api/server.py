@@ -21,6 +21,7 @@ from pledge.clock import Clock, system
 from pledge.sla import ServiceLevelAgreement
 
 START_TIMEOUT = 10.0
+GRACE = 1  # seconds in-flight requests may finish after SIGTERM; then they are answered 503 (pledge.api.draining)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -35,8 +36,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def serve_forever(app: FastAPI, host: str, port: int) -> None:
-    """`pledge serve`: until SIGINT/SIGTERM."""
-    uvicorn.Server(uvicorn.Config(app)).run(sockets=[listening_socket(host, port)])
+    """`pledge serve`: until SIGINT/SIGTERM, then out within about GRACE + 0.5 s."""
+    uvicorn.Server(uvicorn.Config(app, timeout_graceful_shutdown=GRACE)).run(sockets=[listening_socket(host, port)])
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +22,9 @@ from pledge.prom.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+Form = Mapping[str, str | list[str]]
+"""A POST form; a list is one field repeated (``match[]``)."""
 
 Observer = Callable[[str, float, str], None]
 """Told (API path, seconds, outcome) after each call: "ok" or the error class name."""
@@ -164,7 +167,9 @@ class AnswerCache:
 class PrometheusClient:
     """Talks to one Prometheus; share one instance so the semaphore bounds the real load.
 
-    ``cache_seconds`` > 0 reuses the answer to an identical call for that long (off by default).
+    ``timeout`` bounds each whole call (waiting for a slot, every retry and every read): httpx's own
+    timeout is per read, and a server dripping one byte at a time never trips it. ``cache_seconds``
+    > 0 reuses the answer to an identical call for that long (off by default).
     """
 
     def __init__(
@@ -179,6 +184,7 @@ class PrometheusClient:
         cache_seconds: float = 0.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.deadline = timeout
         self._http = httpx.AsyncClient(
             base_url=self.base_url, timeout=timeout, transport=transport
         )
@@ -186,6 +192,7 @@ class PrometheusClient:
         self._delays = [0.1 * 2**attempt for attempt in range(retries)]
         self._observer = observer
         self._cache = AnswerCache(cache_seconds) if cache_seconds > 0 else None
+        self._pending: dict[tuple[str, ...], asyncio.Future[Any]] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -202,20 +209,27 @@ class PrometheusClient:
         await self._http.aclose()
 
     async def _send(
-        self, method: str, path: str, form: dict[str, str] | None = None
+        self, method: str, path: str, form: Form | None = None
     ) -> Any:
         """One API call (or its cached answer)."""
         if self._cache is None:
             return await self._observed(method, path, form)
         key = (method, path, *(f"{k}={v}" for k, v in sorted((form or {}).items())))
         data = self._cache.get(key)
-        if data is None:
-            data = await self._observed(method, path, form)
-            self._cache.put(key, data)
-        return data
+        if data is not None:
+            return data
+        if (pending := self._pending.get(key)) is None:  # the first of identical callers asks, the others wait
+            pending = self._pending[key] = asyncio.ensure_future(self._observed(method, path, form))
+            pending.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(pending)
+
+    def _settle(self, key: tuple[str, ...], done: asyncio.Future[Any]) -> None:
+        del self._pending[key]
+        if not done.cancelled() and done.exception() is None and self._cache is not None:
+            self._cache.put(key, done.result())
 
     async def _observed(
-        self, method: str, path: str, form: dict[str, str] | None
+        self, method: str, path: str, form: Form | None
     ) -> Any:
         """One API call, timed and reported to the observer (the API's own /metrics)."""
         if self._observer is None:
@@ -230,9 +244,21 @@ class PrometheusClient:
             self._observer(path, time.perf_counter() - started, outcome)
 
     async def _retrying(
-        self, method: str, path: str, form: dict[str, str] | None
+        self, method: str, path: str, form: Form | None
     ) -> Any:
-        """Send with retries: connection errors and 5xx are usually a restart in progress."""
+        """Send with retries, all within the call's deadline: connection errors and 5xx are
+        usually a restart in progress."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self._attempts(method, path, form)
+        except TimeoutError as exc:
+            raise PrometheusUnavailable(
+                f"cannot reach {self.base_url}: no complete answer within {self.deadline:g} s", exc
+            ) from exc
+
+    async def _attempts(
+        self, method: str, path: str, form: Form | None
+    ) -> Any:
         async with self._semaphore:
             for delay in self._delays:
                 try:
@@ -267,6 +293,14 @@ class PrometheusClient:
         }
         return _matrix(await self._send("POST", "/api/v1/query_range", form))
 
+    async def series(self, matches: list[str], start: float, end: float) -> list[dict[str, str]]:
+        """Label sets of the series any of ``matches`` selects between ``start`` and ``end``: an
+        index lookup, no samples read."""
+        form: Form = {"match[]": matches, "start": f"{start:.3f}", "end": f"{end:.3f}"}
+        data = await self._send("POST", "/api/v1/series", form)
+        with _shape("series"):
+            return [dict(labels) for labels in data]
+
     async def alerts(self) -> list[Alert]:
         data = await self._send("GET", "/api/v1/alerts")
         with _shape("alerts"):
@@ -281,8 +315,8 @@ class PrometheusClient:
     async def ready(self) -> bool:
         """True once Prometheus serves queries; no retries, so pollers get a quick answer."""
         try:
-            async with self._semaphore:
+            async with asyncio.timeout(self.deadline), self._semaphore:
                 response = await self._http.get("/-/ready")
-        except httpx.TransportError:
+        except (httpx.TransportError, TimeoutError):
             return False
         return response.status_code == 200

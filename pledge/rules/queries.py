@@ -33,12 +33,13 @@ def sla_matchers(namespace: str, name: str, extra: dict[str, str] | None = None)
     return matchers({"sla": name, "sla_namespace": namespace, **(extra or {})})
 
 
-def _label(expr: str, label: str, value: str) -> str:
+def with_label(expr: str, label: str, value: str) -> str:
+    """``expr`` with ``label`` set to ``value`` on every element (parts of one query told apart)."""
     return f'label_replace({expr}, "{label}", "{escape_label_value(value)}", "", "")'
 
 
 def _tag(expr: str, figure: str) -> str:
-    return _label(expr, FIGURE_LABEL, figure)
+    return with_label(expr, FIGURE_LABEL, figure)
 
 
 def window_ratio(selector: str, window: int, grouping: list[str], recorded: bool) -> str:
@@ -65,13 +66,14 @@ def any_name(series: list[str], selector: str) -> str:
     return f'{{__name__=~"{escape_label_value(alternatives)}",{selector}}}'
 
 
-def coverage(selector: str, span: float) -> str:
-    """Per objective, present when the SLA's recorded tiles reach back ``span`` seconds (to the tile
-    that started then): recorded figures over that span are complete. One lookup of one series at
+def coverage(selector: str, span: float, per: tuple[str, ...] = ("objective",)) -> str:
+    """Per objective (``per``: of every SLA selected, with the identity labels), present when the
+    SLA's recorded tiles reach back ``span`` seconds (to the tile that started then): recorded
+    figures over that span are complete. One lookup of one series at
     one past moment, so it rides along with the figures' query."""
     back = format_duration(max(TILE, int(span) - TILE))
     base = f"{names.REQUESTS_TILE}{{{selector}}}"
-    return _tag(f"count by (objective) ({base} offset {back})", COVERED)
+    return _tag(f"count {by(per)}({base} offset {back})", COVERED)
 
 
 def raw_coverage(sla: ServiceLevelAgreement, span: float, at: float) -> str:
@@ -84,7 +86,7 @@ def raw_coverage(sla: ServiceLevelAgreement, span: float, at: float) -> str:
     parts = []
     for objective in sla.spec.objectives:
         valid = sli_rates(objective.sli, names.BASE_WINDOW, [], end=at - span + names.BASE_WINDOW)[1]
-        parts.append(_tag(_label(f"count({valid})", "objective", objective.name), RAW_COVERED))
+        parts.append(_tag(with_label(f"count({valid})", "objective", objective.name), RAW_COVERED))
     return " or ".join(parts)
 
 
@@ -130,7 +132,7 @@ def raw_events(sli: SLI, grouping: list[str], spans: list[Interval]) -> tuple[st
     of the rules' own SLI builder (pledge.rules.promql.sli_rates) pinned to its end with ``@``."""
     sums = []
     for which in (0, 1):
-        parts = [_label(f"{sli_rates(sli, int(b - a), grouping, end=b)[which]} * {int(b - a)}", PIECE_LABEL, str(n))
+        parts = [with_label(f"{sli_rates(sli, int(b - a), grouping, end=b)[which]} * {int(b - a)}", PIECE_LABEL, str(n))
                  for n, (a, b) in enumerate(spans)]
         sums.append(f"sum {by(grouping)}({' or '.join(parts)})")
     return sums[0], sums[1]
@@ -143,7 +145,7 @@ def raw_detail(sla: ServiceLevelAgreement, start: float, at: float, windows: Ite
     parts = []
     for objective in sla.spec.objectives:
         def tagged(expr: str, figure: str) -> str:
-            return _tag(_label(expr, "objective", objective.name), figure)
+            return _tag(with_label(expr, "objective", objective.name), figure)
 
         if spans := pieces(sla, start, at):
             bad, valid = raw_events(objective.sli, sla.spec.grouping, spans)

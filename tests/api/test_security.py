@@ -3,12 +3,17 @@ label values that try to break PromQL escaped."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from pledge.api.app import create_app
 from pledge.api.auth import TokenEntry, TokenStore, hash_token
+from pledge.api.settings import Settings
+from pledge.api.sources import StaticSource
 from pledge.sla.units import DAY
 from tests.api import world
 from tests.api.conftest import World, client
@@ -90,6 +95,48 @@ async def test_customer_scope_cannot_reach_other_customers_slas(api: str) -> Non
     initech = await fetch_all(api, "initech-token", "bursty")
     assert [i["name"] for i in initech[0]["items"]] == ["bursty"]
     assert initech[5]["objectives"][0]["sli"] is not None
+
+
+async def prometheus_calls(http: Any) -> dict[str, float]:
+    text = (await http.get("/metrics")).text
+    pattern = r'^pledge_api_prometheus_request_duration_seconds_count\{path="([^"]*)"\} (\S+)$'
+    # range queries are the background prediction rounds, which run whenever they like
+    return {path: float(count) for path, count in re.findall(pattern, text, re.M) if not path.endswith("query_range")}
+
+
+async def test_a_hidden_sla_answers_as_an_unknown_one(api: str) -> None:
+    """initech has no group in grouped and monthly is nobody's: both read exactly as an SLA that does not
+    exist, body and Prometheus work alike (one index lookup each, so the same timing class)."""
+    history = f"/history?from={world.END - 900}&to={world.END}&step=1m"
+    async with client(api, "initech-token") as http, client(api) as sre:
+        for route in ("", REPORT, history):
+            before = await prometheus_calls(sre)
+            unknown = await http.get(f"/v1/slas/{world.NS}/nowhere{route}")
+            calls = await prometheus_calls(sre)
+            assert calls.get("/api/v1/series", 0) == before.get("/api/v1/series", 0) + 1
+            assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+            for name in ("grouped", "monthly"):
+                before = calls
+                hidden = await http.get(f"/v1/slas/{world.NS}/{name}{route}")
+                calls = await prometheus_calls(sre)
+                assert {p: n - before.get(p, 0) for p, n in calls.items() if n != before.get(p, 0)} == {"/api/v1/series": 1}
+                assert hidden.status_code == 404, (name, route)
+                assert hidden.text.replace(name, "nowhere") == unknown.text
+                assert hidden.headers["content-type"] == unknown.headers["content-type"]
+    async with client(api, "acme-token") as http:
+        assert (await http.get(f"/v1/slas/{world.NS}/grouped")).status_code == 200
+
+
+async def test_api_description_is_public_and_holds_no_sla(api: str) -> None:
+    """/docs, /redoc and /openapi.json answer without a token (README, "The API"): the description is
+    the same for every installation, an app without SLAs or tokens gives the very same document."""
+    empty = create_app(StaticSource([]), TokenStore([]), Settings()).openapi()
+    async with client(api, None) as http:
+        for route in ("/docs", "/redoc"):
+            response = await http.get(route)
+            assert response.status_code == 200 and "/openapi.json" in response.text, route
+        assert (await http.get("/openapi.json")).json() == json.loads(json.dumps(empty))
+        assert (await http.get("/v1/slas")).status_code == 401
 
 
 async def test_label_values_that_try_to_break_promql_are_escaped(api: str, loaded: World) -> None:

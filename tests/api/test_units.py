@@ -3,6 +3,7 @@ and the PromQL the API reads with."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -51,6 +52,18 @@ def test_settings_flags_beat_environment_beat_file(tmp_path: Path, monkeypatch: 
     assert (settings.prometheus_url, settings.port, settings.prometheus_timeout) == ("http://flag:9090", 7100, 3)
 
 
+def test_cache_seconds_flag_sets_the_answer_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLEDGE_PROMETHEUS_CACHE_SECONDS", "5")
+    assert load_settings(None, prometheus_cache_seconds=30.0).prometheus_cache_seconds == 30.0
+    assert load_settings(None, prometheus_cache_seconds=None).prometheus_cache_seconds == 5.0
+    result = CliRunner().invoke(serve, ["--cache-seconds", "301", "--tokens-file", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "--tokens-file" in result.output
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text("tokens: []\n")
+    result = CliRunner().invoke(serve, ["--cache-seconds", "301", "--tokens-file", str(tokens)])
+    assert result.exit_code == 2 and "prometheus_cache_seconds" in result.output and "300" in result.output
+
+
 def test_serve_refuses_to_start_without_tokens_or_with_bad_slas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PLEDGE_TOKENS_FILE", raising=False)
     result = CliRunner().invoke(serve, [])
@@ -87,3 +100,19 @@ async def test_identical_calls_share_an_answer_only_with_a_cache(cache_seconds: 
         answers = [(await client.query("up", at=at))[0].value for at in (60.0, 60.0, 90.0, 60.0)]
     assert len(calls) == sent
     assert answers == ([1, 2, 3, 4] if sent == 4 else [1, 1, 2, 1])
+
+
+@pytest.mark.parametrize(("cache_seconds", "sent"), [(0.0, 50), (30.0, 1)])
+async def test_identical_calls_in_flight_are_asked_once_with_a_cache(cache_seconds: float, sent: int) -> None:
+    calls: list[bytes] = []
+
+    async def prometheus(request: httpx.Request) -> httpx.Response:
+        calls.append(request.content)
+        n = len(calls)
+        await asyncio.sleep(0.05)  # still in flight when the others ask
+        return httpx.Response(200, json={"status": "success", "data": {"resultType": "scalar", "result": [60, str(n)]}})
+
+    async with PrometheusClient("http://prometheus", transport=httpx.MockTransport(prometheus),
+                                cache_seconds=cache_seconds, max_concurrency=50) as client:
+        answers = await asyncio.gather(*(client.query("up", at=60.0) for _ in range(50)))
+    assert len(calls) == sent and len({a[0].value for a in answers}) == sent

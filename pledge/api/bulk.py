@@ -1,0 +1,137 @@
+"""Every SLA's detail figures from two Prometheus queries, however many SLAs: a full report of
+1,000 SLAs without 1,000 round trips (GET /v1/details).
+
+The figures query reads the recorded series of every SLA with one selector, and adds one part per
+kind of computed figure shared by many SLAs (a burn window some SLAs do not record, the events of
+a calendar period so far, the coverage of a history length), each for the SLAs that need it;
+alerts come from the second. An SLA whose recorded history is too short (``pledge.api.figures``
+falls back to the raw counters then) is asked on its own, as GET /v1/slas/{ns}/{name} does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pledge.api.auth import Principal
+from pledge.api.figures import Figures, Span, detail_figures, recorded_windows, split
+from pledge.api.models import Source
+from pledge.prom import Alert, PrometheusClient, Sample
+from pledge.rules import names, queries
+from pledge.rules.tiles import summed_events, summed_ratio
+from pledge.slo.windows import BURN_WINDOWS
+from pledge.sla import ServiceLevelAgreement, format_duration
+from pledge.status import firing_at, identity
+from pledge.status import sla_ident as ident
+
+Ident = tuple[str, str]
+K = TypeVar("K", bound=Hashable)
+PART_LABEL = "pledge_bulk"  # which part of the figures query a computed sample comes from
+RECORDED = [*(names.error_ratio(w) for w in BURN_WINDOWS), names.ERRORS_PERIOD, names.REQUESTS_PERIOD]
+IDENTITY = ("sla", "sla_namespace", "objective")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One computed figure for some SLAs: its samples count only for those."""
+
+    expr: str
+    slas: frozenset[Ident]
+
+
+def _selector(slas: list[ServiceLevelAgreement]) -> str:
+    """Every recorded series of these SLAs (names matched by regex, namespaces checked in Python)."""
+    return queries.any_sla_matchers([s.metadata.name for s in slas])[1:-1]
+
+
+def _grouping(slas: list[ServiceLevelAgreement]) -> list[str]:
+    return sorted({label for s in slas for label in s.spec.grouping})
+
+
+def _by(slas: Iterable[ServiceLevelAgreement], key: Callable[[ServiceLevelAgreement], K | None]
+        ) -> dict[K, list[ServiceLevelAgreement]]:
+    """SLAs sorted by ``key``; None leaves one out."""
+    found: dict[K, list[ServiceLevelAgreement]] = defaultdict(list)
+    for sla in slas:
+        if (k := key(sla)) is not None:
+            found[k].append(sla)
+    return found
+
+
+def _span(spans: dict[Ident, Span], sla: ServiceLevelAgreement) -> float:
+    return spans[ident(sla)].at - spans[ident(sla)].period.start
+
+
+def events(slas: list[ServiceLevelAgreement], spans: dict[Ident, Span]) -> list[Part]:
+    """The exact events of each SLA's period so far, one pair of parts per period length."""
+    found = []
+    for exact, same in _by(slas, lambda s: _span(spans, s)).items():
+        for expr, figure in zip(summed_events(_selector(same), exact), (queries.ERRORS, queries.REQUESTS)):
+            found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, figure), frozenset(map(ident, same))))
+    return found
+
+
+def parts(slas: list[ServiceLevelAgreement], spans: dict[Ident, Span]) -> list[Part]:
+    """The computed figures: unrecorded burn windows, calendar period events, coverage."""
+    found: list[Part] = []
+    for window in BURN_WINDOWS:
+        for _, lacking in _by(slas, lambda s: window not in recorded_windows(s) or None).items():
+            expr = summed_ratio(_selector(lacking), window, _grouping(lacking))
+            found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, format_duration(window)),
+                              frozenset(map(ident, lacking))))
+    found += events([s for s in slas if not s.spec.window.rolling], spans)
+    for history, group in _by(slas, lambda s: queries.history_needed(_span(spans, s))).items():
+        found.append(Part(queries.coverage(_selector(group), history, IDENTITY), frozenset(map(ident, group))))
+    return found
+
+
+def query(computed: list[Part], recorded: bool = True) -> str:
+    """The parts, told apart by PART_LABEL, after every SLA's recorded series (``recorded``)."""
+    tagged = [queries.with_label(p.expr, PART_LABEL, str(n)) for n, p in enumerate(computed)]
+    return " or ".join([queries.any_name(RECORDED, 'sla!=""')] * recorded + tagged)
+
+
+def by_sla(samples: list[Sample], computed: list[Part]) -> dict[Ident, list[Sample]]:
+    """Each SLA's samples; a computed one only where its part was meant for that SLA."""
+    found: dict[Ident, list[Sample]] = defaultdict(list)
+    for s in samples:
+        key = identity(s.labels)[:2]
+        part = s.labels.get(PART_LABEL)
+        if part is None or key in computed[int(part)].slas:
+            found[key].append(s)
+    return found
+
+
+def covers(sla: ServiceLevelAgreement, figures: Figures, figure: str) -> bool:
+    """``figure`` is there for every objective."""
+    return {o for o, _ in figures[figure]} >= {o.name for o in sla.spec.objectives}
+
+
+async def bulk_figures(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal,
+                       spans: dict[Ident, Span], at: float) -> dict[Ident, tuple[Figures, list[Alert], Source]]:
+    """Every SLA's figures and alerts at ``at``: two queries; a third for the rolling periods not
+    recorded yet (summed from the tiles, as the per-SLA route does), and one SLA at a time for the
+    few whose recorded history is too short (the raw fallback)."""
+    computed = parts(slas, spans)
+    samples, alerts = await asyncio.gather(client.query(query(computed), at=at), firing_at(client, at))
+    mine, firing = by_sla(samples, computed), defaultdict[Ident, list[Alert]](list)
+    for alert in alerts:
+        firing[identity(alert.labels)[:2]].append(alert)
+    found: dict[Ident, tuple[Figures, list[Alert], Source]] = {
+        ident(s): (split(mine.get(ident(s), []), s.spec.grouping), firing[ident(s)], "recorded") for s in slas}
+    short = [s for s in slas if covers(s, found[ident(s)][0], queries.COVERED)
+             and not covers(s, found[ident(s)][0], queries.REQUESTS)]
+    if short:
+        summed = events(short, spans)
+        for key, more in by_sla(await client.query(query(summed, recorded=False), at=at), summed).items():
+            sla = next(s for s in short if ident(s) == key)
+            for figure, values in split(more, sla.spec.grouping).items():
+                found[key][0][figure].update(values)
+    incomplete = [s for s in slas if not covers(s, found[ident(s)][0], queries.COVERED)]
+    for sla, answer in zip(incomplete, await asyncio.gather(
+            *(detail_figures(client, s, caller, spans[ident(s)]) for s in incomplete))):
+        found[ident(sla)] = answer
+    return found
