@@ -137,12 +137,16 @@ def test_customer_view_reports_and_csv(tab: Tab, console_url: str) -> None:
         period = world.iso(world.PREVIOUS_MONTH[0] + 86_400)[:7]
         report = initech.get("/v1/slas/api/bursty/report", params={"period": period}).json()
         csv = initech.get("/v1/slas/api/bursty/report", params={"period": period}, headers={"Accept": "text/csv"}).text
+        messages = [p["message"] for p in initech.get("/v1/predictions").json()["items"]]
     tab.sign_in("initech-token", "#/customer")
     page = tab.page
     page.wait_for_selector("#reports-title ~ table tbody tr")
     assert page.inner_text("#customer-name") == "initech"
+    page.wait_for_selector("#predictions:not([aria-busy])")
+    assert messages and all(m in page.inner_text("#predictions") for m in messages)
     row = page.locator("#reports-title ~ table tbody tr", has_text=period).first
     assert row.locator(".credit").inner_text() == f"{report['rows'][0]['credit_percent']} %"
+    assert row.locator("td").nth(4).inner_text() == percent(report["rows"][0]["sli"], 3)
     with page.expect_download() as download:
         row.get_by_role("button", name="CSV").click()
     assert open(download.value.path(), encoding="utf-8").read() == csv

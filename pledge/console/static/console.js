@@ -420,7 +420,7 @@ function reportRows(found, customer, withCsv) {
     h("td", {}, slaLink(sla.namespace, sla.name)), h("td", { text: period }), h("td", { text: r.objective }), h("td", { text: groupText(r.group) || "—" }),
     h("td", { class: "num", text: percent(r.sli) }), h("td", { class: "num", text: percent(r.target, 2) }), stateCell(r.state),
     h("td", { class: "num credit", text: r.credit_percent === null ? "—" : `${r.credit_percent} %` }),
-    withCsv ? h("td", {}, h("button", { type: "button", onclick: () => downloadCsv(sla.namespace, sla.name, period), text: "CSV" })) : null)));
+    withCsv ? h("td", {}, h("button", { type: "button", "aria-label": `CSV of ${sla.namespace}/${sla.name} ${period}`, onclick: () => downloadCsv(sla.namespace, sla.name, period), text: "CSV" })) : null)));
 }
 
 function customerSlas(slas, customer) {
@@ -441,22 +441,28 @@ async function customerView(customer) {
   const { customers, chosen, mine, at } = await customerContext(customer);
   if (!chosen) return show(h("h1", { text: "Customers" }), h("p", { text: "No customer SLAs are visible with this token." }));
   const periods = monthsBefore(at, 3);
-  const [predictions, reports] = await Promise.all([api(`/v1/predictions?customer=${enc(chosen)}`).catch(() => ({ items: [] })), reportsOf(mine, chosen, periods)]);
+  const reports = await reportsOf(mine, chosen, periods);
   const picker = h("select", { id: "customer-pick", onchange: (e) => { location.hash = `#/customer/${enc(e.target.value)}`; } },
     customers.map((c) => h("option", { value: c, text: c, selected: c === chosen })));
   const rows = rowsOf(mine).filter((r) => r.customer === chosen).map((r) => h("tr", {}, h("td", {}, slaLink(r.ns, r.name)), h("td", { text: r.objective }),
     stateCell(r.state), h("td", { class: "num", text: percent(r.sli) }), h("td", { class: "num", text: percent(r.target, 2) }), h("td", { class: "num", text: percent(r.budget, 1) })));
-  const risky = predictions.items.filter((p) => p.probability >= 0.1).map((p) => h("li", { class: "message" },
-    h("span", { text: p.message }), h("span", { class: "muted", text: p.breach_at ? ` Expected around ${when(p.breach_at)} (between ${when(p.breach_earliest)} and ${when(p.breach_latest)}).` : "" })));
+  const forecasts = h("div", { id: "predictions", "aria-busy": "true" }, h("p", { class: "muted", text: "Forecasting…" }));
   show(h("h1", {}, "Customer ", h("span", { id: "customer-name", text: chosen })),
     h("label", { class: "no-print" }, "customer ", picker),
-    h("section", { class: "card", "aria-labelledby": "risk-title" }, h("h2", { id: "risk-title", text: "At risk of a breach" }),
-      risky.length ? h("ul", { id: "predictions" }, risky) : h("p", { id: "predictions", text: "No breach is likely within the horizon." })),
+    h("section", { class: "card", "aria-labelledby": "risk-title" }, h("h2", { id: "risk-title", text: "Breach predictions, most likely first" }), forecasts),
     h("section", { class: "card", "aria-labelledby": "own-title" }, h("h2", { id: "own-title", text: `${chosen}'s SLAs now` }),
       table("Current period", ["SLA", "objective", "state", "SLI ", "target ", "budget left "], rows)),
     h("section", { class: "card", "aria-labelledby": "reports-title" }, h("h2", { id: "reports-title", text: "Past periods and credits owed" }),
       h("p", {}, "Monthly reports: ", periods.map((p) => [link(`#/report/${enc(chosen)}/${p}`, p), " "])),
       table("Reports of the last three months", ["SLA", "period", "objective", "group", "SLI ", "target ", "state", "credit ", "download"], reportRows(reports, chosen, true))));
+  const found = await api(`/v1/predictions?customer=${enc(chosen)}`).catch(() => ({ items: [] }));
+  forecasts.replaceChildren(found.items.length ? h("ul", {}, found.items.map(predictionItem)) : h("p", { text: "No prediction for this customer yet." }));
+  forecasts.removeAttribute("aria-busy");
+}
+
+function predictionItem(p) {
+  const expected = p.breach_at ? ` Expected around ${when(p.breach_at)} (between ${when(p.breach_earliest)} and ${when(p.breach_latest)}).` : "";
+  return h("li", { class: "message" }, h("span", { text: p.message }), h("span", { class: "muted", text: expected }));
 }
 
 async function reportPage(customer, period) {
