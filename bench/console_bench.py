@@ -45,7 +45,7 @@ async def console_once(browser: Browser, url: str) -> tuple[float, float, dict[s
     await context.add_init_script(f"sessionStorage.setItem('pledge.token', {TOKEN!r});" + MARKS)
     page = await context.new_page()
     await page.goto(f"{url}/#/")
-    await page.wait_for_function("window.filledAt", timeout=60_000)
+    await page.wait_for_function("() => window.filledAt", timeout=60_000)
     usable, filled = await page.evaluate("[window.usableAt, window.filledAt]")
     sizes = await page.evaluate("""() => Object.fromEntries(performance.getEntriesByType('resource')
         .concat(performance.getEntriesByType('navigation')).map(e => [new URL(e.name).pathname + new URL(e.name).search, e.encodedBodySize]))""")

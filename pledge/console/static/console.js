@@ -8,6 +8,7 @@ const STATES = ["Met", "AtRisk", "Breached", "NoData"];
 const SVG_NS = "http://www.w3.org/2000/svg";
 const main = document.getElementById("main");
 let leaveView = () => {};
+let visit = 0; // bumped by every navigation: a view whose answers come back after the next one draws nothing
 
 // ---- DOM -------------------------------------------------------------------------------------------
 
@@ -231,9 +232,10 @@ async function listView() {
       status.textContent = `Could not load the SLAs: ${failure.message}`;
     }
   };
+  let timer = null, left = false;
+  leaveView = () => { left = true; clearInterval(timer); };
   await load();
-  const timer = setInterval(load, REFRESH_MS);
-  leaveView = () => clearInterval(timer);
+  if (!left) timer = setInterval(load, REFRESH_MS);
 }
 
 // ---- charts ----------------------------------------------------------------------------------------
@@ -363,6 +365,7 @@ function objectiveSection(detail, objective, points, definition) {
 }
 
 async function detailView(ns, name) {
+  const mine = visit;
   show(h("p", { role: "status", text: `Loading ${ns}/${name}…` }));
   let detail;
   try {
@@ -371,6 +374,7 @@ async function detailView(ns, name) {
     return show(h("h1", { text: `${ns}/${name}` }), h("p", { class: "error", role: "alert", text: failure.status === 404 ? "No such SLA (or not yours to see)." : failure.message }));
   }
   const [definition, pointsOf] = await Promise.all([api(`${slaPath(ns, name)}/definition`), burnDown(detail)]);
+  if (mine !== visit) return;
   const exclusions = definition.exclusions.map((e) => h("li", {}, e.reason ? h("strong", { text: `${e.reason}: ` }) : "no reason given: ",
     Object.entries(e).filter(([k]) => k !== "reason").map(([k, v]) => `${k} ${v}`).join(", ")));
   const excluded = detail.period.excluded.map(([a, b]) => h("li", { text: `${when(a)} – ${when(b)}` }));
@@ -437,11 +441,14 @@ async function customerContext(customer) {
 }
 
 async function customerView(customer) {
+  const current = visit;
   show(h("p", { role: "status", text: "Loading…" }));
   const { customers, chosen, mine, at } = await customerContext(customer);
+  if (current !== visit) return;
   if (!chosen) return show(h("h1", { text: "Customers" }), h("p", { text: "No customer SLAs are visible with this token." }));
   const periods = monthsBefore(at, 3);
   const reports = await reportsOf(mine, chosen, periods);
+  if (current !== visit) return;
   const picker = h("select", { id: "customer-pick", onchange: (e) => { location.hash = `#/customer/${enc(e.target.value)}`; } },
     customers.map((c) => h("option", { value: c, text: c, selected: c === chosen })));
   const rows = rowsOf(mine).filter((r) => r.customer === chosen).map((r) => h("tr", {}, h("td", {}, slaLink(r.ns, r.name)), h("td", { text: r.objective }),
@@ -466,9 +473,11 @@ function predictionItem(p) {
 }
 
 async function reportPage(customer, period) {
+  const current = visit;
   show(h("p", { role: "status", text: "Loading the report…" }));
   const { mine } = await customerContext(customer);
   const reports = await reportsOf(mine, customer, [period]);
+  if (current !== visit) return;
   const owed = reports.flatMap(({ report }) => ownRows(report, customer).map((r) => Number(r.credit_percent ?? 0)));
   show(h("p", { class: "no-print" }, link(`#/customer/${enc(customer)}`, `← ${customer}`), " ",
     h("button", { type: "button", onclick: () => window.print(), text: "Print or save as PDF" })),
@@ -485,6 +494,7 @@ async function reportPage(customer, period) {
 const VIEWS = { "": listView, sla: detailView, customer: customerView, report: reportPage };
 
 async function route() {
+  visit += 1;
   leaveView();
   leaveView = () => {};
   if (!token()) return showSignIn();
