@@ -73,14 +73,15 @@ def console_url(loaded: World) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright(console_url: str) -> Iterator[Playwright]:
-    """Started after the world: the world loads with asyncio.run, which playwright's loop would refuse."""
+    """Started after the world and stopped with the module: while it runs, its event loop is this
+    thread's, and asyncio.run (the other worlds, async tests) refuses to start beside it."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
     yield chromium

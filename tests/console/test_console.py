@@ -133,7 +133,7 @@ def test_detail_page(tab: Tab, sre: httpx.Client) -> None:
 
 
 def test_customer_view_reports_and_csv(tab: Tab, console_url: str) -> None:
-    with httpx.Client(base_url=console_url, headers={"Authorization": "Bearer initech-token"}) as initech:
+    with httpx.Client(base_url=console_url, headers={"Authorization": "Bearer initech-token"}, timeout=120) as initech:
         period = world.iso(world.PREVIOUS_MONTH[0] + 86_400)[:7]
         report = initech.get("/v1/slas/api/bursty/report", params={"period": period}).json()
         csv = initech.get("/v1/slas/api/bursty/report", params={"period": period}, headers={"Accept": "text/csv"}).text
