@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup prometheus victoria alertmanager demo test test-long lint bench
+.PHONY: setup prometheus victoria alertmanager chromium demo test test-long lint bench screenshots
 
 setup: $(VENV)/.installed prometheus
 
@@ -31,6 +31,13 @@ alertmanager:
 	  ( echo "installing Alertmanager (Debian package prometheus-alertmanager)"; \
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager >/dev/null )
 
+# Debian's chromium and chromium-driver: the console's browser tests drive this browser (playwright's
+# own browser downloads are never used).
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ( echo "installing Chromium (Debian packages chromium, chromium-driver)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null )
+
 demo: setup
 	$(VENV)/bin/pledge demo
 
@@ -39,7 +46,7 @@ demo: setup
 # (PLEDGE_WORLD_END moves the first run's worlds too; tests/support/moments.py).
 EDGE_END ?= 2026-12-01T00:40:00+01:00
 
-test: setup victoria alertmanager lint
+test: setup victoria alertmanager chromium lint
 	$(PY) -m pytest -q
 	PLEDGE_WORLD_END=$(EDGE_END) $(PY) -m pytest -q tests/api tests/victoria -k 'not fuzz'
 
@@ -51,9 +58,14 @@ lint:
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# The console's screenshots in docs/screenshots/, taken in Chromium over the API tests' world.
+screenshots: setup chromium
+	$(PY) -m tests.console.screenshots docs/screenshots
+
 bench: setup
 	$(PY) bench/rule_generation.py
 	$(PY) bench/rule_evaluation.py
 	$(PY) bench/operator_reconcile.py
 	$(PY) bench/api_bench.py
 	$(PY) bench/forecast.py
+	$(PY) bench/console_bench.py

@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request, Response
 
-from pledge.api import predictions, reports, routes
+from pledge import console
+from pledge.api import definition, predictions, reports, routes
 from pledge.api.auth import Caller, TokenStore
 from pledge.api.draining import Draining
 from pledge.api.forecasts import PredictionCache
@@ -76,7 +77,9 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
     app.include_router(routes.router)
     app.include_router(reports.router)
     app.include_router(predictions.router)
+    app.include_router(definition.router)
     _ops(app)
+    console.install(app)
     return app
 
 

@@ -1,0 +1,204 @@
+"""The console against the real API world, in a real Chromium: what the page shows is what the API says."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.api import world
+from tests.console.conftest import Tab
+
+SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture
+def sre(console_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=console_url, headers={"Authorization": "Bearer sre-token"}, timeout=30) as client:
+        yield client
+
+
+def objective_rows(client: httpx.Client) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    items = client.get("/v1/slas", params={"limit": 1000}).json()["items"]
+    return [(s, o) for s in items for o in s["objectives"]]
+
+
+def percent(ratio: float, digits: int) -> str:
+    """The console's percent format, for comparing with a figure from the API."""
+    return f"{ratio * 100:.{digits}f} %"
+
+
+def listed(tab: Tab) -> list[dict[str, str]]:
+    tab.page.wait_for_selector("#sla-rows[data-filled]")
+    rows: list[dict[str, str]] = tab.page.eval_on_selector_all("#sla-rows tr", """rows => rows.map(r => ({
+        sla: r.dataset.sla, key: r.dataset.key, state: r.cells[6].textContent, budget: r.cells[9].textContent,
+        burn: r.cells[10].textContent, alerts: r.cells[11].textContent, customer: r.cells[4].textContent}))""")
+    return rows
+
+
+def budget_value(text: str) -> float:
+    return float(text.rstrip(" %")) if text != "—" else float("inf")
+
+
+def test_the_list_shows_the_apis_figures(tab: Tab, sre: httpx.Client) -> None:
+    tab.sign_in("sre-token")
+    rows = listed(tab)
+    expected = objective_rows(sre)
+    assert len(rows) == len(expected)
+    assert f"of {len(expected)} ({len(expected)} in all)" in tab.page.inner_text("#shown")
+    detail = sre.get("/v1/slas/api/burning").json()["objectives"][0]
+    summary = next(o for s, o in expected if s["name"] == "burning")
+    burning = next(r for r in rows if r["sla"] == "api/burning")
+    assert burning["budget"] == percent(summary["budget_remaining"], 1)
+    assert burning["state"] == summary["state"]
+    assert burning["burn"] == f"{detail['burn_rates']['1h']:.2f}×"
+    assert bool(detail["alerts"]) == (burning["alerts"] != "none")
+    assert tab.errors == []
+
+
+def test_filters_and_sorting(tab: Tab, sre: httpx.Client) -> None:
+    tab.sign_in("sre-token")
+    budgets = [budget_value(r["budget"]) for r in listed(tab)]
+    assert budgets == sorted(budgets) and len(set(budgets)) > 2
+    tab.page.click("#sort-budget")
+    budgets = [budget_value(r["budget"]) for r in listed(tab) if r["budget"] != "—"]
+    assert budgets == sorted(budgets, reverse=True)
+    expected = objective_rows(sre)
+    tab.page.select_option("#filter-state", "Breached")
+    breached = [s["name"] for s, o in expected if o["state"] == "Breached"]
+    assert breached, "the world has a breached objective"
+    assert sorted(r["sla"] for r in listed(tab)) == sorted(f"api/{n}" for n in breached)
+    tab.page.select_option("#filter-state", index=0)
+    tab.page.select_option("#filter-customer", "acme")
+    assert {r["customer"] for r in listed(tab)} == {"acme"}
+    tab.page.select_option("#filter-customer", index=0)
+    tab.page.fill("#search", "month")
+    assert {r["sla"] for r in listed(tab)} == {"api/monthly"}
+    assert tab.errors == []
+
+
+def test_keyboard_only(tab: Tab) -> None:
+    page = tab.page
+    page.goto(f"{tab.base}/")
+    page.keyboard.type("sre-token")  # the token field has the focus
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#sla-rows[data-filled]")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "search"
+    page.keyboard.type("bursty")
+    for _ in range(12):  # past the filters to the first SLA link
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "api/bursty":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_selector("h1:text('api/bursty')")
+    assert "#/sla/api/bursty" in page.url
+    assert tab.errors == []
+
+
+def test_refreshes_without_reloading(tab: Tab) -> None:
+    tab.sign_in("sre-token")
+    listed(tab)
+    tab.page.evaluate("window.stayed = true")
+    before = sum("/v1/slas?limit=1000" in u for u in tab.requests)
+    tab.page.wait_for_timeout(4_500)  # the tab refreshes every 2 s (PLEDGE_REFRESH_SECONDS)
+    assert sum("/v1/slas?limit=1000" in u for u in tab.requests) >= before + 2
+    assert tab.page.evaluate("window.stayed") is True
+
+
+def test_detail_page(tab: Tab, sre: httpx.Client) -> None:
+    detail = sre.get("/v1/slas/api/monthly").json()
+    definition = sre.get("/v1/slas/api/monthly/definition").json()
+    tab.sign_in("sre-token", "#/sla/api/monthly")
+    page = tab.page
+    page.wait_for_selector("svg.chart path.line")
+    objective = detail["objectives"][0]
+    assert page.locator("svg.chart").count() == 2
+    assert page.locator("svg.chart .maintenance").count() == 2 * len(detail["period"]["excluded"]) > 0
+    assert str(page.locator("svg.chart path.line").first.get_attribute("d")).count("L") > 10  # a real series
+    assert page.locator("tr[data-tier]").count() == len(definition["tiers"]) == 4
+    firing = {a["labels"].get("burn_tier") for a in objective["alerts"]}
+    for tier in definition["tiers"]:
+        cell = page.locator(f"tr[data-tier='{tier['name']}'] td").nth(6).inner_text()
+        assert cell == ("firing" if tier["name"] in firing else "quiet")
+    assert page.inner_text(".owed") == f"{objective['credit_percent']} %"
+    assert "upgrade" in page.inner_text("#exclusions-title + ul")
+    assert "kind: ServiceLevelAgreement" in page.inner_text("#sla-yaml")
+    assert "pledge:sli_error_ratio:period" in page.inner_text("#queries-title ~ dl")
+    assert tab.errors == []
+
+
+def test_customer_view_reports_and_csv(tab: Tab, console_url: str) -> None:
+    with httpx.Client(base_url=console_url, headers={"Authorization": "Bearer initech-token"}, timeout=120) as initech:
+        period = world.iso(world.PREVIOUS_MONTH[0] + 86_400)[:7]
+        report = initech.get("/v1/slas/api/bursty/report", params={"period": period}).json()
+        csv = initech.get("/v1/slas/api/bursty/report", params={"period": period}, headers={"Accept": "text/csv"}).text
+        messages = [p["message"] for p in initech.get("/v1/predictions").json()["items"]]
+    tab.sign_in("initech-token", "#/customer")
+    page = tab.page
+    page.wait_for_selector("#reports-title ~ table tbody tr")
+    assert page.inner_text("#customer-name") == "initech"
+    page.wait_for_selector("#predictions:not([aria-busy])")
+    assert messages and all(m in page.inner_text("#predictions") for m in messages)
+    row = page.locator("#reports-title ~ table tbody tr", has_text=period).first
+    assert row.locator(".credit").inner_text() == f"{report['rows'][0]['credit_percent']} %"
+    assert row.locator("td").nth(4).inner_text() == percent(report["rows"][0]["sli"], 3)
+    with page.expect_download() as download:
+        row.get_by_role("button", name="CSV").click()
+    assert open(download.value.path(), encoding="utf-8").read() == csv
+    page.click(f"a[href='#/report/initech/{period}']")
+    page.wait_for_selector("#report-owed")
+    assert page.inner_text("#report-owed") == f"{report['credits']['']} %"
+    page.emulate_media(media="print")
+    assert not page.is_visible("header.bar") and page.is_visible(".report-page table")
+    assert tab.errors == []
+
+
+def test_a_customer_sees_only_its_own(tab: Tab) -> None:
+    bodies: list[str] = []
+    tab.page.on("response", lambda r: bodies.append(r.text()) if "/v1/" in r.url else None)
+    tab.sign_in("acme-token")
+    rows = listed(tab)
+    assert rows and {r["customer"] for r in rows} == {"acme"}
+    tab.page.goto(f"{tab.base}/#/customer")
+    tab.page.wait_for_selector("#reports-title")
+    assert tab.page.locator("#customer-pick option").all_inner_texts() == ["acme"]
+    tab.page.goto(f"{tab.base}/#/sla/api/bursty")  # initech's
+    assert "No such SLA" in tab.page.inner_text("[role=alert]")
+    tab.page.goto(f"{tab.base}/#/sla/api/grouped")
+    tab.page.wait_for_selector("svg.chart")
+    assert tab.page.locator("#sla-yaml").count() == 0  # the SLA as written is for read:all tokens
+    seen = " ".join(bodies) + tab.page.content()
+    for other in ("globex", "initech", "ev\\\"il"):
+        assert other not in seen
+    assert not any("acme-token" in u for u in tab.requests)
+
+
+def test_sign_in_and_out(tab: Tab) -> None:
+    page = tab.page
+    page.goto(f"{tab.base}/")
+    page.fill("#token", "not-a-token")
+    page.press("#token", "Enter")
+    page.wait_for_selector("#signin-error:text('not valid')")
+    assert page.evaluate("sessionStorage.length") == 0
+    tab.sign_in("sre-token")
+    assert page.evaluate("sessionStorage.getItem('pledge.token')") == "sre-token"
+    page.click("#sign-out")
+    page.wait_for_selector("#token")
+    assert page.evaluate("sessionStorage.length") == 0
+    assert not any("token" in u.split("/v1/")[-1] for u in tab.requests)
+    assert [e for e in tab.errors if "401" not in e] == []  # the rejected token's request is the only one
+
+
+@pytest.mark.parametrize("view", ["#/", "#/sla/api/monthly", "#/customer/initech", "#/report/initech/" + world.iso(world.PREVIOUS_MONTH[0] + 86_400)[:7]])
+def test_no_serious_accessibility_violations(tab: Tab, view: str) -> None:
+    tab.sign_in("sre-token", view)
+    tab.page.wait_for_selector("main h1")
+    tab.page.wait_for_load_state("networkidle")
+    results = Axe().run(tab.page)
+    serious = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
+    assert serious == [], re.sub(r"\s+", " ", str([(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious]))
