@@ -44,7 +44,8 @@ class Definition(Out):
 @router.get("/slas/{namespace}/{name}/definition", response_model=Definition,
             summary="The SLA's YAML, alert tiers and the PromQL behind each figure")
 async def get_definition(request: Request, caller: Caller, namespace: str, name: str) -> Definition:
-    sla = find_sla(api_state(request), caller, namespace, name)
+    api = api_state(request)
+    sla = await find_sla(api, caller, namespace, name, api.clock())
     selector = queries.sla_matchers(namespace, name, caller.matchers(sla))
     recorded, grouping = recorded_windows(sla), sla.spec.grouping
 
