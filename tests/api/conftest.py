@@ -58,8 +58,8 @@ def say(message: str, started: float = time.monotonic()) -> None:
     print(f"{time.monotonic() - started:6.1f} s  {message}")
 
 
-@pytest.fixture(scope="session")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def prometheus_world() -> Iterator[World]:
+    """The world of the ``loaded`` fixture (tests/conftest.py: one build for the API and console tests)."""
     metrics, truth = world.build()
     with LocalPrometheus() as prom:
         for timeline, raw, groups in world.histories(metrics):

@@ -21,9 +21,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright
 from pledge.api.server import running_api
 from pledge.clock import fixed
 from tests.api import world
-from tests.api.conftest import World, entries, loaded
+from tests.api.conftest import World, entries
 
-__all__ = ["loaded"]
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
 
