@@ -51,9 +51,10 @@ def analog_burns(c: Counts, s: Ints, i: Ints, ends: Ints) -> tuple[Floats, np.nd
     j = i[:, None] - ends[-1] - stride * np.arange(ANALOGS)[None, :]
     exists = j >= 0
     j = np.maximum(j, 0)[:, :, None]
-    rows = s[:, None, None]
-    bad = c.errors[rows, j + ends + 1] - c.errors[rows, j + 1]
-    valid = c.total[rows, j + ends + 1] - c.total[rows, j + 1]
+    rows, last = s[:, None, None], c.errors.shape[1] - 1
+    start, end = np.minimum(j + 1, last), np.minimum(j + ends + 1, last)  # a horizon longer than the data: no analog
+    bad = c.errors[rows, end] - c.errors[rows, start]
+    valid = c.total[rows, end] - c.total[rows, start]
     rates = np.where(valid > 0, bad / np.maximum(valid, 1e-12), 0.0) * c.goal.burn_per_ratio
     return np.where(exists[:, :, None], rates, np.nan), exists
 

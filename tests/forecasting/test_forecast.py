@@ -34,6 +34,16 @@ def test_batch_equals_one_by_one() -> None:
     assert together == forecast(a.series, a.goal, DAY) + forecast(b.series, a.goal, DAY)
 
 
+def test_a_horizon_longer_than_the_history_is_forecast() -> None:
+    """The first evening of a month: the default horizon (to the month's end) outruns 30 days of
+    history, so no analog fits in it; the forecast still answers, from the other features."""
+    s = scenario("steady", 2)
+    steps = s.series.errors.shape[-1]
+    horizon = (steps + 60) * s.series.step
+    f = forecast(s.series, s.goal, horizon)[0]
+    assert 0.0 <= f.probability <= 1.0 and f.at == forecast(s.series, s.goal, DAY)[0].at
+
+
 def test_forecast_fields() -> None:
     s = scenario("steady", 2)
     f = forecast(s.series, s.goal, DAY)[0]
