@@ -3,7 +3,6 @@ system Chromium: `make screenshots`, or `python -m tests.console.screenshots doc
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,11 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from pledge.rules import generate
-from pledge.testing import LocalPrometheus
-from pledge.testing.history import load_history
 from tests.api import world
-from tests.api.conftest import _record_recent, say
+from tests.api.conftest import prometheus_world, say
 from tests.console.conftest import api_thread, chromium_path
 
 PERIOD = world.iso(world.PREVIOUS_MONTH[0] + 86_400)[:7]
@@ -30,13 +26,9 @@ SHOTS = {  # file: (token, view, what to wait for)
 
 @contextmanager
 def world_store() -> Iterator[str]:
-    """The API tests' world in a throwaway Prometheus, as tests/api/conftest.py's ``loaded`` builds it."""
-    metrics, _ = world.build()
-    with LocalPrometheus() as prom:
-        for timeline, raw, groups in world.histories(metrics):
-            asyncio.run(load_history(prom, timeline, raw, groups, step=say))
-        asyncio.run(_record_recent(prom, generate(world.SLAS[world.FRESH]), world.FRESH_HOURS * 3600))
-        yield prom.url
+    """The API tests' world in a throwaway Prometheus, as the ``loaded`` fixture builds it."""
+    with contextmanager(prometheus_world)() as built:
+        yield built.prom.url
 
 
 def shoot(page: Page, base: str, token: str | None, view: str, ready: str, path: Path) -> None:
