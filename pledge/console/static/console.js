@@ -172,24 +172,11 @@ function listRow(row, prediction) {
     h("td", { class: "num", text: prediction ? prediction.probability.toFixed(2) : "—" }));
 }
 
-// Every SLA's detail from GET /v1/details (two Prometheus queries for all of them), one page of 1,000 at a time.
-async function allDetails() {
-  const found = new Map();
-  for (let offset = 0; offset !== null;) {
-    const page = await api(`/v1/details?limit=1000&offset=${offset}`);
-    for (const detail of page.items) found.set(`${detail.namespace}/${detail.name}`, detail);
-    offset = page.next_offset;
-  }
-  return found;
-}
-
 async function fillDetails(tbody, details) {
   const shown = [...new Set([...tbody.rows].map((tr) => tr.dataset.sla))];
-  if (!details.has("*")) details.set("*", allDetails().catch(() => new Map()));
-  const bulk = await details.get("*");
   await Promise.all(shown.map(async (key) => {
-    if (!bulk.has(key) && !details.has(key)) details.set(key, api(slaPath(...key.split("/"))).catch(() => null));
-    const detail = bulk.get(key) ?? await details.get(key);
+    if (!details.has(key)) details.set(key, api(slaPath(...key.split("/"))).catch(() => null));
+    const detail = await details.get(key);
     for (const objective of detail?.objectives ?? []) {
       const tr = tbody.querySelector(`tr[data-key="${CSS.escape(rowKey(detail.namespace, detail.name, objective.objective, objective.group))}"]`);
       if (!tr) continue;
