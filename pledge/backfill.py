@@ -22,8 +22,9 @@ from pledge.prom.client import PrometheusClient
 from pledge.rules import generate
 from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.names import ERRORS_HOUR_TILE, ERRORS_TILE, REQUESTS_HOUR_TILE, REQUESTS_TILE, TILE
-from pledge.rules.promql import escape_label_value
+from pledge.rules.queries import sla_matchers
 from pledge.rules.render import rule_file, to_yaml
+from pledge.rules.tiles import hour_tile_at_or_after
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.units import DAY, HOUR
 from pledge.slo.periods import current_period
@@ -60,7 +61,7 @@ class Plan:
 
 
 def selector(sla: ServiceLevelAgreement) -> str:
-    return ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sla.identity().items())
+    return sla_matchers(sla.metadata.namespace, sla.metadata.name)
 
 
 def utc(moment: float) -> str:
@@ -139,8 +140,9 @@ def probe_encoding(url: str, workdir: Path, now: float) -> str:
 
 
 async def wait_loaded(client: PrometheusClient, plans: list[Plan], newest: dict[str, int], names: set[str],
-                      say: Say) -> None:
-    """Return once every SLA's newest backfilled sample answers a query."""
+                      moved: list[Path], say: Say) -> None:
+    """Return once every SLA's newest backfilled sample answers a query; else say which blocks were
+    moved where, so a wrong directory can be cleaned up."""
     matcher = "|".join(sorted(names))
     deadline = time.monotonic() + LOAD_TIMEOUT
     say("waiting for Prometheus to load the blocks (it looks for new ones once a minute)")
@@ -148,17 +150,20 @@ async def wait_loaded(client: PrometheusClient, plans: list[Plan], newest: dict[
         expr = f'count({{__name__=~"{matcher}", {one.selector}}})'
         while not await client.query(expr, at=(newest[one.sla.key] - 1) / 1000):
             if time.monotonic() > deadline:
-                raise BackfillError(f"Prometheus has not loaded the blocks after {LOAD_TIMEOUT:.0f} s: is the data "
-                                    "directory the one this server was started with (--storage.tsdb.path)?")
+                raise BackfillError(
+                    f"Prometheus has not loaded the blocks after {LOAD_TIMEOUT:.0f} s: is the data directory the one "
+                    f"this server was started with (--storage.tsdb.path)? Moved there, to delete if not: "
+                    f"{', '.join(block.name for block in moved)}")
             await asyncio.sleep(2)
 
 
 def record_level(url: str, plans: list[Plan], level: int, encoding: str, workdir: Path, data_dir: Path,
-                 say: Say) -> tuple[dict[str, int], set[str]]:
+                 say: Say) -> tuple[dict[str, int], set[str], list[Path]]:
     """Record one level of every SLA's tiles and move the blocks into ``data_dir``; the newest sample
-    per SLA (unix ms) and the series recorded, to wait for."""
+    per SLA (unix ms), the series recorded, to wait for, and the blocks as moved."""
     newest: dict[str, int] = {}
     names: set[str] = set()
+    moved: list[Path] = []
     for index, one in enumerate(plans):
         rules = workdir / "tiles.yaml"
         rules.write_text(to_yaml(rule_file(in_phase(one.levels[level], rules, one.phase_ms, encoding))),
@@ -172,10 +177,11 @@ def record_level(url: str, plans: list[Plan], level: int, encoding: str, workdir
             if blocks:
                 newest[one.sla.key] = max(block_range(block)[1] for block in blocks)
                 move_blocks(blocks, data_dir)
+                moved += [data_dir / block.name for block in blocks]
         finally:
             shutil.rmtree(output, ignore_errors=True)
         names |= recorded_names(rules)
-    return newest, names
+    return newest, names, moved
 
 
 async def total(client: PrometheusClient, expr: str, at: float) -> float:
@@ -188,13 +194,6 @@ async def events_before(client: PrometheusClient, one: Plan) -> tuple[float, flo
     span = f"{int(one.first - one.start)}s"
     return (await total(client, f"sum_over_time({REQUESTS_TILE}{{{one.selector}}}[{span}])", one.first - 1),
             await total(client, f"sum_over_time({ERRORS_TILE}{{{one.selector}}}[{span}])", one.first - 1))
-
-
-def first_hour_tile(first: float) -> float:
-    """When the server's rules recorded (or will record) their first hour tile: the second
-    evaluation of the first hour after their first tile."""
-    return next(moment for moment in (first + k * TILE for k in range(HOUR // TILE + 1))
-                if TILE <= moment % HOUR < 2 * TILE)
 
 
 @dataclass(frozen=True)
@@ -217,7 +216,7 @@ class Shortfall:
 
 async def shortfall(client: PrometheusClient, one: Plan, now: float) -> Shortfall | None:
     """What the server's first hour tile misses, if it was recorded before this backfill."""
-    moment = first_hour_tile(one.first)
+    moment = hour_tile_at_or_after(one.first)
     if moment > now - TILE:
         return None  # recorded after this backfill: it reads the backfilled tiles
     short = []
@@ -245,9 +244,9 @@ async def backfill(slas: list[ServiceLevelAgreement], url: str, data_dir: Path, 
         with tempfile.TemporaryDirectory(prefix="pledge-backfill-") as tmp:
             encoding = await asyncio.to_thread(probe_encoding, url, Path(tmp), now)
             for level in range(max(len(one.levels) for one in plans)):
-                newest, names = await asyncio.to_thread(record_level, url, plans, level, encoding, Path(tmp),
-                                                        data_dir, say)
-                await wait_loaded(client, [one for one in plans if one.sla.key in newest], newest, names, say)
+                newest, names, moved = await asyncio.to_thread(record_level, url, plans, level, encoding, Path(tmp),
+                                                               data_dir, say)
+                await wait_loaded(client, [one for one in plans if one.sla.key in newest], newest, names, moved, say)
         for one in plans:
             requests, errors = await events_before(client, one)
             say(f"{one.sla.key}: {requests:,.0f} requests and {errors:,.0f} errors before {utc(one.first)}")

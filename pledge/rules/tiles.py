@@ -61,6 +61,12 @@ def evaluation(k: int) -> str:
     return f"on() (vector(time()) % {HOUR} >= {k * TILE} < {(k + 1) * TILE})"
 
 
+def hour_tile_at_or_after(moment: float) -> float:
+    """The first evaluation from ``moment`` on (``moment`` one of the tiles group's) that records an
+    hour tile: the second of a UTC hour, as ``evaluation(1)`` selects."""
+    return next(t for t in (moment + k * TILE for k in range(TILES_PER_HOUR + 1)) if TILE <= t % HOUR < 2 * TILE)
+
+
 def latest_hour(k: int) -> int:
     """5 m tiles since the newest hour tile ends, at the ``k``-th evaluation of an hour: the hour
     before's tile is recorded at its second evaluation."""
