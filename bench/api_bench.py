@@ -20,7 +20,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -33,8 +32,8 @@ from pledge.api.server import running_api
 from pledge.demo.run import example_slas
 from pledge.demo.scenario import demo_metrics
 from pledge.testing import LocalPrometheus
-from pledge.testing.history import load_history
-from pledge.rules import generate, rule_file, to_yaml
+from pledge.testing.history import go_live, load_history
+from pledge.rules import generate
 from pledge.rules.tiles import SLI_INTERVAL
 from pledge.sla import ServiceLevelAgreement
 
@@ -218,15 +217,13 @@ def concurrency(prom_url: str, clients: int, seconds: float, recorded: list[Serv
           f"(goal <= 150 MB); heavy modules imported: {heavy}")
 
 
-async def prepare(prom: LocalPrometheus, slas: list[ServiceLevelAgreement], workdir: Path) -> None:
+async def prepare(prom: LocalPrometheus, slas: list[ServiceLevelAgreement]) -> None:
     groups = [g for sla in slas for g in generate(sla)]
     timeline, metrics = demo_metrics(float(int(time.time()) // 60 * 60), days=HISTORY_DAYS)
     started = time.monotonic()
     await load_history(prom, timeline, metrics, groups)
     print(f"{len(slas)} SLAs recorded over {HISTORY_DAYS} days in {time.monotonic() - started:.0f} s")
-    rules = workdir / "rules.yaml"
-    rules.write_text(to_yaml(rule_file(groups)))
-    prom.reload([rules])
+    go_live(prom, groups)
 
 
 def main() -> None:
@@ -241,8 +238,8 @@ def main() -> None:
         return serve_in_child(args.serve)
     slas = example_slas()
     recorded = many(slas, max(args.recorded, len(slas)))
-    with tempfile.TemporaryDirectory() as tmp, LocalPrometheus() as prom:
-        asyncio.run(prepare(prom, recorded, Path(tmp)))
+    with LocalPrometheus() as prom:
+        asyncio.run(prepare(prom, recorded))
         if not args.load_only:
             for cache_seconds in (0, SLI_INTERVAL):
                 asyncio.run(latency(prom.url, slas, cache_seconds))

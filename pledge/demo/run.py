@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from rich.console import Console
@@ -23,8 +21,8 @@ from pledge.clock import fixed, system
 from pledge.predictions import warm_up
 from pledge.prom import PrometheusClient
 from pledge.testing import LocalPrometheus
-from pledge.testing.history import load_history
-from pledge.rules import RuleGroup, generate, rule_file, to_yaml
+from pledge.testing.history import go_live, load_history
+from pledge.rules import RuleGroup, generate
 from pledge.sla import ServiceLevelAgreement
 from pledge.status import Reading, read_status
 from pledge.testing.synthetic import Metric, Timeline
@@ -53,19 +51,16 @@ async def _demo(console: Console, keep: bool, days: int, at: float) -> Outcome:
     end = float(int(at) // 60 * 60)
     timeline, metrics = demo_metrics(end, days=days)
     groups = [g for sla in slas for g in generate(sla)]
-    with tempfile.TemporaryDirectory(prefix="pledge-demo-") as tmp:
-        rules_path = Path(tmp) / "rules.yaml"
-        rules_path.write_text(to_yaml(rule_file(groups)), encoding="utf-8")
-        with LocalPrometheus() as prom:  # rules come after the history: no evaluation competes with it
-            console.print(f"[bold]Prometheus[/] {prom.url} (pid {prom.pid}), {len(slas)} SLAs, "
-                          f"{sum(len(g.rules) for g in groups)} rules")
-            await _load(console, prom, timeline, metrics, groups)
-            prom.reload([rules_path])  # live from here on, for --keep; every figure below is as of `end`
-            async with PrometheusClient(prom.url) as client:
-                readings = await read_status(client, slas, end)
-            console.print(render_table(readings, end))
-            await training
-            risky = await _serve_api(console, slas, prom.url, keep, end)
+    with LocalPrometheus() as prom:  # rules come after the history: no evaluation competes with it
+        console.print(f"[bold]Prometheus[/] {prom.url} (pid {prom.pid}), {len(slas)} SLAs, "
+                      f"{sum(len(g.rules) for g in groups)} rules")
+        await _load(console, prom, timeline, metrics, groups)
+        go_live(prom, groups)  # live from here on, for --keep; every figure below is as of `end`
+        async with PrometheusClient(prom.url) as client:
+            readings = await read_status(client, slas, end)
+        console.print(render_table(readings, end))
+        await training
+        risky = await _serve_api(console, slas, prom.url, keep, end)
     return Outcome(end, readings, risky)
 
 

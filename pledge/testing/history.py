@@ -130,4 +130,21 @@ async def load_history(
     for one in write_passes(groups):
         start = one.start(timeline.start, end, tail, groups)
         say(f"recording {one.name} ({format_duration(int(end - start))})")
-        await backfill_rules(prom, [one.write(prom.workdir / "backfill.yaml")], start, end, interval)
+        await backfill_rules(prom, [one.write(rules_path(prom))], start, end, interval)
+
+
+def rules_path(prom: LocalPrometheus) -> Path:
+    """The one rule file path of a world: every backfill pass is evaluated from it, and the live rules
+    are loaded from it (``go_live``)."""
+    return prom.workdir / "rules.yaml"
+
+
+def go_live(prom: LocalPrometheus, groups: list[RuleGroup]) -> Path:
+    """Load the groups into the server, evaluated live from here on. From the path the passes were
+    evaluated at, with the same group names, the server evaluates each group at promtool's moments:
+    its first tile continues the backfilled ones, where tiles of another phase would overlap the
+    last backfilled tile and count its events twice (a 6 h window then paged on a 3-minute outage)."""
+    path = rules_path(prom)
+    path.write_text(to_yaml(rule_file(groups)), encoding="utf-8")
+    prom.reload([path])
+    return path

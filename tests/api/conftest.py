@@ -17,7 +17,7 @@ from pledge.api.server import running_api
 from pledge.clock import fixed
 from pledge.testing import LocalPrometheus
 from pledge.testing import backfill_rules
-from pledge.testing.history import load_history, write_passes
+from pledge.testing.history import load_history, rules_path, write_passes
 from pledge.rules import generate
 from pledge.rules.model import RuleGroup
 from pledge.sla.duration import format_duration
@@ -50,7 +50,7 @@ async def _record_recent(prom: LocalPrometheus, groups: list[RuleGroup], seconds
     for one in write_passes(groups):
         start = one.start(end - seconds, end, ALERTS_TAIL if one.span == "alerts" else seconds, groups)
         say(f"recording {one.name} for the last {end - start:.0f} s")
-        path = one.write(prom.workdir / "backfill.yaml")
+        path = one.write(rules_path(prom))
         await backfill_rules(prom, [path], start, end, format_duration(min(g.interval for g in groups)))
 
 

@@ -38,13 +38,13 @@ from click.testing import CliRunner
 
 from pledge.cli import main
 from pledge.clock import system
-from pledge.rules import generate, rule_file, to_yaml
-from pledge.rules.names import ALERT_BREACH_PREDICTED, ALERT_BURN, BREACH_PROBABILITY
+from pledge.rules import generate
+from pledge.rules.names import ALERT_BREACH_PREDICTED, ALERT_BURN, BREACH_PROBABILITY, REQUESTS_TILE, TILE
 from pledge.sla import parse_sla
 from pledge.sla.units import DAY, HOUR, MINUTE
 from pledge.testing import LocalPrometheus
 from pledge.testing.alertmanager import LocalAlertmanager, check_config
-from pledge.testing.history import load_history
+from pledge.testing.history import go_live, load_history
 from pledge.testing.synthetic import Metric, Timeline
 
 pytestmark = pytest.mark.integration
@@ -220,8 +220,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         files.append(tmp / f"{one['metadata']['name']}.yaml")
         files[-1].write_text(yaml.safe_dump(one))
     groups = [g for one in slas(start) for g in generate(parse_sla(one))]
-    rules = tmp / "rules.yaml"
-    rules.write_text(to_yaml(rule_file(groups)))
     with LocalAlertmanager(alertmanager_config(tmp, files, servers.address(servers.hook))) as alertmanager:
         scrape = {"job_name": "e2e", "scrape_interval": "2s", "honor_labels": True,
                   "static_configs": [{"targets": [servers.address(servers.target)]}]}
@@ -230,7 +228,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         with LocalPrometheus(extra_config=extra, extra_flags=["--rules.alert.resend-delay=1s"]) as prom:
             timeline, metrics = traffic.history()
             asyncio.run(load_history(prom, timeline, metrics, groups))
-            prom.reload([rules])
+            go_live(prom, groups)
             yield World(servers, prom, time.monotonic(), system())
     servers.close()
 
@@ -268,3 +266,23 @@ def test_nothing_is_sent_during_maintenance(world: World) -> None:
     with world.servers.lock:
         sent = [n for n in world.servers.received if "payments-maintained" in n.slas()]
     assert sent == []
+
+
+def test_the_live_tiles_continue_the_backfilled_ones(world: World) -> None:
+    """Every tile of ``payments``, backfilled or live, lands at one moment of the 5-minute cycle: live
+    tiles of another phase would overlap the last backfilled one and count its events twice."""
+    tile = f'{REQUESTS_TILE}{{sla="payments"}}'
+    deadline = time.monotonic() + DEADLINE
+    while not _query(world, f"timestamp({tile}) > {world.live_at}"):
+        assert time.monotonic() < deadline, f"no live tile within {DEADLINE} s"
+        time.sleep(2)
+    found = httpx.get(f"{world.prometheus.url}/api/v1/query_range", params={
+        "query": f"timestamp({tile}) % {TILE}", "start": world.live_at - HOUR, "end": system(), "step": 30}).json()
+    phases = sorted({float(value) for series in found["data"]["result"] for _, value in series["values"]})
+    apart = [min(d, TILE - d) for d in (abs(phase - phases[0]) for phase in phases)]  # on the 5-minute circle
+    assert phases and max(apart) < 0.01, f"tiles at {len(phases)} moments of the cycle: {phases}"
+
+
+def _query(world: World, expr: str) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = httpx.get(f"{world.prometheus.url}/api/v1/query", params={"query": expr}).json()["data"]["result"]
+    return result

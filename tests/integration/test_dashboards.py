@@ -15,12 +15,12 @@ import pytest
 
 from pledge.clock import parse_moment
 from pledge.demo.scenario import demo_metrics
-from pledge.rules import generate, rule_file, to_yaml
+from pledge.rules import generate
 from pledge.rules.names import BREACH_PROBABILITY
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.units import DAY, HOUR, MINUTE
 from pledge.testing import LocalPrometheus
-from pledge.testing.history import load_history
+from pledge.testing.history import go_live, load_history
 from pledge.testing.synthetic import Metric, Timeline
 from pledge.dashboards import uid
 from pledge.slo.exclusions import intervals
@@ -44,14 +44,12 @@ def forecast_gauges(slas: list[ServiceLevelAgreement], timeline: Timeline) -> li
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPrometheus]:
+def prometheus() -> Iterator[LocalPrometheus]:
     timeline, metrics = demo_metrics(END, days=DAYS)
     groups = [g for sla in SLAS for g in generate(sla)]
-    rules = tmp_path_factory.mktemp("rules") / "rules.yaml"
-    rules.write_text(to_yaml(rule_file(groups)), encoding="utf-8")
     with LocalPrometheus() as prom:
         asyncio.run(load_history(prom, timeline, [*metrics, *forecast_gauges(SLAS, timeline)], groups))
-        prom.reload([rules])
+        go_live(prom, groups)
         yield prom
 
 
