@@ -41,9 +41,14 @@ class BackfillError(Exception):
     """Why nothing, or not everything, was backfilled, in words for the person who ran it."""
 
 
+class NoTilesYet(Exception):
+    """The SLA's rules have recorded no tile yet: there is no junction to backfill up to."""
+
+
 @dataclass(frozen=True)
 class Plan:
-    """One SLA's backfill: its tiles from ``start`` up to the server's first tile, ``first``."""
+    """One SLA's backfill: the levels of its tiles still to record, from ``start`` up to the server's
+    first sample of them, ``first``."""
 
     sla: ServiceLevelAgreement
     start: float
@@ -74,12 +79,59 @@ def default_start(sla: ServiceLevelAgreement, now: float, days: int | None) -> f
     return now - days * DAY if days is not None else current_period(sla.spec.window, now).start - HOUR
 
 
+async def first_sample(client: PrometheusClient, sla: ServiceLevelAgreement, name: str, now: float,
+                       since: float) -> float | None:
+    """When the server holds the SLA's first sample of ``name`` after ``since``; None when it has none."""
+    span = (int(now - since) // TILE + 1) * TILE
+    found = await client.query(f"min(min_over_time(timestamp({name}{{{selector(sla)}}})[{span}s:{TILE}s]))", at=now)
+    return found[0].value if found else None
+
+
 async def first_tile(client: PrometheusClient, sla: ServiceLevelAgreement, now: float, since: float) -> float | None:
     """When the server recorded the SLA's first 5 m tile after ``since``; None when it has none."""
-    span = (int(now - since) // TILE + 1) * TILE
-    found = await client.query(
-        f"min(min_over_time(timestamp({REQUESTS_TILE}{{{selector(sla)}}})[{span}s:{TILE}s]))", at=now)
-    return found[0].value if found else None
+    return await first_sample(client, sla, REQUESTS_TILE, now, since)
+
+
+def recorded(level: list[RuleGroup]) -> set[str]:
+    return {rule.record for group in level for rule in group.rules if rule.record}
+
+
+def reaches_back(name: str, first: float, start: float) -> bool:
+    """Whether a series whose first sample is at ``first`` covers the range from ``start`` (hour tiles
+    are recorded once an hour, in the hour's second evaluation)."""
+    return first <= start + (TILE if name in (REQUESTS_TILE, ERRORS_TILE) else HOUR + 2 * TILE)
+
+
+def levels_done(levels: list[list[RuleGroup]], firsts: dict[str, float | None], start: float) -> int:
+    """How many levels, in order, already reach back to ``start``."""
+    def done(level: list[RuleGroup]) -> bool:
+        return all((first := firsts[name]) is not None and reaches_back(name, first, start) for name in recorded(level))
+    return next((k for k, level in enumerate(levels) if not done(level)), len(levels))
+
+
+async def plan_sla(client: PrometheusClient, sla: ServiceLevelAgreement, now: float, days: int | None,
+                   say: Say) -> Plan | None:
+    """The levels still to record from ``start``, up to the server's first sample of any of them (a
+    backfill stopped between levels leaves the earlier ones, which a rerun keeps); NoTilesYet when
+    the SLA's rules have recorded nothing yet."""
+    start, levels = default_start(sla, now, days), tile_levels(sla)
+    names = sorted(set().union(*map(recorded, levels)))
+    firsts = {name: await first_sample(client, sla, name, now, min(start, now - SEARCH_BACK)) for name in names}
+    if (since := firsts[REQUESTS_TILE]) is None:
+        raise NoTilesYet(sla.key)
+    done = levels_done(levels, firsts, start)
+    rest = [first for level in levels[done:] for name in recorded(level) if (first := firsts[name]) is not None]
+    if done == len(levels):
+        say(f"{sla.key}: tiles recorded since {utc(since)} already: nothing to backfill")
+    elif not rest:
+        say(f"{sla.key}: the earlier backfill recorded the 5 m tiles; the hour tiles follow once the rules have "
+            "recorded their first (in the second evaluation of the next hour): run backfill again then")
+    else:
+        if done:
+            say(f"{sla.key}: {', '.join(sorted(set().union(*map(recorded, levels[:done]))))} reach back already "
+                "(an earlier backfill stopped): recording the rest")
+        return Plan(sla, start, min(rest), levels[done:])
+    return None
 
 
 async def plan(client: PrometheusClient, slas: list[ServiceLevelAgreement], now: float, days: int | None,
@@ -88,14 +140,11 @@ async def plan(client: PrometheusClient, slas: list[ServiceLevelAgreement], now:
     nothing is written for any SLA)."""
     plans, missing = [], []
     for sla in slas:
-        start = default_start(sla, now, days)
-        first = await first_tile(client, sla, now, min(start, now - SEARCH_BACK))
-        if first is None:
+        try:
+            if one := await plan_sla(client, sla, now, days, say):
+                plans.append(one)
+        except NoTilesYet:
             missing.append(sla.key)
-        elif first - TILE <= start:
-            say(f"{sla.key}: tiles recorded since {utc(first)} already: nothing to backfill")
-        else:
-            plans.append(Plan(sla, start, first, tile_levels(sla)))
     if missing:
         raise BackfillError(
             f"no tiles recorded yet for {', '.join(missing)}: load the SLA's rules first (pledge generate, or "
@@ -164,7 +213,9 @@ def record_level(url: str, plans: list[Plan], level: int, encoding: str, workdir
     newest: dict[str, int] = {}
     names: set[str] = set()
     moved: list[Path] = []
-    for index, one in enumerate(plans):
+    for one in plans:
+        if level >= len(one.levels):
+            continue
         rules = workdir / "tiles.yaml"
         rules.write_text(to_yaml(rule_file(in_phase(one.levels[level], rules, one.phase_ms, encoding))),
                          encoding="utf-8")
@@ -222,7 +273,7 @@ async def shortfall(client: PrometheusClient, one: Plan, now: float) -> Shortfal
     short = []
     for name in (REQUESTS_HOUR_TILE, ERRORS_HOUR_TILE):
         should = [await total(client, rule.expr, moment)
-                  for level in one.levels for group in level for rule in group.rules if rule.record == name]
+                  for level in tile_levels(one.sla) for group in level for rule in group.rules if rule.record == name]
         short.append(sum(should) - await total(client, f"{name}{{{one.selector}}}", moment))
     return Shortfall(one.sla.key, moment, short[0], short[1]) if short[0] >= 0.5 else None
 

@@ -253,5 +253,9 @@ def backfill(paths: tuple[Path, ...], url: str, data_dir: Path, days: int | None
     except (BackfillError, PrometheusError) as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.secho("interrupted: run the same command again; it keeps the levels already moved into the data "
+                    "directory and records the rest", fg="yellow", err=True)
+        sys.exit(130)
     for short in shortfalls:
         click.secho(f"warning: {short.message}", fg="yellow", err=True)

@@ -5,7 +5,8 @@ The world (4 Nov 2026 10:37 UTC): raw counters since 30 Oct, and two SLAs whose 
 tiles recorded by promtool at the moments a server with the rule file at another path would) since
 05:17 and 10:12. Backfill then runs as a user would, into the running server's data directory (no
 restart: the server picks the blocks up within a minute). Incidents straddle both junctions and the
-month's start, so one tile too many or too few would show.
+month's start, so one tile too many or too few would show. The late SLA's first backfill is
+stopped with Ctrl-C after its first level moved: the run that follows records the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import asyncio
 import datetime as dt
 import random
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,9 +131,34 @@ def backfill(world: World, *names: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def interrupted(world: World, name: str) -> tuple[int, str]:
+    """`pledge backfill` stopped with Ctrl-C while it waits for its first level's blocks to load."""
+    command = [sys.executable, "-m", "pledge", "backfill", str(world.files[name]), "--prometheus", world.prom.url,
+               "--data-dir", str(world.prom.data_dir), "--at", str(END)]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as child:
+        assert child.stderr is not None
+        lines = []
+        for line in child.stderr:
+            lines.append(line)
+            if line.startswith("waiting for Prometheus to load the blocks"):
+                child.send_signal(signal.SIGINT)
+                break
+        lines.append(child.communicate(timeout=60)[1])
+    return child.returncode, "".join(lines)
+
+
+def wait_for_first_level(world: World, name: str) -> None:
+    """Until the server has loaded the blocks the interrupted run moved (it looks once a minute)."""
+    deadline = time.monotonic() + 150
+    while (first := asyncio.run(month(world.prom.url, SLAS[name])).first) > MONTH - HOUR + TILE:
+        assert time.monotonic() < deadline, f"the interrupted run's tiles never loaded (first tile {first})"
+        time.sleep(2)
+
+
 @dataclass
 class Backfilled:
     before: dict[str, Month]  # the rules alone
+    interrupted: tuple[int, str]  # the late SLA's first run
     code: int
     err: str
 
@@ -136,16 +166,30 @@ class Backfilled:
 @pytest.fixture(scope="module")
 def backfilled(world: World) -> Backfilled:
     before = {name: asyncio.run(month(world.prom.url, sla)) for name, sla in SLAS.items()}
+    stopped = interrupted(world, "late")
+    print(stopped[1])
+    wait_for_first_level(world, "late")
     code, _, err = backfill(world, "late", "early")
     print(err)
-    return Backfilled(before, code, err)
+    return Backfilled(before, stopped, code, err)
+
+
+def test_a_stopped_backfill_says_how_to_finish_and_the_next_run_records_the_rest(backfilled: Backfilled) -> None:
+    code, output = backfilled.interrupted
+    assert code == 130, output
+    assert re.search(f"shop/late: recorded {REQUESTS_TILE} from ", output), output
+    assert "interrupted: run the same command again; it keeps the levels already moved" in output
+    assert f"shop/late: {REQUESTS_TILE} reach back already (an earlier backfill stopped): recording the rest" \
+        in backfilled.err
+    assert not re.search(f"shop/late: recorded .*{REQUESTS_TILE}", backfilled.err)
 
 
 def test_a_month_backfilled_is_exact_across_the_junction(world: World, backfilled: Backfilled) -> None:
     assert backfilled.code == 0, backfilled.err
     for name, sla in SLAS.items():
+        output = backfilled.err + (backfilled.interrupted[1] if name == "late" else "")
         for tile in (REQUESTS_TILE, ERRORS_TILE, REQUESTS_HOUR_TILE, ERRORS_HOUR_TILE):
-            assert re.search(f"shop/{name}: recorded .*{tile}", backfilled.err)
+            assert re.search(f"shop/{name}: recorded .*{tile}", output)
         alone, after = backfilled.before[name], asyncio.run(month(world.prom.url, sla))
         bad, valid = world.truth[name].events(after.at - (after.at - MONTH) // TILE * TILE, after.at)
         missed_bad, missed_valid = missed_by_first_hour_tile(world.truth[name], name, alone.first, backfilled.err)
