@@ -1,5 +1,5 @@
 """An Alertmanager configuration for pledge's alerts: routes by owner and severity, an optional
-customer-success route, grouping per SLA and objective, and inhibition of tickets by pages.
+customer-success route, grouping per SLA and objective, and inhibition of burn-rate tickets by pages.
 
 Written as a whole configuration that ``amtool check-config`` accepts: its root route's one child
 (matching every pledge alert), the receivers and the inhibit rules are what to merge into yours.
@@ -68,9 +68,11 @@ def customer_route(receiver: str, grouping: list[str]) -> dict[str, Any]:
 
 
 def inhibit_rules(grouping: list[str]) -> list[dict[str, Any]]:
-    """A firing page silences the tickets of the same SLA, objective and group."""
+    """A firing page silences the burn-rate tickets of the same SLA, objective and group, which say
+    the same thing later. Not the customer alerts: an inhibited alert reaches no receiver, and
+    customer success needs a predicted breach most while the owner is paged."""
     return [{"source_matchers": [matcher("severity", "page"), PLEDGE_ALERT],
-             "target_matchers": [matcher("severity", "ticket"), PLEDGE_ALERT],
+             "target_matchers": [matcher("severity", "ticket"), matcher("alertname", names.ALERT_BURN), PLEDGE_ALERT],
              "equal": grouping}]
 
 

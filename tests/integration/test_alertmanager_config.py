@@ -57,5 +57,6 @@ def test_groups_and_inhibits_per_objective_and_group(tmp_path: Path) -> None:
     pledge_route = config["route"]["routes"][0]
     assert pledge_route["group_by"] == ["sla_namespace", "sla", "objective", "customer"]  # checkout groups by customer
     (rule,) = config["inhibit_rules"]
-    assert rule["source_matchers"][0] == 'severity="page"' and rule["target_matchers"][0] == 'severity="ticket"'
+    assert rule["source_matchers"][0] == 'severity="page"'
+    assert rule["target_matchers"][:2] == ['severity="ticket"', 'alertname="SLAErrorBudgetBurn"']
     assert rule["equal"] == pledge_route["group_by"]
