@@ -50,10 +50,11 @@ def summary(sla: ServiceLevelAgreement, readings: list[Reading]) -> SLASummary:
 
 
 async def sla_page(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal, filters: Filters,
-                   limit: int, offset: int, at: float) -> SLAPage:
+                   limit: int, offset: int, at: float, known: list[Reading] | None = None) -> SLAPage:
+    """``known``: every SLA's readings at ``at`` already (a snapshot's), else read now."""
     candidates = [s for s in slas if caller.sees_sla(s) and filters.spec_matches(s)]
     by_sla: dict[str, list[Reading]] = defaultdict(list)
-    for reading in await read_status(client, candidates, at):
+    for reading in known if known is not None else await read_status(client, candidates, at):
         if caller.sees_group(reading.sla, reading.group) and filters.row_matches(reading.sla, reading):
             by_sla[reading.sla.key].append(reading)
     summaries = [summary(s, by_sla[s.key]) for s in candidates if by_sla[s.key]]
