@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Hashable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BaseModel, WithJsonSchema
 
 from pledge.api.auth import Caller, Principal
-from pledge.api.bulk import bulk_figures
+from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import (
     WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows,
     scoped, span_at,
 )
-from pledge.api.listing import Filters, sla_page
+from pledge.api.listing import Filters, page_of, sla_page
 from pledge.api.models import DetailPage, History, HistoryPoint, HistorySeries, SLADetail, SLAPage, Source, State
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.snapshot import VISIBLE_FOR, Snapshot, moment
@@ -46,12 +47,16 @@ def moment_of(api: ApiState, at: dt.datetime | None) -> float:
     return at.timestamp() if at is not None else moment(api.clock, api.settings.prometheus_cache_seconds)
 
 
-def snapshot_for(api: ApiState, at: dt.datetime | None, response: Response) -> Snapshot | None:
-    """The background snapshot when the request asks about now and one is fresh; its age in ``Age``."""
-    found = api.snapshots.current() if at is None else None
-    if found is not None:
-        response.headers["Age"] = api.snapshots.age(found)
-    return found
+def snapshot_for(api: ApiState, at: dt.datetime | None) -> Snapshot | None:
+    """The background snapshot, when the request asks about now and one is fresh."""
+    return api.snapshots.current() if at is None else None
+
+
+def answer(api: ApiState, snapshot: Snapshot, key: Hashable, build: Callable[[], BaseModel]) -> Response:
+    """The snapshot's answer for ``key`` (route, scope, parameters), rendered once per snapshot, with
+    the snapshot's age in ``Age``: what the route computes at request time for the snapshot's moment."""
+    return Response(snapshot.rendered.once(key, build), media_type="application/json",
+                    headers={"Age": api.snapshots.age(snapshot)})
 
 
 def utc(unix_seconds: float) -> dt.datetime:
@@ -83,31 +88,31 @@ async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
 
 @router.get("/slas", response_model=SLAPage, summary="Every SLA with its period SLI, state and budget left")
 async def list_slas(
-    request: Request, response: Response, caller: Caller,
+    request: Request, caller: Caller,
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
     tier: str | None = None, state: State | None = None, at: At = None,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
-) -> SLAPage:
+) -> SLAPage | Response:
     """Figures come from the recorded period series: two Prometheus queries however many SLAs,
     asked by the background snapshot unless ``at`` is given."""
     api = api_state(request)
     filters = Filters(namespace, service, customer, tier, state)
-    snapshot = snapshot_for(api, at, response)
-    return await sla_page(api.client, api.source.slas(), caller, filters, limit, offset, moment_of(api, at),
-                          snapshot.readings if snapshot is not None else None)
+    if (snapshot := snapshot_for(api, at)) is not None:
+        return answer(api, snapshot, ("slas", caller.scope, filters, limit, offset),
+                      lambda: page_of(snapshot.readings, api.source.slas(), caller, filters, limit, offset))
+    return await sla_page(api.client, api.source.slas(), caller, filters, limit, offset, moment_of(api, at))
 
 
 @router.get("/slas/{namespace}/{name}", response_model=SLADetail,
             summary="SLI, error budget, burn rates, alerts and excluded time of one SLA")
-async def get_sla(request: Request, response: Response, caller: Caller, namespace: str, name: str,
-                  at: At = None) -> SLADetail:
+async def get_sla(request: Request, caller: Caller, namespace: str, name: str, at: At = None) -> SLADetail | Response:
     """Exact period figures at query time (also for calendar periods), per objective and group;
     without ``at``, those of the background snapshot's moment."""
     api = api_state(request)
-    snapshot = snapshot_for(api, at, response)
-    if snapshot is not None:
+    if (snapshot := snapshot_for(api, at)) is not None:
         sla = await find_sla(api, caller, namespace, name, snapshot.at, snapshot)
-        return sla_detail(sla, snapshot.spans[ident(sla)], *snapshot.details[ident(sla)], caller)
+        return answer(api, snapshot, ("detail", ident(sla), caller.scope),
+                      lambda: sla_detail(sla, snapshot.spans[ident(sla)], *snapshot.details[ident(sla)], caller))
     when = moment_of(api, at)
     sla = await find_sla(api, caller, namespace, name, when)
     span = span_at(sla, when)
@@ -117,21 +122,24 @@ async def get_sla(request: Request, response: Response, caller: Caller, namespac
 @router.get("/details", response_model=DetailPage,
             summary="Every SLA's detail figures (as GET /v1/slas/{ns}/{name}) from two Prometheus queries")
 async def list_details(
-    request: Request, response: Response, caller: Caller,
+    request: Request, caller: Caller,
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
     tier: str | None = None, at: At = None,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
-) -> DetailPage:
+) -> DetailPage | Response:
     """A full report in one request: filters and paging as GET /v1/slas (no state filter)."""
     api, filters = api_state(request), Filters(namespace, service, customer, tier)
     slas = [s for s in api.source.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
-    snapshot = snapshot_for(api, at, response)
-    if snapshot is not None:
-        spans, found = snapshot.spans, snapshot.details
-    else:
-        when = moment_of(api, at)
-        spans = {ident(s): span_at(s, when) for s in slas}
-        found = await bulk_figures(api.client, slas, spans, when)
+    if (snapshot := snapshot_for(api, at)) is not None:
+        return answer(api, snapshot, ("details", caller.scope, filters, limit, offset),
+                      lambda: details_page(slas, snapshot.spans, snapshot.details, caller, filters, limit, offset))
+    when = moment_of(api, at)
+    spans = {ident(s): span_at(s, when) for s in slas}
+    return details_page(slas, spans, await bulk_figures(api.client, slas, spans, when), caller, filters, limit, offset)
+
+
+def details_page(slas: list[ServiceLevelAgreement], spans: dict[tuple[str, str], Span], found: Found,
+                 caller: Principal, filters: Filters, limit: int, offset: int) -> DetailPage:
     details = [sla_detail(s, spans[ident(s)], *found[ident(s)], caller, filters) for s in slas]
     matching = [d for d in details if d.objectives]
     following = offset + limit if offset + limit < len(matching) else None

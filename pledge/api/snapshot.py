@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
 
 from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import Span, span_at
@@ -29,6 +32,7 @@ from pledge.status import sla_ident as ident
 log = logging.getLogger(__name__)
 VISIBLE_FOR = 92 * DAY  # a quarter, the longest period: a customer's group recorded that recently is visible
 Visible = tuple[str, str, str]  # namespace, SLA name, customer
+MAX_RENDERED = 32 * 2**20  # bytes of rendered answers one snapshot keeps
 
 
 def moment(clock: Clock, step: float) -> float:
@@ -43,6 +47,25 @@ async def recorded_customers(client: PrometheusClient, at: float) -> frozenset[V
     return frozenset((s.get("sla_namespace", ""), s.get("sla", ""), s["customer"]) for s in found)
 
 
+class Rendered:
+    """Answers rendered to JSON once per snapshot, by route, scope and parameters: under load most
+    requests ask the same few questions. Starts over once it holds MAX_RENDERED bytes."""
+
+    def __init__(self) -> None:
+        self._answers: dict[Hashable, bytes] = {}
+        self._size = 0
+
+    def once(self, key: Hashable, build: Callable[[], BaseModel]) -> bytes:
+        found = self._answers.get(key)
+        if found is None:
+            found = build().model_dump_json().encode()
+            if self._size + len(found) > MAX_RENDERED:
+                self._answers.clear()
+                self._size = 0
+            self._answers[key], self._size = found, self._size + len(found)
+        return found
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The figures of ``slas`` (the source's list it was taken for) at ``at``, for any caller."""
@@ -54,6 +77,7 @@ class Snapshot:
     details: Found
     visible: frozenset[Visible]
     taken: float  # monotonic seconds, for its expiry
+    rendered: Rendered = field(default_factory=Rendered)
 
 
 async def take(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float) -> Snapshot:
