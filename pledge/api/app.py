@@ -4,8 +4,9 @@ Prometheus client and the SLA source."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -19,32 +20,35 @@ from pledge.api.metrics import ApiMetrics
 from pledge.api.models import Health
 from pledge.api.problems import PROBLEM_RESPONSES, install, problem
 from pledge.api.settings import Settings
+from pledge.api.snapshot import Snapshots
 from pledge.api.sources import Background, SLASource
 from pledge.api.state import ApiState, api_state
 from pledge.clock import Clock, system
 from pledge.prom import PrometheusClient
+from pledge.prom.client import Observer
 
 DESCRIPTION = """SLA status, error-budget burn, period reports and service credits, computed from the series
 pledge's generated rules record in Prometheus. Every route needs a bearer token except /healthz, /readyz and
 this description (/docs, /redoc, /openapi.json), which is public: it is the same for every installation."""
 
 
-def _client(settings: Settings, metrics: ApiMetrics, transport: httpx.AsyncBaseTransport | None) -> PrometheusClient:
+def _client(settings: Settings, observer: Observer, transport: httpx.AsyncBaseTransport | None,
+            cache_seconds: float) -> PrometheusClient:
     return PrometheusClient(settings.prometheus_url, timeout=settings.prometheus_timeout,
                             max_concurrency=settings.prometheus_concurrency, retries=settings.prometheus_retries,
-                            observer=metrics.observe_prometheus, transport=transport,
-                            cache_seconds=settings.prometheus_cache_seconds)
+                            observer=observer, transport=transport, cache_seconds=cache_seconds)
 
 
 @asynccontextmanager
-async def _refreshing(cache: PredictionCache) -> AsyncIterator[None]:
-    """The background prediction rounds, for the life of the app."""
-    task = asyncio.create_task(cache.run())
+async def _refreshing(*loops: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """The background rounds (predictions, snapshots), for the life of the app."""
+    tasks = [asyncio.create_task(loop) for loop in loops]
     try:
         yield
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
@@ -60,10 +64,15 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for each in started:
             await each.start()
-        async with _client(settings, metrics, transport) as client:
-            cache = PredictionCache(client, source, settings.predictions_interval, clock)
-            app.state.api = ApiState(source, tokens, settings, metrics, client, cache, clock)
-            async with _refreshing(cache):
+        # background rounds have a client of their own: no answer cache (a prediction round's 30 days
+        # of tiles would sit in it), and their calls do not count as the requests' in /metrics
+        async with _client(settings, metrics.observe_prometheus, transport, settings.prometheus_cache_seconds) as client, \
+                _client(settings, metrics.observe_background, transport, 0) as background:
+            cache = PredictionCache(background, source, settings.predictions_interval, clock)
+            snapshots = Snapshots(background, source, settings.snapshot_seconds, clock,
+                                  settings.prometheus_cache_seconds)
+            app.state.api = ApiState(source, tokens, settings, metrics, client, cache, snapshots, clock)
+            async with _refreshing(cache.run(), snapshots.run()):
                 try:
                     yield
                 finally:

@@ -58,6 +58,11 @@ class Principal:
     everything: bool
     customers: frozenset[str]
 
+    @property
+    def scope(self) -> tuple[bool, frozenset[str]]:
+        """What decides the answers this caller gets (two tokens of the same scope get the same)."""
+        return self.everything, self.customers
+
     def owns(self, sla: ServiceLevelAgreement) -> bool:
         """Sees the whole SLA: read:all, or the SLA's own customer."""
         return self.everything or sla.spec.customer in self.customers

@@ -4,8 +4,9 @@
 The figures query reads the recorded series of every SLA with one selector, and adds one part per
 kind of computed figure shared by many SLAs (a burn window some SLAs do not record, the events of
 a calendar period so far, the coverage of a history length), each for the SLAs that need it;
-alerts come from the second. An SLA whose recorded history is too short (``pledge.api.figures``
-falls back to the raw counters then) is asked on its own, as GET /v1/slas/{ns}/{name} does.
+alerts come from the second. The SLAs whose recorded history is too short (``pledge.api.figures``
+falls back to the raw counters then) share two more queries, and SLAs over the same counters and
+period share one part of them (identical PromQL is asked once).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pledge.api.auth import Principal
-from pledge.api.figures import Figures, Span, detail_figures, recorded_windows, split
+from pledge.api.figures import Figures, Span, objective_names, recorded_windows, split
 from pledge.api.models import Source
 from pledge.prom import Alert, PrometheusClient, Sample
 from pledge.rules import names, queries
@@ -32,6 +32,7 @@ K = TypeVar("K", bound=Hashable)
 PART_LABEL = "pledge_bulk"  # which part of the figures query a computed sample comes from
 RECORDED = [*(names.error_ratio(w) for w in BURN_WINDOWS), names.ERRORS_PERIOD, names.REQUESTS_PERIOD]
 IDENTITY = ("sla", "sla_namespace", "objective")
+Found = dict[Ident, tuple[Figures, list[Alert], Source]]
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ def events(slas: list[ServiceLevelAgreement], spans: dict[Ident, Span]) -> list[
 def parts(slas: list[ServiceLevelAgreement], spans: dict[Ident, Span]) -> list[Part]:
     """The computed figures: unrecorded burn windows, calendar period events, coverage."""
     found: list[Part] = []
+    recorded = {ident(s): recorded_windows(s) for s in slas}
     for window in BURN_WINDOWS:
-        for _, lacking in _by(slas, lambda s: window not in recorded_windows(s) or None).items():
+        for _, lacking in _by(slas, lambda s: window not in recorded[ident(s)] or None).items():
             expr = summed_ratio(_selector(lacking), window, _grouping(lacking))
             found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, format_duration(window)),
                               frozenset(map(ident, lacking))))
@@ -110,28 +112,67 @@ def covers(sla: ServiceLevelAgreement, figures: Figures, figure: str) -> bool:
     return {o for o, _ in figures[figure]} >= {o.name for o in sla.spec.objectives}
 
 
-async def bulk_figures(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal,
-                       spans: dict[Ident, Span], at: float) -> dict[Ident, tuple[Figures, list[Alert], Source]]:
-    """Every SLA's figures and alerts at ``at``: two queries; a third for the rolling periods not
-    recorded yet (summed from the tiles, as the per-SLA route does), and one SLA at a time for the
-    few whose recorded history is too short (the raw fallback)."""
+def by_part(samples: list[Sample], shared: list[Part]) -> dict[Ident, list[Sample]]:
+    """Each SLA's samples of a query of parts without identity labels: every SLA of a part gets its samples."""
+    found: dict[Ident, list[Sample]] = defaultdict(list)
+    for s in samples:
+        for key in shared[int(s.labels[PART_LABEL])].slas:
+            found[key].append(s)
+    return found
+
+
+def asked_once(slas: list[ServiceLevelAgreement], expr: Callable[[ServiceLevelAgreement], str]) -> list[Part]:
+    """One part per distinct expression: SLAs over the same counters and period share its answer."""
+    return [Part(e, frozenset(map(ident, same))) for e, same in _by(slas, expr).items()]
+
+
+async def raw_figures(client: PrometheusClient, incomplete: list[ServiceLevelAgreement], found: Found,
+                      spans: dict[Ident, Span], at: float) -> None:
+    """``pledge.api.figures.detail_figures``'s raw fallback for all SLAs whose recorded history is too
+    short, in two queries: whether their raw counters reach further back, then those SLAs' figures."""
+    reach = asked_once(incomplete, lambda s: queries.raw_coverage(s, queries.history_needed(_span(spans, s)), at))
+    reached = by_part(await client.query(query(reach, recorded=False), at=at), reach)
+    raw = [s for s in incomplete if objective_names(split(reached.get(ident(s), []), s.spec.grouping)[queries.RAW_COVERED])
+           - objective_names(found[ident(s)][0][queries.COVERED])]
+    if not raw:
+        return
+    detail = asked_once(raw, lambda s: queries.raw_detail(s, spans[ident(s)].period.start, at, BURN_WINDOWS))
+    figures = by_part(await client.query(query(detail, recorded=False), at=at), detail)
+    for sla in raw:
+        found[ident(sla)] = split(figures.get(ident(sla), []), sla.spec.grouping), found[ident(sla)][1], "raw"
+
+
+def lacks_events(sla: ServiceLevelAgreement, figures: Figures) -> bool:
+    """Recorded period events missing where the per-SLA route sums them from the tiles instead."""
+    if covers(sla, figures, queries.COVERED):
+        return not covers(sla, figures, queries.REQUESTS)
+    return sla.spec.window.rolling is not None and not figures[queries.REQUESTS]
+
+
+async def summed_figures(client: PrometheusClient, short: list[ServiceLevelAgreement], found: Found,
+                         spans: dict[Ident, Span], at: float) -> None:
+    """The period events of rolling periods not recorded yet, summed from the tiles: one query."""
+    summed = events(short, spans)
+    for key, more in by_sla(await client.query(query(summed, recorded=False), at=at), summed).items():
+        sla = next(s for s in short if ident(s) == key)
+        for figure, values in split(more, sla.spec.grouping).items():
+            found[key][0][figure].update(values)
+
+
+async def bulk_figures(client: PrometheusClient, slas: list[ServiceLevelAgreement],
+                       spans: dict[Ident, Span], at: float) -> Found:
+    """Every SLA's figures and alerts at ``at``, for any caller (scoped afterwards, as the per-SLA
+    route's rows are): two queries; one more for the rolling periods not recorded yet, and two more
+    for the SLAs whose recorded history is too short (the raw fallback), however many SLAs."""
     computed = parts(slas, spans)
     samples, alerts = await asyncio.gather(client.query(query(computed), at=at), firing_at(client, at))
     mine, firing = by_sla(samples, computed), defaultdict[Ident, list[Alert]](list)
     for alert in alerts:
         firing[identity(alert.labels)[:2]].append(alert)
-    found: dict[Ident, tuple[Figures, list[Alert], Source]] = {
-        ident(s): (split(mine.get(ident(s), []), s.spec.grouping), firing[ident(s)], "recorded") for s in slas}
-    short = [s for s in slas if covers(s, found[ident(s)][0], queries.COVERED)
-             and not covers(s, found[ident(s)][0], queries.REQUESTS)]
-    if short:
-        summed = events(short, spans)
-        for key, more in by_sla(await client.query(query(summed, recorded=False), at=at), summed).items():
-            sla = next(s for s in short if ident(s) == key)
-            for figure, values in split(more, sla.spec.grouping).items():
-                found[key][0][figure].update(values)
-    incomplete = [s for s in slas if not covers(s, found[ident(s)][0], queries.COVERED)]
-    for sla, answer in zip(incomplete, await asyncio.gather(
-            *(detail_figures(client, s, caller, spans[ident(s)]) for s in incomplete))):
-        found[ident(sla)] = answer
+    found: Found = {ident(s): (split(mine.get(ident(s), []), s.spec.grouping), firing[ident(s)], "recorded")
+                    for s in slas}
+    if incomplete := [s for s in slas if not covers(s, found[ident(s)][0], queries.COVERED)]:
+        await raw_figures(client, incomplete, found, spans, at)
+    if short := [s for s in slas if found[ident(s)][2] == "recorded" and lacks_events(s, found[ident(s)][0])]:
+        await summed_figures(client, short, found, spans, at)
     return found

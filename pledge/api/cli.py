@@ -30,6 +30,9 @@ def _fail(message: str) -> NoReturn:
 @click.option("--cache-seconds", "prometheus_cache_seconds", type=float,
               help="Share identical Prometheus answers this long, 'now' rounded down to it; 0 = off "
                    "[env PLEDGE_PROMETHEUS_CACHE_SECONDS; default 0].")
+@click.option("--snapshot-seconds", type=float,
+              help="Seconds between background snapshots of every SLA's figures, which requests without at= "
+                   "answer from; 0 = every answer computed at request time [env PLEDGE_SNAPSHOT_SECONDS; default 30].")
 @click.option("--sla-source", type=click.Choice(["directory", "kubernetes"]),
               help="Where SLAs come from: YAML files, or ServiceLevelAgreement objects [env PLEDGE_SLA_SOURCE].")
 @click.option("--namespace", help="With --sla-source kubernetes: only this namespace [env PLEDGE_NAMESPACE].")

@@ -19,7 +19,7 @@ from pledge.prom import Alert, PrometheusClient, RangeSeries, Sample
 from pledge.rules import names, queries
 from pledge.slo.budget import Allowance, burn_rate, error_ratio, event_budget, minute_budget
 from pledge.slo.exclusions import excluded_seconds, intervals
-from pledge.slo.periods import Period
+from pledge.slo.periods import Period, current_period
 from pledge.slo.windows import BURN_WINDOWS, alert_windows, distinct_windows
 from pledge.sla import ServiceLevelAgreement, format_duration, format_percent
 from pledge.sla.model import Objective
@@ -80,6 +80,11 @@ class Span:
                          excluded=[(stamp(a), stamp(b)) for a, b in self.excluded])
 
 
+def span_at(sla: ServiceLevelAgreement, moment: float) -> Span:
+    """The SLA's current period as of ``moment``."""
+    return Span.of(sla, current_period(sla.spec.window, moment), moment)
+
+
 def _stamp(unix: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(unix, dt.timezone.utc)
 
@@ -126,7 +131,7 @@ def recorded_windows(sla: ServiceLevelAgreement) -> frozenset[int]:
     return frozenset({names.BASE_WINDOW, *distinct_windows(alert_windows(sla.spec.alerting, sla.spec.window))})
 
 
-def _objectives(found: dict[Key, float]) -> set[str]:
+def objective_names(found: dict[Key, float]) -> set[str]:
     return {objective for objective, _ in found}
 
 
@@ -134,11 +139,11 @@ async def raw_reaches_further(client: PrometheusClient, sla: ServiceLevelAgreeme
                               history: float, at: float) -> bool:
     """Whether some objective's raw counters reach back ``history`` seconds and its recorded series
     do not (rules deployed after the service). The raw counters are asked only in that case."""
-    recorded = _objectives(figures[queries.COVERED])
+    recorded = objective_names(figures[queries.COVERED])
     if recorded >= {o.name for o in sla.spec.objectives}:
         return False
     found = split(await client.query(queries.raw_coverage(sla, history, at), at=at), sla.spec.grouping)
-    return bool(_objectives(found[queries.RAW_COVERED]) - recorded)
+    return bool(objective_names(found[queries.RAW_COVERED]) - recorded)
 
 
 async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,

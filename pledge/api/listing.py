@@ -49,11 +49,12 @@ def summary(sla: ServiceLevelAgreement, readings: list[Reading]) -> SLASummary:
                       state=worst_state(r.state for r in rows), objectives=rows)
 
 
-async def sla_page(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal, filters: Filters,
-                   limit: int, offset: int, at: float) -> SLAPage:
+def page_of(readings: list[Reading], slas: list[ServiceLevelAgreement], caller: Principal, filters: Filters,
+            limit: int, offset: int) -> SLAPage:
+    """The page from ``readings`` (those of the candidate SLAs at least: a snapshot's are every SLA's)."""
     candidates = [s for s in slas if caller.sees_sla(s) and filters.spec_matches(s)]
     by_sla: dict[str, list[Reading]] = defaultdict(list)
-    for reading in await read_status(client, candidates, at):
+    for reading in readings:
         if caller.sees_group(reading.sla, reading.group) and filters.row_matches(reading.sla, reading):
             by_sla[reading.sla.key].append(reading)
     summaries = [summary(s, by_sla[s.key]) for s in candidates if by_sla[s.key]]
@@ -61,3 +62,9 @@ async def sla_page(client: PrometheusClient, slas: list[ServiceLevelAgreement], 
     page = matching[offset:offset + limit]
     following = offset + limit if offset + limit < len(matching) else None
     return SLAPage(items=page, total=len(matching), limit=limit, offset=offset, next_offset=following)
+
+
+async def sla_page(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal, filters: Filters,
+                   limit: int, offset: int, at: float) -> SLAPage:
+    candidates = [s for s in slas if caller.sees_sla(s) and filters.spec_matches(s)]
+    return page_of(await read_status(client, candidates, at), candidates, caller, filters, limit, offset)

@@ -19,11 +19,20 @@ class ApiMetrics:
                                   ["method", "route", "status"], registry=self.registry)
         self.queries = Histogram("pledge_api_prometheus_request_duration_seconds",
                                  "Prometheus API call latency (retries included)", ["path"], registry=self.registry)
+        self.background = Histogram("pledge_api_background_prometheus_request_duration_seconds",
+                                    "Prometheus API call latency of the background snapshots and predictions",
+                                    ["path"], registry=self.registry)
         self.query_errors = Counter("pledge_api_prometheus_errors_total", "failed Prometheus API calls",
                                     ["path", "error"], registry=self.registry)
 
     def observe_prometheus(self, path: str, seconds: float, outcome: str) -> None:
         self.queries.labels(path).observe(seconds)
+        if outcome != "ok":
+            self.query_errors.labels(path, outcome).inc()
+
+    def observe_background(self, path: str, seconds: float, outcome: str) -> None:
+        """Kept apart from the requests' calls: snapshots and predictions refresh whenever they like."""
+        self.background.labels(path).observe(seconds)
         if outcome != "ok":
             self.query_errors.labels(path, outcome).inc()
 

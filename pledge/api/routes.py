@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Hashable
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import AfterValidator, AwareDatetime, BaseModel, WithJsonSchema
 
 from pledge.api.auth import Caller, Principal
-from pledge.api.bulk import bulk_figures
+from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import (
     WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows,
-    scoped,
+    scoped, span_at,
 )
-from pledge.api.listing import Filters, sla_page
+from pledge.api.listing import Filters, page_of, sla_page
 from pledge.api.models import DetailPage, History, HistoryPoint, HistorySeries, SLADetail, SLAPage, Source, State
 from pledge.api.problems import PROBLEM_RESPONSES
+from pledge.api.snapshot import VISIBLE_FOR, Snapshot, moment
 from pledge.api.state import ApiState, api_state
 from pledge.prom import Alert
 from pledge.rules import names, queries
 from pledge.slo.budget import budget_remaining, burn_rate
-from pledge.slo.periods import current_period
 from pledge.sla import ServiceLevelAgreement, parse_duration
-from pledge.sla.units import DAY
 from pledge.status import sla_ident as ident
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
@@ -44,33 +44,43 @@ MAX_POINTS = 11_000
 def moment_of(api: ApiState, at: dt.datetime | None) -> float:
     """``at``, or the API's clock; rounded down to the cache's lifetime when answers are cached, so
     requests in the same interval ask Prometheus identical questions."""
-    if at is not None:
-        return at.timestamp()
-    now, step = api.clock(), api.settings.prometheus_cache_seconds
-    return now - now % step if step else now
+    return at.timestamp() if at is not None else moment(api.clock, api.settings.prometheus_cache_seconds)
+
+
+def snapshot_for(api: ApiState, at: dt.datetime | None) -> Snapshot | None:
+    """The background snapshot, when the request asks about now and one is fresh."""
+    return api.snapshots.current() if at is None else None
+
+
+def answer(api: ApiState, snapshot: Snapshot, key: Hashable, build: Callable[[], BaseModel]) -> Response:
+    """The snapshot's answer for ``key`` (route, scope, parameters), rendered once per snapshot, with
+    the snapshot's age in ``Age``: what the route computes at request time for the snapshot's moment."""
+    return Response(snapshot.rendered.once(key, build), media_type="application/json",
+                    headers={"Age": api.snapshots.age(snapshot)})
 
 
 def utc(unix_seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc)
 
 
-VISIBLE_FOR = 92 * DAY  # a quarter, the longest period: a customer's group recorded that recently is visible
-
-
 async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
-                   at: float) -> ServiceLevelAgreement:
+                   at: float, snapshot: Snapshot | None = None) -> ServiceLevelAgreement:
     """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden.
 
     A customer token sees another SLA only when it is grouped by customer and recorded that
-    customer's group. Prometheus is asked (one index lookup) whether the SLA exists or not, so
-    neither the answer nor its time tells an unknown SLA from a hidden one."""
+    customer's group. Whether it did is looked up (in the snapshot, or with one Prometheus index
+    lookup) whether the SLA exists or not, so neither the answer nor its time tells an unknown SLA
+    from a hidden one."""
     sla = next((s for s in api.source.slas() if (s.metadata.namespace, s.metadata.name) == (namespace, name)), None)
     if sla is not None and caller.owns(sla):
         return sla
     if not caller.everything:
-        matches = [f"{names.REQUESTS_TILE}{{{queries.sla_matchers(namespace, name, {'customer': c})}}}"
-                   for c in sorted(caller.customers)]
-        recorded = await api.client.series(matches, at - VISIBLE_FOR, at)
+        if snapshot is not None:
+            recorded = any((namespace, name, c) in snapshot.visible for c in caller.customers)
+        else:
+            matches = [f"{names.REQUESTS_TILE}{{{queries.sla_matchers(namespace, name, {'customer': c})}}}"
+                       for c in sorted(caller.customers)]
+            recorded = bool(await api.client.series(matches, at - VISIBLE_FOR, at))
         if sla is not None and recorded and "customer" in sla.spec.grouping:
             return sla
     raise HTTPException(404, f"no SLA {namespace}/{name}")
@@ -82,21 +92,30 @@ async def list_slas(
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
     tier: str | None = None, state: State | None = None, at: At = None,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
-) -> SLAPage:
-    """Figures come from the recorded period series: two Prometheus queries however many SLAs."""
+) -> SLAPage | Response:
+    """Figures come from the recorded period series: two Prometheus queries however many SLAs,
+    asked by the background snapshot unless ``at`` is given."""
     api = api_state(request)
     filters = Filters(namespace, service, customer, tier, state)
+    if (snapshot := snapshot_for(api, at)) is not None:
+        return answer(api, snapshot, ("slas", caller.scope, filters, limit, offset),
+                      lambda: page_of(snapshot.readings, api.source.slas(), caller, filters, limit, offset))
     return await sla_page(api.client, api.source.slas(), caller, filters, limit, offset, moment_of(api, at))
 
 
 @router.get("/slas/{namespace}/{name}", response_model=SLADetail,
             summary="SLI, error budget, burn rates, alerts and excluded time of one SLA")
-async def get_sla(request: Request, caller: Caller, namespace: str, name: str, at: At = None) -> SLADetail:
-    """Exact period figures at query time (also for calendar periods), per objective and group."""
+async def get_sla(request: Request, caller: Caller, namespace: str, name: str, at: At = None) -> SLADetail | Response:
+    """Exact period figures at query time (also for calendar periods), per objective and group;
+    without ``at``, those of the background snapshot's moment."""
     api = api_state(request)
-    moment = moment_of(api, at)
-    sla = await find_sla(api, caller, namespace, name, moment)
-    span = span_at(sla, moment)
+    if (snapshot := snapshot_for(api, at)) is not None:
+        sla = await find_sla(api, caller, namespace, name, snapshot.at, snapshot)
+        return answer(api, snapshot, ("detail", ident(sla), caller.scope),
+                      lambda: sla_detail(sla, snapshot.spans[ident(sla)], *snapshot.details[ident(sla)], caller))
+    when = moment_of(api, at)
+    sla = await find_sla(api, caller, namespace, name, when)
+    span = span_at(sla, when)
     return sla_detail(sla, span, *await detail_figures(api.client, sla, caller, span), caller)
 
 
@@ -107,22 +126,25 @@ async def list_details(
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
     tier: str | None = None, at: At = None,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
-) -> DetailPage:
+) -> DetailPage | Response:
     """A full report in one request: filters and paging as GET /v1/slas (no state filter)."""
     api, filters = api_state(request), Filters(namespace, service, customer, tier)
-    moment = moment_of(api, at)
     slas = [s for s in api.source.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
-    spans = {ident(s): span_at(s, moment) for s in slas}
-    found = await bulk_figures(api.client, slas, caller, spans, moment)
+    if (snapshot := snapshot_for(api, at)) is not None:
+        return answer(api, snapshot, ("details", caller.scope, filters, limit, offset),
+                      lambda: details_page(slas, snapshot.spans, snapshot.details, caller, filters, limit, offset))
+    when = moment_of(api, at)
+    spans = {ident(s): span_at(s, when) for s in slas}
+    return details_page(slas, spans, await bulk_figures(api.client, slas, spans, when), caller, filters, limit, offset)
+
+
+def details_page(slas: list[ServiceLevelAgreement], spans: dict[tuple[str, str], Span], found: Found,
+                 caller: Principal, filters: Filters, limit: int, offset: int) -> DetailPage:
     details = [sla_detail(s, spans[ident(s)], *found[ident(s)], caller, filters) for s in slas]
     matching = [d for d in details if d.objectives]
     following = offset + limit if offset + limit < len(matching) else None
     return DetailPage(items=matching[offset:offset + limit], total=len(matching), limit=limit, offset=offset,
                       next_offset=following)
-
-
-def span_at(sla: ServiceLevelAgreement, moment: float) -> Span:
-    return Span.of(sla, current_period(sla.spec.window, moment), moment)
 
 
 def sla_detail(sla: ServiceLevelAgreement, span: Span, figures: Figures, alerts: list[Alert], source: Source,

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65_535)
     retry_after: int = Field(5, ge=1, description="Retry-After seconds when Prometheus is down")
+    snapshot_seconds: float = Field(
+        30.0, ge=0, le=300, description="seconds between background snapshots of every SLA's figures, which "
+                                        "requests without at= answer from (figures up to that old); 0 = off")
     predictions_interval: float = Field(300.0, gt=0, description="seconds between background breach-forecast rounds")
 
     @classmethod

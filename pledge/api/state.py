@@ -1,5 +1,5 @@
-"""What the routes share: the SLA source, one Prometheus client, tokens, settings, metrics and the
-breach predictions cache."""
+"""What the routes share: the SLA source, one Prometheus client, tokens, settings, metrics, the
+breach predictions cache and the figures' snapshots."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pledge.api.auth import TokenStore
 from pledge.api.forecasts import PredictionCache
 from pledge.api.metrics import ApiMetrics
 from pledge.api.settings import Settings
+from pledge.api.snapshot import Snapshots
 from pledge.api.sources import SLASource
 from pledge.clock import Clock
 from pledge.prom import PrometheusClient
@@ -24,6 +25,7 @@ class ApiState:
     metrics: ApiMetrics
     client: PrometheusClient
     predictions: PredictionCache
+    snapshots: Snapshots
     clock: Clock  # "now" of every answer without at=
 
 

@@ -100,8 +100,11 @@ def intervals(exclusions: list[Exclusion], start: float, end: float) -> list[Int
     return _merge(clipped)
 
 
-def _occurrences(recur: Recurrence, start: float, end: float) -> list[Interval]:
-    """Occurrences overlapping [start, end), found minute by minute at their edges (DST-safe)."""
+@lru_cache(maxsize=1_024)
+def _occurrences(recur: Recurrence, start: float, end: float) -> tuple[Interval, ...]:
+    """Occurrences overlapping [start, end), found minute by minute at their edges (DST-safe).
+    Remembered: SLAs sharing a maintenance schedule share their periods and windows too, and the
+    API asks for every SLA's at the same moment (a scan of a month costs milliseconds)."""
     found: list[Interval] = []
     moment = start - recur.period
     step = 60.0
@@ -117,7 +120,7 @@ def _occurrences(recur: Recurrence, start: float, end: float) -> list[Interval]:
         moment += step if inside or _near_edge(recur, moment) else _skip(recur, moment)
     if opened is not None:
         found.append((opened, moment))
-    return found
+    return tuple(found)
 
 
 def _near_edge(recur: Recurrence, unix: float) -> bool:

@@ -81,3 +81,11 @@ async def api(loaded: World) -> AsyncIterator[str]:
 def client(url: str, token: str | None = "sre-token") -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.AsyncClient(base_url=url, headers=headers, timeout=30.0)
+
+
+async def until_snapshot(http: httpx.AsyncClient, seconds: float = 20.0) -> None:
+    """Wait for the API's first background snapshot: answers about now carry its Age from then on."""
+    deadline = time.monotonic() + seconds
+    while "age" not in (await http.get("/v1/slas")).headers:
+        assert time.monotonic() < deadline, "no snapshot"
+        await asyncio.sleep(0.1)

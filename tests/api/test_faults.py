@@ -14,7 +14,7 @@ import pytest
 from pledge.api.server import running_api
 from pledge.testing import LocalPrometheus
 from tests.api import world
-from tests.api.conftest import client, entries
+from tests.api.conftest import client, entries, until_snapshot
 
 pytestmark = pytest.mark.integration
 ROUTES = ["/v1/slas", f"/v1/slas/{world.NS}/bursty", f"/v1/slas/{world.NS}/monthly/report?period=2026-10",
@@ -40,7 +40,8 @@ def assert_problem(response: httpx.Response, status: int, *words: str) -> None:
 
 
 async def test_prometheus_killed_then_restarted(prometheus: LocalPrometheus) -> None:
-    async with running_api(world.SLAS.values(), prometheus.url, entries(), prometheus_timeout=2.0) as url:
+    async with running_api(world.SLAS.values(), prometheus.url, entries(), prometheus_timeout=2.0,
+                           snapshot_seconds=0) as url:
         async with client(url) as http:
             assert await statuses(http) == [200] * len(ROUTES)
             assert prometheus.pid is not None
@@ -55,6 +56,21 @@ async def test_prometheus_killed_then_restarted(prometheus: LocalPrometheus) -> 
             prometheus.restart()
             assert (await http.get("/readyz")).status_code == 200
             assert await statuses(http) == [200] * len(ROUTES)
+
+
+async def test_the_snapshot_bridges_a_dead_prometheus_for_two_refreshes(prometheus: LocalPrometheus) -> None:
+    """Answers about now come from the last snapshot, with its Age, for two refresh intervals after
+    Prometheus dies; then they are computed at request time again, and say Prometheus is down."""
+    async with running_api(world.SLAS.values(), prometheus.url, entries(), prometheus_timeout=1.0,
+                           snapshot_seconds=1.0) as url, client(url) as http:
+        await until_snapshot(http)
+        assert prometheus.pid is not None
+        os.kill(prometheus.pid, signal.SIGKILL)
+        served = await http.get(f"/v1/slas/{world.NS}/bursty")
+        assert served.status_code == 200 and int(served.headers["age"]) <= 2
+        await asyncio.sleep(2.5)
+        for route in ROUTES[:2]:
+            assert_problem(await http.get(route), 503, "cannot reach")
 
 
 class SlowProxy:
@@ -92,7 +108,7 @@ class SlowProxy:
 async def test_slow_prometheus_times_out_then_recovers(prometheus: LocalPrometheus) -> None:
     proxy = SlowProxy(prometheus.url)
     async with proxy as slow_url, running_api(world.SLAS.values(), slow_url, entries(),
-                                              prometheus_timeout=0.5, prometheus_retries=0) as url:
+                                              prometheus_timeout=0.5, prometheus_retries=0, snapshot_seconds=0) as url:
         async with client(url) as http:
             assert (await http.get("/v1/slas")).status_code == 200
             proxy.delay = 3.0
@@ -136,7 +152,7 @@ async def mocked() -> AsyncIterator[tuple[str, list[Callable[[httpx.Request], ht
         return httpx.Response(200, json=good)
 
     async with running_api(world.SLAS.values(), "http://prometheus.invalid", entries(),
-                           transport=httpx.MockTransport(route), prometheus_retries=1) as url:
+                           transport=httpx.MockTransport(route), prometheus_retries=1, snapshot_seconds=0) as url:
         yield url, handlers
 
 
