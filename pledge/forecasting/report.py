@@ -27,7 +27,7 @@ from pledge.forecasting.series import StepCounts
 HORIZONS = (3_600, 6 * 3_600, 86_400, 3 * 86_400)
 SEEDS = {"validation": range(2_000, 2_010), "test": range(10)}
 GOAL_HORIZON = 86_400
-THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 COLUMNS = ("breaches", "alarms", "precision", "recall", "f1", "warning_time_h", "foreseeable", "foreseeable_lead_h",
            "lead_median_h", "false_alarms_per_month", "brier", "brier_climatology", "brier_skill")
 Histories = Sequence[tuple[StepCounts, Goal]]
@@ -95,17 +95,19 @@ def report(nab: Path, split: str) -> str:
     return "\n".join(out)
 
 
-def threshold_sweep(nab: Path, split: str, horizon: int = GOAL_HORIZON) -> str:
-    """Pledge's scores if it warned at other probabilities (the probabilities themselves do not change)."""
+def threshold_sweep(nab: Path, split: str) -> str:
+    """Pledge's scores at every horizon if it warned at other probabilities (the probabilities do not
+    change): where analogs.WARN_AT is chosen, on the validation split."""
     out = []
     for title, found in histories(nab, split).items():
-        totals = {t: Tally() for t in THRESHOLDS}
+        totals = {(t, h): Tally() for t in THRESHOLDS for h in HORIZONS}
         for series, goal in found:
             r = replay(series, goal)
-            d = decide(r, Pledge(), horizon)
-            for t, total in totals.items():
-                total.add(score(r, d, warned=d.prediction.probability >= t))
-        out.append(markdown(f"pledge by warning threshold, {title}", {(f"p >= {t}", horizon): v for t, v in totals.items()}))
+            for horizon in HORIZONS:
+                d = decide(r, Pledge(), horizon)
+                for t in THRESHOLDS:
+                    totals[(t, horizon)].add(score(r, d, warned=d.prediction.probability >= t))
+        out.append(markdown(f"pledge by warning threshold, {title}", {(f"p >= {t}", h): v for (t, h), v in totals.items()}))
     return "\n".join(out)
 
 
