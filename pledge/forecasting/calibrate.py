@@ -8,7 +8,7 @@ services are also watched at: there one bad step can breach). Hourly decisions a
 
 Two regimes, cut by the bad events the window allows (analogs.FEW_EVENTS): SLIs of a few events
 (a step is one event) behave like a hazard, request SLIs like a burn; one logistic model each, of
-the analog features (analogs.FEATURES), then an isotonic table per horizon fitted on out-of-fold
+the analog features (analogs.FEATURES), then a centred isotonic table per horizon fitted on out-of-fold
 predictions (series held out four folds at a time), so the probabilities bend to what happened
 (one logistic over both regimes was off by up to 0.39 in a reliability bin on validation). Each
 source weighs the same inside its regime. scikit-learn is imported here only: the serving path
@@ -106,16 +106,23 @@ def out_of_fold(sources: Sequence[Rows]) -> Rows:
     return Rows(*(np.concatenate([getattr(p, f) for p in held]) for f in ("x", "y", "horizon", "series")))
 
 
-def regime(sources: Sequence[Rows]) -> Table:
-    """One regime's logistic model and its isotonic table per horizon (breakpoints for np.interp)."""
+def centred(x: Floats, y: Floats) -> Table:
+    """An isotonic fit as knots for np.interp: each block of equal fitted values at its mean input
+    (centred isotonic regression), so the map rises strictly between blocks and two SLAs of
+    different risk do not tie (the at-risk list is an order)."""
     from sklearn.isotonic import IsotonicRegression
 
+    order = np.argsort(x, kind="stable")
+    fitted = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(x, y).predict(x[order])
+    levels, block = np.unique(fitted, return_inverse=True)
+    return {"x": (np.bincount(block, x[order]) / np.bincount(block)).tolist(), "y": levels.tolist()}
+
+
+def regime(sources: Sequence[Rows]) -> Table:
+    """One regime's logistic model and its isotonic table per horizon."""
     coef, intercept = logistic(sources)
-    held, tables = out_of_fold(sources), []
-    for horizon in HORIZONS:
-        at = held.horizon == horizon
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(held.x[at, 0], held.y[at])
-        tables.append({"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()})
+    held = out_of_fold(sources)
+    tables = [centred(held.x[held.horizon == h, 0], held.y[held.horizon == h]) for h in HORIZONS]
     return {"coef": coef.tolist(), "intercept": intercept, "horizons": list(HORIZONS), "isotonic": tables,
             "decisions": int(sum(s.y.size for s in sources))}
 
@@ -134,7 +141,7 @@ def matches(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(matches(a[k], b[k]) for k in a)
     if isinstance(a, str) or isinstance(b, str):
-        return a == b
+        return bool(a == b)
     if isinstance(a, list) and isinstance(b, list) and a and isinstance(a[0], (dict, str)):
         return len(a) == len(b) and all(matches(u, v) for u, v in zip(a, b))
     return bool(np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12))
