@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pledge.forecasting.counts import Counts, burn, first_crossing, now, required_burn
-from pledge.forecasting.methods import RowPredictions
+from pledge.forecasting.methods import LINEAR_WINDOW, RowPredictions
 from pledge.forecasting.series import Floats, Ints
 from pledge.sla.tiers import period_seconds
 from pledge.sla.units import DAY, HOUR
@@ -30,7 +30,13 @@ STRIDE = HOUR
 GRID = (1_800, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 3 * DAY, 7 * DAY)
 MARGINS = (HOUR, 6 * HOUR, DAY)  # current burn windows compared with the need
 CALIBRATION = Path(__file__).with_name("calibration.json")
-WARN_AT = 0.4  # chosen on the validation splits (docs/forecasting.md), never on the test ones
+# Warning thresholds per regime and horizon, (alone, confirmed): warn at p >= alone, or at p >=
+# confirmed when the last hour's burn held would already breach within H (the linear projection).
+# Chosen on the validation splits (docs/forecasting.md): the longest warning time at precision >=
+# 0.8, then the best F1, then the higher thresholds.
+WARN_AT = {"few": {HOUR: (0.9, 0.9), 6 * HOUR: (0.1, 0.1), DAY: (0.2, 0.2), 3 * DAY: (0.5, 0.5)},
+           "many": {HOUR: (0.9, 0.2), 6 * HOUR: (0.9, 0.05), DAY: (0.9, 0.05), 3 * DAY: (0.7, 0.5)}}
+FEW_EVENTS = 10.0  # bad events a window allows below which an SLI is calibrated as a hazard
 FEATURES = ("logit_analog_chance", "margin_1h", "margin_6h", "margin_1d", "log10_horizon_h", "budget_used",
             "share_breached_last_week", "log10_budget_events", "log10_horizon_over_window")
 
@@ -80,12 +86,41 @@ def calibration() -> dict[str, Any]:
     return loaded
 
 
-def calibrated(x: Floats) -> Floats:
-    """The shipped logistic model of "a breach starts within H" (a row-wise sum, not a matmul, so a
-    row's probability does not depend on the batch it comes in)."""
-    t = calibration()
-    p: Floats = 1.0 / (1.0 + np.exp(-(np.sum(x * np.asarray(t["coef"]), axis=1) + float(t["intercept"]))))
-    return p
+def few_events(x: Floats) -> np.ndarray:
+    """Rows whose window allows fewer than FEW_EVENTS bad events (a step is one event): a hazard
+    more than a burn, calibrated on their own."""
+    few: np.ndarray = x[:, FEATURES.index("log10_budget_events")] < np.log10(FEW_EVENTS)
+    return few
+
+
+def calibrated(x: Floats, horizon: int) -> Floats:
+    """The shipped model of "a breach starts within H": the regime's logistic (a row-wise sum, not a
+    matmul, so a row's probability does not depend on the batch it comes in), bent by the isotonic
+    tables of the two fitted horizons around H (interpolated in log H; the nearest outside them)."""
+    t, few = calibration(), few_events(x)
+    out = np.zeros(x.shape[0])
+    for name, rows in (("few", few), ("many", ~few)):
+        model = t[name]
+        p = 1.0 / (1.0 + np.exp(-(np.sum(x[rows] * np.asarray(model["coef"]), axis=1) + float(model["intercept"]))))
+        bent = [np.interp(p, table["x"], table["y"]) for table in model["isotonic"]]
+        where = np.interp(np.log(horizon), np.log(model["horizons"]), np.arange(len(bent)))
+        low = int(np.floor(where))
+        high, share = min(low + 1, len(bent) - 1), where - low
+        out[rows] = (1 - share) * bent[low] + share * bent[high]
+    return out
+
+
+def warn_at(horizon: int, few: np.ndarray, projected: np.ndarray) -> Floats:
+    """Each row's warning threshold: its regime's at the largest chosen horizon <= H (the first below
+    them), the lower one where the linear projection breaches within H."""
+    def pick(table: dict[int, tuple[float, float]]) -> tuple[float, float]:
+        chosen = [t for h, t in sorted(table.items()) if h <= horizon]
+        return chosen[-1] if chosen else table[min(table)]
+
+    (few_alone, few_confirmed), (many_alone, many_confirmed) = pick(WARN_AT["few"]), pick(WARN_AT["many"])
+    threshold: Floats = np.where(few, np.where(projected, few_confirmed, few_alone),
+                                 np.where(projected, many_confirmed, many_alone))
+    return threshold
 
 
 def budget_used(c: Counts, s: Ints, i: Ints) -> Floats:
@@ -141,18 +176,26 @@ class Pledge:
         """The prediction, and the analogs' median burn over the whole horizon (for the projected SLI)."""
         if not i.size:  # e.g. a history breached throughout: nothing to decide
             none = np.zeros(0, dtype=np.int64)
-            return RowPredictions(np.zeros(0), none, none, none, WARN_AT), np.zeros(0)
+            return RowPredictions(np.zeros(0), none, none, none), np.zeros(0)
         x, need, rates, exists = self.features(c, s, i, horizon)
-        sure = (np.min(need, axis=1) <= 0) | paged(c, s, i, need)  # breached even without a new error, or paged
-        never = np.all(np.isinf(need), axis=1)  # no traffic expected: nothing can breach
-        probability = np.where(sure, 1.0, np.where(never, 0.0, calibrated(x)))
+        sure, never = facts(c, s, i, need)
+        probability = np.where(sure, 1.0, np.where(never, 0.0, calibrated(x, horizon)))
         ends = np.array([max(1, a // c.step) for a in sub_horizons(horizon, c.step)])
         at = np.searchsorted(ends, np.arange(1, need.shape[1] + 1))
-        now = burn(c, s, i, HOUR)[:, None]
+        now = burn(c, s, i, LINEAR_WINDOW)[:, None]  # the linear baseline's burn
         low, mid, high = (quantile(rates, exists, q) for q in (0.1, 0.5, 0.9))
         prediction = RowPredictions(probability, crossing(need, np.maximum(mid, now), at),
-                                    crossing(need, np.maximum(high, now), at), crossing(need, low, at), WARN_AT)
+                                    crossing(need, np.maximum(high, now), at), crossing(need, low, at),
+                                    warn_at(horizon, few_events(x), first_crossing(need, now[:, 0]) > 0))
         return prediction, mid[:, -1]
+
+
+def facts(c: Counts, s: Ints, i: Ints, need: Floats) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose probability is a fact, not the model's: sure (p = 1: a breach even without a new
+    error, or the fastest page firing on an outage in progress) and never (p = 0: no traffic expected)."""
+    sure: np.ndarray = (np.min(need, axis=1) <= 0) | paged(c, s, i, need)
+    never: np.ndarray = np.all(np.isinf(need), axis=1)
+    return sure, never
 
 
 def paged(c: Counts, s: Ints, i: Ints, need: Floats) -> np.ndarray:

@@ -107,12 +107,19 @@ def ahead(steps: int) -> Ints:
 
 
 def future_traffic(c: Counts, s: Ints, i: Ints, k: Ints) -> Floats:
-    """Valid events expected in (i, i+k] for each offset k: yesterday's traffic repeated (daily shape)."""
+    """Valid events expected in (i, i+k] for each offset k: yesterday's traffic repeated (daily shape).
+
+    After a day without data (a collection gap, not a quiet service) the last week's mean day is
+    spread evenly instead: "no traffic, so nothing can breach" was wrong on every real series with gaps."""
     d = c.day
     whole, rest = k // d, k % d
     base = np.maximum(i + 1 - d, 0)[:, None]
     daily = (c.total[s, i + 1] - c.total[s, np.maximum(i + 1 - d, 0)])[:, None]
-    return whole * daily + c.total[s[:, None], base + rest] - c.total[s[:, None], base]
+    shaped = whole * daily + c.total[s[:, None], base + rest] - c.total[s[:, None], base]
+    week = np.minimum(i + 1, 7 * d)[:, None]
+    mean_day = (c.total[s, i + 1][:, None] - c.total[s[:, None], i[:, None] + 1 - week]) / np.maximum(week, 1) * d
+    flat: Floats = np.where(daily > 0, shaped, mean_day * k / d)
+    return flat
 
 
 def kept_history(c: Counts, s: Ints, i: Ints, k: Ints) -> tuple[Floats, Floats]:

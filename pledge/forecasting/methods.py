@@ -29,7 +29,7 @@ class RowPredictions:
     expected: Ints
     earliest: Ints
     latest: Ints
-    threshold: float = WARN_AT  # a warning is probability >= threshold
+    threshold: float | Floats = WARN_AT  # a warning is probability >= threshold (one per row, or for all)
 
     @property
     def warning(self) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 
 from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.io import parse_time
-from pledge.forecasting.series import Floats, StepCounts, build
+from pledge.forecasting.series import Floats, Ints, StepCounts, build
 from pledge.sla.duration import Duration
 from pledge.sla.model import Window
 
@@ -58,17 +58,29 @@ def band(values: Floats) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def convert(path: Path) -> tuple[StepCounts, Goal, tuple[float, float]]:
-    """The events and goal for one NAB CSV (timestamp,value), gaps counted as no traffic."""
+def coarser(stamps: Ints, values: Floats, step: int) -> tuple[Ints, Floats]:
+    """The samples averaged over buckets of ``step`` seconds (from the first sample): the same
+    service watched at a coarser step, as nyc_taxi (30 min) and ambient_temperature (1 h) are."""
+    bucket = (stamps - stamps[0]) // step
+    kept, where = np.unique(bucket, return_inverse=True)
+    mean = np.bincount(where, values) / np.bincount(where)
+    return stamps[0] + step * kept, mean
+
+
+def convert(path: Path, step: int | None = None) -> tuple[StepCounts, Goal, tuple[float, float]]:
+    """The events and goal for one NAB CSV (timestamp,value), gaps counted as no traffic; with
+    ``step``, the values averaged to that step first (calibrate.py's coarse-step training copies)."""
     lines = path.read_text(encoding="utf-8").strip().splitlines()[1:]
     stamps = np.array([parse_time(line.split(",")[0]) for line in lines], dtype=np.int64)
     values = np.array([float(line.split(",")[1]) for line in lines])
+    if step is not None:
+        stamps, values = coarser(stamps, values, step)
     low, high = band(values)
-    step = int(np.bincount(np.diff(stamps)[np.diff(stamps) > 0]).argmax())
-    slot = np.rint((stamps - stamps[0]) / step).astype(np.int64)
+    usual = int(np.bincount(np.diff(stamps)[np.diff(stamps) > 0]).argmax())
+    slot = np.rint((stamps - stamps[0]) / usual).astype(np.int64)
     bad = np.zeros(slot[-1] + 1)
     np.maximum.at(bad, slot, ((values < low) | (values > high)).astype(np.float64))
     seen = np.bincount(slot, minlength=bad.size) > 0
-    grid = stamps[0] + step * np.arange(bad.size, dtype=np.int64)
+    grid = stamps[0] + usual * np.arange(bad.size, dtype=np.int64)
     series = build(grid[seen], bad[seen], np.ones(int(seen.sum())), gaps="zero")
     return series, goal_for(TARGET, WINDOW), (low, high)

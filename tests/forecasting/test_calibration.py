@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -9,12 +10,16 @@ from decimal import Decimal
 
 import numpy as np
 
-from pledge.forecasting.analogs import CALIBRATION, FEATURES
-from pledge.forecasting.calibrate import build
+from pledge.forecasting.analogs import CALIBRATION, FEATURES, WARN_AT, Pledge, calibrated, warn_at
+from pledge.forecasting.backtest import decision_steps, replay
+from pledge.forecasting.calibrate import build, matches
+from pledge.forecasting.counts import Counts
+from pledge.forecasting.scenarios import scenario
 from pledge.forecasting.forecast import Forecast
 from pledge.predictions import message
 from pledge.sla import parse_yaml
 from pledge.slo.budget import compliance
+from pledge.sla.units import DAY
 from tests.forecasting.test_forecast import SLA as BATCHED_SLA
 
 SLA = BATCHED_SLA.replace("  grouping: [customer]\n", "  customer: acme\n  window: {calendar: month, timezone: UTC}\n") + """\
@@ -27,10 +32,36 @@ AT = 1_764_547_200 + 15 * 86_400  # 2025-12-16T00:00:00Z
 
 def test_rebuild_equals_the_shipped_file() -> None:
     shipped, rebuilt = json.loads(CALIBRATION.read_text(encoding="utf-8")), build()
-    assert isinstance(shipped, dict)
     assert shipped["features"] == rebuilt["features"] == list(FEATURES)
-    for key in ("coef", "intercept", "decisions"):
-        assert np.allclose(shipped[key], rebuilt[key], rtol=1e-9, atol=1e-12), key
+    assert matches(shipped, rebuilt)
+    nudged = copy.deepcopy(shipped)
+    nudged["few"]["isotonic"][2]["y"][-1] -= 1e-6
+    assert not matches(nudged, rebuilt)
+
+
+def test_probabilities_bend_with_the_horizon_between_fitted_tables() -> None:
+    """At a fitted horizon the table of that horizon; between two, a mix of both (monotone in each)."""
+    rows = Pledge().features(*_decisions("degradation"), DAY)[0]
+    day, three = calibrated(rows, DAY), calibrated(rows, 3 * DAY)
+    between = calibrated(rows, 2 * DAY)
+    assert np.all(np.minimum(day, three) - 1e-12 <= between) and np.all(between <= np.maximum(day, three) + 1e-12)
+    assert not np.allclose(day, three)
+
+
+def test_a_linear_projection_lowers_the_threshold_of_request_slis_only() -> None:
+    few, many = np.array([True, False]), np.array([False, False])
+    yes, no = np.array([True, True]), np.array([False, False])
+    assert warn_at(DAY, many, yes).tolist() == [WARN_AT["many"][DAY][1]] * 2
+    assert warn_at(DAY, many, no).tolist() == [WARN_AT["many"][DAY][0]] * 2
+    assert warn_at(2 * DAY, few, no).tolist() == [WARN_AT["few"][DAY][0], WARN_AT["many"][DAY][0]]
+    assert warn_at(60, few, yes).tolist() == [WARN_AT["few"][3_600][1], WARN_AT["many"][3_600][1]]
+
+
+def _decisions(kind: str) -> tuple[Counts, np.ndarray, np.ndarray]:
+    s = scenario(kind, 3)
+    r = replay(s.series, s.goal)
+    steps = decision_steps(r, DAY)
+    return r.counts, np.zeros(steps.size, dtype=np.int64), steps
 
 
 def test_serving_imports_neither_scikit_learn_nor_scipy() -> None:

@@ -155,3 +155,13 @@ def test_nab_conversion() -> None:
     series, goal, (low, high) = convert(NAB / "ec2_request_latency_system_failure.csv")
     assert series.step == 300 and low < high and 0 < series.errors.sum() < 0.1 * series.total.sum()
     assert str(goal.objective.target) == "99.5" and goal.window.rolling == DAY
+
+
+def test_nab_coarser_step_averages_the_samples_first() -> None:
+    from pledge.forecasting.nab import coarser, convert
+
+    stamps = np.array([0, 300, 600, 900, 1_800, 2_100], dtype=np.int64)
+    at, mean = coarser(stamps, np.array([1.0, 2.0, 3.0, 4.0, 10.0, 20.0]), 900)
+    assert at.tolist() == [0, 900, 1_800] and mean.tolist() == [2.0, 4.0, 15.0]
+    fine, hourly = (convert(NAB / "ec2_request_latency_system_failure.csv", step)[0] for step in (None, 3_600))
+    assert hourly.step == 3_600 and abs(hourly.timestamps.size - fine.timestamps.size / 12) <= 1

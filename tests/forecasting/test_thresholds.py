@@ -7,7 +7,7 @@ import pytest
 
 from pledge.forecasting.backtest import decide, replay, run, score
 from pledge.forecasting.counts import burn
-from pledge.forecasting.analogs import WARN_AT, Pledge
+from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.scenarios import Scenario
 from pledge.forecasting.scoring import Tally
 from pledge.sla.units import DAY
@@ -59,6 +59,6 @@ def test_other_warning_policies_are_scored_on_the_same_decisions(scenarios: list
     s = next(s for s in scenarios if s.name == "seasonal")
     r = replay(s.series, s.goal)
     d = decide(r, Pledge(), DAY)
-    assert score(r, d, warned=d.prediction.probability >= WARN_AT).summary() == score(r, d).summary()
+    assert score(r, d, warned=d.prediction.probability >= d.prediction.threshold).summary() == score(r, d).summary()
     never = score(r, d, warned=np.zeros(d.steps.size, dtype=bool))
     assert never.alarms == never.caught == 0 and never.breaches == score(r, d).breaches > 0

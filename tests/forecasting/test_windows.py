@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pledge.forecasting.backtest import replay
-from pledge.forecasting.counts import ahead, breached, counts, kept_history, now, required_burn
+from pledge.forecasting.counts import ahead, breached, counts, future_traffic, kept_history, now, required_burn
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.methods import Linear
 from pledge.forecasting.analogs import Pledge
@@ -111,3 +111,17 @@ def test_no_decisions_is_not_an_error() -> None:
     empty = np.zeros(0, dtype=np.int64)
     for method in (Pledge(), Linear()):
         assert method.predict(c, empty, empty, DAY).probability.size == 0
+
+
+def test_after_a_day_without_data_the_traffic_is_the_weeks_mean_day() -> None:
+    """A collection gap is not a quiet service: yesterday's zero is not repeated."""
+    series = flat(8, {})
+    day = DAY // STEP
+    series = StepCounts(series.timestamps, series.errors, np.concatenate([np.full(6 * day, 1_000.0),
+                                                                          np.zeros(2 * day)]), STEP)
+    c = counts(series, goal_for(Decimal("99.9"), Window(rolling=Duration(7 * DAY))))
+    last, k = np.array([8 * day - 1]), np.array([1, day // 2, 2 * day])
+    mean_day = 5 * day * 1_000.0 / 7  # the last 7 days: five with traffic
+    assert future_traffic(c, np.zeros(1, dtype=np.int64), last, k)[0].tolist() == pytest.approx((mean_day * k / day).tolist())
+    earlier = np.array([6 * day + 10])  # yesterday had traffic: its shape is repeated
+    assert future_traffic(c, np.zeros(1, dtype=np.int64), earlier, np.array([day]))[0, 0] == pytest.approx(day * 1_000.0 - 11 * 1_000.0)
