@@ -8,19 +8,18 @@ exports it as the gauge ``pledge_breach_probability`` for an SLABreachPredicted 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from pledge.api.background import refresh_forever
 from pledge.api.sources import SLASource
 from pledge.clock import Clock, system
 from pledge.predictions import Prediction, predict
-from pledge.prom import PrometheusClient, PrometheusError
+from pledge.prom import PrometheusClient
 
-log = logging.getLogger(__name__)
 GAUGE = "pledge_breach_probability"
 IDENTITY = ("sla", "namespace", "objective")
 
@@ -60,14 +59,7 @@ class PredictionCache:
 
     async def run(self) -> None:
         """Refresh forever; a failed round keeps the previous one (served with its computed_at)."""
-        while True:
-            try:
-                await self.refresh()
-            except PrometheusError as exc:
-                log.warning("breach predictions not refreshed, Prometheus failed: %s", exc)
-            except Exception:  # the loop must outlive any one bad round
-                log.exception("breach predictions not refreshed")
-            await asyncio.sleep(self.interval)
+        await refresh_forever(self.refresh, self.interval, "breach predictions")
 
     def cached(self) -> list[Prediction]:
         return self._latest or []

@@ -11,25 +11,24 @@ compute at request time for the snapshot's moment, which they report (``at``, an
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from pledge.api.background import refresh_forever
 from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import Span, span_at
 from pledge.api.sources import SLASource
 from pledge.clock import Clock
-from pledge.prom import PrometheusClient, PrometheusError
+from pledge.prom import PrometheusClient
 from pledge.rules import names
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.units import DAY
 from pledge.status import Reading, read_status
 from pledge.status import sla_ident as ident
 
-log = logging.getLogger(__name__)
 VISIBLE_FOR = 92 * DAY  # a quarter, the longest period: a customer's group recorded that recently is visible
 Visible = tuple[str, str, str]  # namespace, SLA name, customer
 MAX_RENDERED = 32 * 2**20  # bytes of rendered answers one snapshot keeps
@@ -114,13 +113,6 @@ class Snapshots:
         self._latest = await take(self.client, slas, moment(self.clock, self.cache_seconds))
 
     async def run(self) -> None:
-        """Refresh forever, one interval apart; a failed refresh leaves the previous snapshot to expire."""
-        while self.interval:
-            started = time.monotonic()
-            try:
-                await self.refresh()
-            except PrometheusError as exc:
-                log.warning("snapshot not refreshed, Prometheus failed: %s", exc)
-            except Exception:  # the loop must outlive any one bad round
-                log.exception("snapshot not refreshed")
-            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+        """Refresh forever, one interval apart (none at 0); a failed refresh leaves the previous snapshot to expire."""
+        if self.interval:
+            await refresh_forever(self.refresh, self.interval, "snapshot")
