@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 from pledge.forecasting.counts import Counts, burn, first_crossing, now, required_burn
-from pledge.forecasting.hazard import Prior, chance as own_hazard
 from pledge.forecasting.methods import LINEAR_WINDOW, RowPredictions
 from pledge.forecasting.series import Floats, Ints
 from pledge.sla.tiers import period_seconds
@@ -39,8 +38,7 @@ WARN_AT = {"few": {HOUR: (0.9, 0.9), 6 * HOUR: (0.1, 0.1), DAY: (0.2, 0.2), 3 * 
            "many": {HOUR: (0.9, 0.2), 6 * HOUR: (0.9, 0.05), DAY: (0.9, 0.05), 3 * DAY: (0.7, 0.5)}}
 FEW_EVENTS = 10.0  # bad events a window allows below which an SLI is calibrated as a hazard
 FEATURES = ("logit_analog_chance", "margin_1h", "margin_6h", "margin_1d", "log10_horizon_h", "budget_used",
-            "share_breached_last_week", "log10_budget_events", "log10_horizon_over_window", "logit_own_hazard")
-REGIME_FEATURES = {"few": tuple(f for f in FEATURES if f != "share_breached_last_week"), "many": FEATURES[:-1]}  # the own-history hazard is the few-event regime's
+            "share_breached_last_week", "log10_budget_events", "log10_horizon_over_window")
 
 
 def sub_horizons(horizon: int, step: int) -> list[int]:
@@ -102,8 +100,8 @@ def calibrated(x: Floats, horizon: int) -> Floats:
     t, few = calibration(), few_events(x)
     out = np.zeros(x.shape[0])
     for name, rows in (("few", few), ("many", ~few)):
-        model, used = t[name], [FEATURES.index(f) for f in REGIME_FEATURES[name]]
-        p = 1.0 / (1.0 + np.exp(-(np.sum(x[rows][:, used] * np.asarray(model["coef"]), axis=1) + float(model["intercept"]))))
+        model = t[name]
+        p = 1.0 / (1.0 + np.exp(-(np.sum(x[rows] * np.asarray(model["coef"]), axis=1) + float(model["intercept"]))))
         bent = [np.interp(p, table["x"], table["y"]) for table in model["isotonic"]]
         where = np.interp(np.log(horizon), np.log(model["horizons"]), np.arange(len(bent)))
         low = int(np.floor(where))
@@ -155,9 +153,6 @@ def share_breached(c: Counts, s: Ints, i: Ints) -> Floats:
 class Pledge:
     name = "pledge"
 
-    def __init__(self, prior: Prior | None = None) -> None:
-        self.prior = prior  # the pooled hazard of the few-event regime; None: the shipped calibration's
-
     def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> RowPredictions:
         return self.outlook(c, s, i, horizon)[0]
 
@@ -174,12 +169,7 @@ class Pledge:
         margins = [np.clip(_log(burn(c, s, i, w)) - floor, -3.0, 3.0) for w in MARGINS]
         x = np.column_stack([np.log(chance / (1 - chance)), *margins, np.full(i.size, np.log10(horizon / HOUR)),
                              budget_used(c, s, i), share_breached(c, s, i), budget_events(c, s, i),
-                             np.full(i.size, np.log10(horizon / period_seconds(c.goal.window))), np.zeros(i.size)])
-        few = few_events(x)
-        if few.any():
-            prior = self.prior or Prior(**calibration()["few"]["hazard"])
-            p = np.clip(own_hazard(c, s[few], i[few], steps, prior), 1e-4, 1 - 1e-4)
-            x[few, -1] = np.log(p / (1 - p))
+                             np.full(i.size, np.log10(horizon / period_seconds(c.goal.window)))])
         return x, need, rates, exists
 
     def outlook(self, c: Counts, s: Ints, i: Ints, horizon: int) -> tuple[RowPredictions, Floats]:

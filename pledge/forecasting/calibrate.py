@@ -20,14 +20,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from pledge.forecasting.analogs import CALIBRATION, FEATURES, FEW_EVENTS, REGIME_FEATURES, Pledge, facts, few_events
-from pledge.forecasting.hazard import Prior, clusters
+from pledge.forecasting.analogs import CALIBRATION, FEATURES, FEW_EVENTS, Pledge, facts, few_events
 from pledge.forecasting.backtest import decision_steps, replay
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.nab import SHIPPED, convert
@@ -40,7 +39,6 @@ COARSE_STEPS = (1_800, 3_600)
 HORIZONS = (3_600, 6 * 3_600, 86_400, 3 * 86_400)
 REGULARISATION = 0.1
 FOLDS = 4
-RATE_WEIGHT, SIZE_WEIGHT = 10.0, 1.0  # valid events, clusters: how much own history weighs as much as the pool
 Table = dict[str, Any]
 
 
@@ -65,15 +63,7 @@ def histories() -> dict[str, list[tuple[StepCounts, Goal]]]:
     return out
 
 
-def pooled(found: dict[str, list[tuple[StepCounts, Goal]]]) -> Prior:
-    """The NAB training series' (every step) pooled cluster rate and size (hazard.Prior)."""
-    few = [(s, g) for name, source in found.items() if name.startswith("nab") for s, g in source]
-    starts = sum(float(clusters(s.errors)[0, -1]) for s, _ in few)
-    return Prior(starts / sum(float(s.total.sum()) for s, _ in few), RATE_WEIGHT,
-                 sum(float(s.errors.sum()) for s, _ in few) / starts, SIZE_WEIGHT)
-
-
-def rows(source: Sequence[tuple[StepCounts, Goal]], prior: Prior) -> Rows:
+def rows(source: Sequence[tuple[StepCounts, Goal]]) -> Rows:
     """Features and outcomes of every hourly decision at every horizon the method does not override."""
     parts = []
     for k, (series, goal) in enumerate(source):
@@ -81,7 +71,7 @@ def rows(source: Sequence[tuple[StepCounts, Goal]], prior: Prior) -> Rows:
         for horizon in HORIZONS:
             steps = decision_steps(r, horizon)
             if steps.size:
-                x, need, _, _ = Pledge(prior).features(r.counts, np.zeros(steps.size, dtype=np.int64), steps, horizon)
+                x, need, _, _ = Pledge().features(r.counts, np.zeros(steps.size, dtype=np.int64), steps, horizon)
                 y = breach_within(steps, r.starts, max(1, horizon // r.counts.step)).astype(np.float64)
                 sure, never = facts(r.counts, np.zeros(steps.size, dtype=np.int64), steps, need)
                 parts.append(Rows(x, y, np.full(steps.size, horizon), np.full(steps.size, k)).take(~(sure | never)))
@@ -128,9 +118,8 @@ def centred(x: Floats, y: Floats) -> Table:
     return {"x": (np.bincount(block, x[order]) / np.bincount(block)).tolist(), "y": levels.tolist()}
 
 
-def regime(sources: Sequence[Rows], used: Sequence[str]) -> Table:
+def regime(sources: Sequence[Rows]) -> Table:
     """One regime's logistic model and its isotonic table per horizon."""
-    sources = [Rows(s.x[:, [FEATURES.index(f) for f in used]], s.y, s.horizon, s.series) for s in sources]
     coef, intercept = logistic(sources)
     held = out_of_fold(sources)
     tables = [centred(held.x[held.horizon == h, 0], held.y[held.horizon == h]) for h in HORIZONS]
@@ -140,15 +129,11 @@ def regime(sources: Sequence[Rows], used: Sequence[str]) -> Table:
 
 def build() -> Table:
     with threadpool_limits(limits=1):
-        found = histories()
-        prior = pooled(found)
-        sources = [rows(source, prior) for source in found.values()]
+        sources = [rows(source) for source in histories().values()]
         split = [(s.take(few_events(s.x)), s.take(~few_events(s.x))) for s in sources]
         few = [f for f, _ in split if f.y.size]
         many = [m for _, m in split if m.y.size]
-        return {"features": list(FEATURES), "few_events": FEW_EVENTS,
-                "few": regime(few, REGIME_FEATURES["few"]) | {"hazard": asdict(prior)},
-                "many": regime(many, REGIME_FEATURES["many"])}
+        return {"features": list(FEATURES), "few_events": FEW_EVENTS, "few": regime(few), "many": regime(many)}
 
 
 def matches(a: Any, b: Any) -> bool:

@@ -138,31 +138,18 @@ def kept_history(c: Counts, s: Ints, i: Ints, k: Ints) -> tuple[Floats, Floats]:
     return c.errors[rows, i[:, None] + 1] - c.errors[rows, start], c.total[rows, i[:, None] + 1] - c.total[rows, start]
 
 
-def window_ahead(c: Counts, s: Ints, i: Ints, steps: int) -> tuple[Floats, Floats, Floats]:
-    """For k = 1..steps: today's bad and valid events still in the window at i+k, and the traffic expected by then."""
-    bad, valid = kept_history(c, s, i, ahead(steps))
-    return bad, valid, future_traffic(c, s, i, ahead(steps))
-
-
 def required_burn(c: Counts, s: Ints, i: Ints, steps: int) -> Floats:
     """Smallest constant future burn rate that breaches at i+k, for k = 1..steps (inf: cannot).
 
     Breach at i+k iff kept_bad + b*budget*F > budget*(kept_valid + F), F the future traffic, so
     b > 1 + (budget*kept_valid - kept_bad) / (budget*F).
     """
-    bad, valid, traffic = window_ahead(c, s, i, steps)
+    bad, valid = kept_history(c, s, i, ahead(steps))
+    traffic = future_traffic(c, s, i, ahead(steps))
     budget = c.goal.budget
     with np.errstate(divide="ignore", invalid="ignore"):
         need = 1.0 + (budget * valid - bad) / (budget * traffic)
     return np.where(traffic > 0, need, np.inf)
-
-
-def slack(c: Counts, s: Ints, i: Ints, steps: int) -> tuple[Floats, Floats]:
-    """For k = 1..steps: the new bad events the window at i+k can still take (budget x (kept valid +
-    future traffic) - kept bad; more breaches), and the traffic expected by then."""
-    bad, valid, traffic = window_ahead(c, s, i, steps)
-    room: Floats = c.goal.budget * (valid + traffic) - bad
-    return room, traffic
 
 
 def first_crossing(need: Floats, rate: Floats) -> Ints:
