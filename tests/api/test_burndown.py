@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pledge.api.burndown import spaced
 from tests.api import world
 from tests.api.conftest import World, client, until_snapshot
 
@@ -96,3 +97,9 @@ async def test_scoped_and_erring_like_the_other_sla_routes(api: str) -> None:
         assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
         assert [p["name"] for p in response.json()["invalid_params"]] == [name]
     assert anonymous.status_code == 401 and anonymous.headers["content-type"] == "application/problem+json"
+
+
+def test_moments_are_whole_seconds_after_the_start_and_end_at_the_moment() -> None:
+    assert spaced(100.0, 124.5, 4) == [106, 112, 118, 124.5]
+    assert spaced(100.0, 103.0, 24) == [101, 102, 103.0]  # fewer points than asked: one a second at most
+    assert spaced(100.0, 100.0, 24) == []  # the period has just begun
