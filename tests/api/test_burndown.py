@@ -63,12 +63,13 @@ async def test_burn_between_points_follows_the_world(api: str, loaded: World) ->
     [series] = body["series"]
     points = series["points"]
     assert len(points) == 24
-    stamps = [dt.datetime.fromisoformat(body["period"]["start"]).timestamp()] + [dt.datetime.fromisoformat(p["t"]).timestamp() for p in points]
+    stamps = [dt.datetime.fromisoformat(t).timestamp() for t in [body["period"]["start"], *(p["t"] for p in points)]]
     truth = loaded.truth["burning"]
-    for i in (5, 12, 23):
+    for i, absolute, relative in ((5, 0.06, None), (12, 0.06, None), (23, None, 0.02)):
         expected = truth.ratio(stamps[i], stamps[i + 1]) / (1 - series["target"])
-        # 5 m tiles at both ends of a 7 h interval: at most a few percent of its events misplaced
-        assert points[i]["burn_rate"] == pytest.approx(expected, rel=0.05), i
+        # the 5 m tiles at both ends of a 7 h interval misplace a tile of events each: at 0.5x, a few
+        # of its ~40 bad events (0.06 is 4 of them; measured up to 0.02); at 10x, about 1 %
+        assert points[i]["burn_rate"] == pytest.approx(expected, abs=absolute, rel=relative), i
     assert points[-1]["burn_rate"] > 8 > 1 > points[12]["burn_rate"]
 
 
