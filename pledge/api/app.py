@@ -12,7 +12,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 
 from pledge import console
-from pledge.api import definition, predictions, reports, routes
+from pledge.api import burndown, definition, predictions, reports, routes
 from pledge.api.auth import Caller, TokenStore
 from pledge.api.draining import Draining
 from pledge.api.forecasts import PredictionCache
@@ -85,6 +85,7 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
     metrics.install(app)
     app.include_router(routes.router)
     app.include_router(reports.router)
+    app.include_router(burndown.router)
     app.include_router(predictions.router)
     app.include_router(definition.router)
     _ops(app)

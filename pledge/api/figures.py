@@ -104,9 +104,14 @@ def _alert(alert: Alert) -> AlertOut:
                     labels=alert.labels, active_at=alert.active_at)
 
 
+def reading_key(reading: Reading) -> Key:
+    """The row of the figures a reading was read from."""
+    return reading.objective, tuple(sorted(reading.group.items()))
+
+
 def objective_detail(reading: Reading, figures: Figures, span: Span) -> ObjectiveDetail:
     objective = objective_of(reading.sla, reading.objective)
-    key: Key = (reading.objective, tuple(sorted(reading.group.items())))
+    key = reading_key(reading)
     bad, valid = figures[queries.ERRORS].get(key, 0.0), figures[queries.REQUESTS].get(key, 0.0)
     ratio = 1.0 - reading.compliance.sli if reading.compliance.sli is not None else None
     burn = {w: burn_rate(figures[w][key], objective) if key in figures[w] else None for w in WINDOW_LABELS}

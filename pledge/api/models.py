@@ -131,6 +131,33 @@ class History(Out):
     series: list[HistorySeries]
 
 
+class BurnDownPoint(Out):
+    t: dt.datetime = Field(description="the moment: the period so far is from its start to here")
+    sli: float | None = Field(description="over the period so far", examples=[0.99931])
+    budget_remaining: float | None = Field(description="over the period so far: 1 untouched, 0 spent", examples=[0.31])
+    burn_rate: float | None = Field(description="error ratio between the previous point (the period's start for the "
+                                                "first) and this one, over the allowed error ratio; null without events",
+                                    examples=[1.8])
+    events_total: float = Field(description="valid events in the period so far")
+    events_bad: float
+
+
+class BurnDownSeries(Out):
+    objective: str
+    group: dict[str, str]
+    target: float
+    points: list[BurnDownPoint]
+
+
+class BurnDown(Out):
+    namespace: str
+    name: str
+    at: dt.datetime = Field(description="the moment of the last point")
+    period: PeriodOut
+    source: Source = Field(description=SOURCE_DESCRIPTION + " (raw when any point was)")
+    series: list[BurnDownSeries] = Field(description="one per objective and group the caller sees")
+
+
 class ReportRow(Out):
     objective: str
     group: dict[str, str]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import AwareDatetime
 
 from pledge.api.auth import Caller
-from pledge.api.figures import Span, objective_of, ratio_float, report_figures, scoped
+from pledge.api.figures import Span, objective_of, ratio_float, reading_key, report_figures, scoped
 from pledge.api.models import Report, ReportRow
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.routes import At, find_sla
@@ -20,7 +20,6 @@ from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.periods import Period, named_period
 from pledge.sla import ServiceLevelAgreement, format_percent
-from pledge.status import Reading
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 CSV_COLUMNS = ("objective", "group", "sli", "target", "state", "breached", "events_total", "events_bad",
@@ -61,18 +60,14 @@ async def get_report(
     rows = [ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,
                       target=ratio_float(objective_of(sla, r.objective).target), state=r.compliance.state,
                       breached=r.compliance.state == "Breached",
-                      events_total=figures[queries.REQUESTS].get(_key(r), 0.0),
-                      events_bad=figures[queries.ERRORS].get(_key(r), 0.0),
+                      events_total=figures[queries.REQUESTS].get(reading_key(r), 0.0),
+                      events_bad=figures[queries.ERRORS].get(reading_key(r), 0.0),
                       credit_percent=format_percent(r.credit) if r.credit is not None else None)
             for r in scoped(sla, figures, [], caller)]
     report = Report(namespace=namespace, name=name, service=sla.spec.service, customer=sla.spec.customer,
                     period=span.out(), closed=chosen.end <= now, source=source, rows=rows,
                     credits=_credits(rows))
     return _as_csv(report) if "text/csv" in request.headers.get("accept", "") else report
-
-
-def _key(reading: Reading) -> tuple[str, tuple[tuple[str, str], ...]]:
-    return reading.objective, tuple(sorted(reading.group.items()))
 
 
 def _group_name(group: dict[str, str]) -> str:

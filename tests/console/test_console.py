@@ -14,6 +14,7 @@ from tests.api import world
 from tests.console.conftest import Tab
 
 SERIOUS = ("serious", "critical")
+PER_SLA_DETAIL = re.compile(r"/v1/slas/[^/?]+/[^/?]+$")  # GET /v1/slas/{ns}/{name}, not its sub-routes
 
 
 @pytest.fixture
@@ -44,20 +45,67 @@ def budget_value(text: str) -> float:
     return float(text.rstrip(" %")) if text != "—" else float("inf")
 
 
+def group_text(group: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(group.items()))
+
+
+def shown_details(client: httpx.Client) -> dict[str, dict[str, Any]]:
+    """Every objective's detail from GET /v1/details, by the list's row key."""
+    items = client.get("/v1/details", params={"limit": 1000}).json()["items"]
+    return {f"{d['namespace']}/{d['name']}/{o['objective']}/{group_text(o['group'])}": o for d in items for o in d["objectives"]}
+
+
+def burn_text(objective: dict[str, Any]) -> str:
+    burn = objective["burn_rates"]["1h"]
+    return "—" if burn is None else f"{burn:.2f}×"
+
+
+def alerts_text(objective: dict[str, Any]) -> str:
+    names = [f"{a['name']} {a['labels']['burn_tier']}" if a["labels"].get("burn_tier") else a["name"] for a in objective["alerts"]]
+    return ", ".join(names) or "none"
+
+
 def test_the_list_shows_the_apis_figures(tab: Tab, sre: httpx.Client) -> None:
     tab.sign_in("sre-token")
     rows = listed(tab)
     expected = objective_rows(sre)
     assert len(rows) == len(expected)
     assert f"of {len(expected)} ({len(expected)} in all)" in tab.page.inner_text("#shown")
-    detail = sre.get("/v1/slas/api/burning").json()["objectives"][0]
     summary = next(o for s, o in expected if s["name"] == "burning")
     burning = next(r for r in rows if r["sla"] == "api/burning")
     assert burning["budget"] == percent(summary["budget_remaining"], 1)
     assert burning["state"] == summary["state"]
-    assert burning["burn"] == f"{detail['burn_rates']['1h']:.2f}×"
-    assert bool(detail["alerts"]) == (burning["alerts"] != "none")
+    details = shown_details(sre)
+    assert {r["key"] for r in rows} == set(details)
+    assert [(r["burn"], r["alerts"]) for r in rows] == [(burn_text(details[r["key"]]), alerts_text(details[r["key"]])) for r in rows]
+    assert burning["alerts"] != "none" and any(r["burn"] != "—" for r in rows)
     assert tab.errors == []
+
+
+def test_the_list_reads_every_detail_in_one_request_per_refresh(tab: Tab) -> None:
+    """No GET /v1/slas/{ns}/{name} from the list: its burn and alert columns come from GET /v1/details,
+    asked once per refresh (every 2 s here) however many times the table is redrawn in between."""
+    tab.sign_in("sre-token")
+    listed(tab)
+    tab.page.wait_for_timeout(4_500)
+    listed(tab)
+    assert [u for u in tab.requests if PER_SLA_DETAIL.search(u)] == []
+    refreshes = sum("/v1/slas?limit=1000" in u for u in tab.requests)
+    bulk = sum("/v1/details?limit=1000&offset=0" in u for u in tab.requests)
+    assert refreshes >= 3 and refreshes - 1 <= bulk <= refreshes
+    assert tab.errors == []
+
+
+def test_the_list_falls_back_to_one_detail_per_sla(tab: Tab, sre: httpx.Client) -> None:
+    """When the bulk read fails (the browser drops it), each SLA shown is asked on its own."""
+    tab.page.route(re.compile(r"/v1/details\?"), lambda route: route.abort())
+    tab.sign_in("sre-token")
+    rows = listed(tab)
+    details = shown_details(sre)
+    assert [r["burn"] for r in rows] == [burn_text(details[r["key"]]) for r in rows]
+    asked = {re.sub(r"^.*/v1/slas/", "", u) for u in tab.requests if PER_SLA_DETAIL.search(u)}
+    assert asked == {r["sla"] for r in rows}
+    assert all("ERR_FAILED" in e for e in tab.errors)  # the dropped requests
 
 
 def test_filters_and_sorting(tab: Tab, sre: httpx.Client) -> None:
@@ -120,6 +168,14 @@ def test_detail_page(tab: Tab, sre: httpx.Client) -> None:
     assert page.locator("svg.chart").count() == 2
     assert page.locator("svg.chart .maintenance").count() == 2 * len(detail["period"]["excluded"]) > 0
     assert str(page.locator("svg.chart path.line").first.get_attribute("d")).count("L") > 10  # a real series
+    # the charts draw the API's burn-down, asked once: no budget math and no report per point in the page
+    [points] = [s["points"] for s in sre.get("/v1/slas/api/monthly/burndown", params={"at": detail["at"]}).json()["series"]]
+    paths = [str(d).count("L") + 1 for d in page.locator("svg.chart path.line").evaluate_all("ps => ps.map(p => p.getAttribute('d'))")]
+    assert paths == [sum(p["sli"] is not None for p in points), sum(p["budget_remaining"] is not None for p in points)]
+    fast = [(p["burn_rate"] or 0) > 1 for p in points]
+    runs = sum(f and not (i and fast[i - 1]) for i, f in enumerate(fast))
+    assert page.locator("svg.chart .episode").count() == 2 * runs
+    assert sum("/burndown?" in u for u in tab.requests) == 1 and not any("/report" in u for u in tab.requests)
     assert page.locator("tr[data-tier]").count() == len(definition["tiers"]) == 4
     firing = {a["labels"].get("burn_tier") for a in objective["alerts"]}
     for tier in definition["tiers"]:

@@ -52,15 +52,17 @@ async function request(path, accept = "application/json", bearer = token()) {
 }
 const api = async (path) => (await request(path)).json();
 
-async function allSlas() {
+// Every item of a paged route (/v1/slas, /v1/details), a page of the API's largest limit at a time.
+async function allPages(path) {
   const items = [];
   for (let offset = 0; offset !== null;) {
-    const page = await api(`/v1/slas?limit=1000&offset=${offset}`);
+    const page = await api(`${path}?limit=1000&offset=${offset}`);
     items.push(...page.items);
     offset = page.next_offset;
   }
   return items;
 }
+const allSlas = () => allPages("/v1/slas");
 
 async function predictionsByKey() {
   const found = await api("/v1/predictions").catch(() => ({ items: [] }));
@@ -172,11 +174,24 @@ function listRow(row, prediction) {
     h("td", { class: "num", text: prediction ? prediction.probability.toFixed(2) : "—" }));
 }
 
-async function fillDetails(tbody, details) {
+// The details of one refresh: every SLA's from one bulk read (GET /v1/details), asked on first use and
+// shared by every redraw until the next refresh; an SLA's own detail only if that read failed.
+function detailsOfRefresh() {
+  let bulk = null;
+  const single = new Map();
+  return async (key) => {
+    bulk ??= allPages("/v1/details").then((items) => new Map(items.map((d) => [`${d.namespace}/${d.name}`, d]))).catch(() => null);
+    const all = await bulk;
+    if (all) return all.get(key) ?? null;
+    if (!single.has(key)) single.set(key, api(slaPath(...key.split("/"))).catch(() => null));
+    return single.get(key);
+  };
+}
+
+async function fillDetails(tbody, detailOf) {
   const shown = [...new Set([...tbody.rows].map((tr) => tr.dataset.sla))];
   await Promise.all(shown.map(async (key) => {
-    if (!details.has(key)) details.set(key, api(slaPath(...key.split("/"))).catch(() => null));
-    const detail = await details.get(key);
+    const detail = await detailOf(key);
     for (const objective of detail?.objectives ?? []) {
       const tr = tbody.querySelector(`tr[data-key="${CSS.escape(rowKey(detail.namespace, detail.name, objective.objective, objective.group))}"]`);
       if (!tr) continue;
@@ -213,7 +228,7 @@ async function listView() {
   const status = h("p", { class: "muted", role: "status", id: "updated" }, "Loading SLAs…");
   const controls = h("div", { class: "filters", role: "search" }), area = h("div", {});
   show(h("h1", { text: "Service level agreements" }), status, controls, area);
-  let rows = [], predictions = new Map(), details = new Map();
+  let rows = [], predictions = new Map(), details = detailsOfRefresh();
   const redraw = () => {
     const focused = area.contains(document.activeElement) ? document.activeElement.id : null;
     area.replaceChildren(...listTable(rows, predictions, redraw));
@@ -223,7 +238,7 @@ async function listView() {
   const load = async () => {
     try {
       const slas = await allSlas();
-      rows = rowsOf(slas); details = new Map();
+      rows = rowsOf(slas); details = detailsOfRefresh();
       filterControls(controls, rows, redraw);
       status.textContent = `${slas.length} SLAs, updated ${new Date().toLocaleTimeString("en-GB")}; refreshes every ${REFRESH_MS / 1000} s`;
       redraw();
@@ -283,26 +298,16 @@ function episodesOf(points) {
 
 const BURN_DOWN_POINTS = 24;
 
-// The period so far at BURN_DOWN_POINTS moments, each a report from the period's start to that moment:
-// reports sum the recorded 5 m tiles (maintenance left out as the rules leave it out), which cover the
-// whole period, whereas the other recorded series may be younger than the period.
+// The period so far at BURN_DOWN_POINTS moments up to the detail's, as the API computes it
+// (GET .../burndown: each point a report of the period so far); a point's burn is since the point before.
 async function burnDown(detail) {
-  const start = Date.parse(detail.period.start) / 1000, at = Date.parse(detail.at) / 1000;
-  const moments = Array.from({ length: BURN_DOWN_POINTS }, (_, i) => Math.round(start + ((at - start) * (i + 1)) / BURN_DOWN_POINTS));
-  const path = `${slaPath(detail.namespace, detail.name)}/report`;
-  const reports = await Promise.all(moments.map((t) => api(`${path}?from=${start}&to=${t}&at=${t}`).catch(() => ({ rows: [] }))));
+  const start = Date.parse(detail.period.start) / 1000;
+  const found = await api(`${slaPath(detail.namespace, detail.name)}/burndown?points=${BURN_DOWN_POINTS}&at=${enc(detail.at)}`)
+    .catch(() => ({ series: [] }));
   return (objective) => {
-    const key = groupText(objective.group);
-    let previous = { t: start, bad: 0, valid: 0 };
-    return reports.map((report, i) => {
-      const row = report.rows.find((r) => r.objective === objective.objective && groupText(r.group) === key);
-      const point = { t: moments[i], prev: previous.t, sli: row?.sli ?? null, bad: row?.events_bad ?? previous.bad, valid: row?.events_total ?? previous.valid };
-      point.budget = point.sli === null ? null : 1 - (1 - point.sli) / (1 - objective.target);
-      const valid = point.valid - previous.valid;
-      point.burn = valid > 0 ? (point.bad - previous.bad) / valid / (1 - objective.target) : null;
-      previous = point;
-      return point;
-    });
+    const series = found.series.find((s) => s.objective === objective.objective && groupText(s.group) === groupText(objective.group));
+    return (series?.points ?? []).map((p, i, all) => ({ t: Date.parse(p.t) / 1000, prev: i ? Date.parse(all[i - 1].t) / 1000 : start,
+      sli: p.sli, budget: p.budget_remaining, burn: p.burn_rate }));
   };
 }
 
