@@ -116,7 +116,8 @@ async def test_a_hidden_sla_answers_as_an_unknown_one(api: str) -> None:
     lookup = {"/api/v1/series": 1}
     async with client(api, "initech-token") as http, client(api) as sre:
         await until_snapshot(sre)
-        for route, work in (("", {}), (REPORT, lookup), (history, lookup)):
+        burndown = f"/burndown?points=3&at={world.END}"
+        for route, work in (("", {}), (REPORT, lookup), (history, lookup), (burndown, lookup)):
             before = await prometheus_calls(sre)
             unknown = await http.get(f"/v1/slas/{world.NS}/nowhere{route}")
             calls = await prometheus_calls(sre)
