@@ -5,9 +5,10 @@ Three groups per SLA:
   valid events per second and the error ratio.
 - ``tiles`` (every 5 m): 5 m and hour tiles of events (pledge.rules.tiles), masked during
   maintenance; windows longer than 1 h and the period summed from them; budget remaining, metadata;
-  the budget and absent-data alerts, which need nothing faster.
-- ``alerts`` (every 30 s): multiwindow burn-rate alerts and (opt-in) a predicted breach from the
-  API's forecast gauge.
+  the budget and absent-data alerts, and the burn-rate alerts of tiers whose two windows are both on
+  tiles: none of them can change between two evaluations of this group.
+- ``alerts`` (every 30 s): the burn-rate alerts that read a raw window, and (opt-in) a predicted
+  breach from the API's forecast gauge.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pledge.sla.percent import budget_ratio, format_percent, percent_to_ratio
 from pledge.sla.units import DAY
 
 ABSENT_LOOKBACK = DAY
-FRESH = 2 * TILE  # how far back the 30 s alerts look for a series the tiles group records every 5 m
+FRESH = 2 * TILE  # how far back an alert looks for a series the tiles group records every 5 m
 
 
 def generate(sla: ServiceLevelAgreement) -> list[RuleGroup]:
@@ -96,10 +97,15 @@ def _window_ratio(c: Context, window: int) -> str:
     return c.ratio(errors, requests)
 
 
+def on_tiles(tier: AlertWindows) -> bool:
+    """Both windows summed from tiles: the alert is evaluated with them, every 5 m, not every 30 s."""
+    return min(tier.long, tier.short) > names.RAW_WINDOW_LIMIT
+
+
 def tile_rules(c: Context) -> list[Rule]:
     long_windows = [w for w in distinct_windows(c.tiers) if w > names.RAW_WINDOW_LIMIT]
     rules = [*_tiles(c), *(c.record(names.error_ratio(w), _window_ratio(c, w)) for w in long_windows), *period_rules(c),
-             *_state_alerts(c)]
+             *_state_alerts(c), *(burn_alert(c, tier) for tier in c.tiers if on_tiles(tier))]
     if c.sla.spec.alerting.absent:
         rules.append(_absent_alert(c))
     return rules
@@ -260,7 +266,7 @@ def _breach_predicted_alert(c: Context) -> Rule:
 
 
 def alert_rules(c: Context) -> list[Rule]:
-    rules = [burn_alert(c, tier) for tier in c.tiers]
+    rules = [burn_alert(c, tier) for tier in c.tiers if not on_tiles(tier)]
     if c.sla.spec.alerting.breach_prediction.enabled:
         rules.append(_breach_predicted_alert(c))
     return rules

@@ -130,6 +130,12 @@ def _alerts(name: str, alert: str | None = None) -> list[Rule]:
     return [r for r in _rules(name) if r.alert and (alert is None or r.alert == alert)]
 
 
+def _fastest_first(burns: list[Rule]) -> list[Rule]:
+    """Burn alerts by burn rate, highest first (the tiers' order): tiers on tiles alone sit in -tiles, which
+    comes before -alerts."""
+    return sorted(burns, key=lambda r: -float(r.labels["burn_rate"]))
+
+
 def _burn_tier(rule: Rule) -> str:
     """The burn-rate tier (page-fast, ...) of an SLAErrorBudgetBurn alert: `burn_tier`, or `tier` if unset."""
     return rule.labels.get("burn_tier") or rule.labels["tier"]
@@ -240,12 +246,14 @@ def _window_of(record: str) -> dt.timedelta:
 
 @pytest.mark.parametrize("name", ALL)
 def test_group_layout(name: str) -> None:
-    """-sli (30 s): the raw windows up to 1 h; -tiles (5 m): tiles, long windows, period, state alerts;
-    -alerts (30 s): burn-rate and predicted-breach alerts."""
+    """-sli (30 s): the raw windows up to 1 h; -tiles (5 m): tiles, long windows, period, state alerts and
+    the burn alerts of tiers on tiles alone; -alerts (30 s): the burn alerts reading a raw window, and
+    predicted-breach alerts."""
     sla = _slas()[name]
     prefix = f"pledge-{sla.metadata.namespace}-{sla.metadata.name}"
     groups = _groups(name)
-    has_alerts = sla.spec.alerting.policy != "none" or sla.spec.alerting.breach_prediction.enabled
+    tiers = [t for o in sla.spec.objectives for t in alert_windows(sla.spec.alerting, sla.spec.window)]
+    has_alerts = any(min(t.long, t.short) <= RAW_RANGE_LIMIT.total_seconds() for t in tiers) or sla.spec.alerting.breach_prediction.enabled
     expected = [(f"{prefix}-sli", 30), (f"{prefix}-tiles", 300)] + [(f"{prefix}-alerts", 30)] * has_alerts
     assert [(g.name, g.interval) for g in groups] == expected
     sli, tiles, *alerts = groups
@@ -258,8 +266,10 @@ def test_group_layout(name: str) -> None:
         assert windows[0] == dt.timedelta(minutes=5) and windows[-1] <= RAW_RANGE_LIMIT
         assert mine == [f"pledge:sli_{kind}:rate{_duration(w)}" for w in windows for kind in ("requests", "error_ratio")]
     # tiles, per objective: records first (the requests tile before the errors tile, which reads it), then
-    # the state alerts, which read this evaluation's period ratio and requests tile
-    assert {r.alert for r in tiles.rules if r.alert} <= set(STATE_ALERTS)
+    # the state alerts and the burn alerts on tiles, which read this evaluation's records
+    assert {r.alert for r in tiles.rules if r.alert} <= {*STATE_ALERTS, "SLAErrorBudgetBurn"}
+    tile_tiers = sorted(_burn_tier(r) for r in tiles.rules if r.alert == "SLAErrorBudgetBurn")
+    assert tile_tiers == sorted(t.name for t in tiers if min(t.long, t.short) > RAW_RANGE_LIMIT.total_seconds())
     assert all(_window_of(r.record) > RAW_RANGE_LIMIT for r in tiles.rules
                if r.record and r.record.startswith("pledge:sli_error_ratio:rate"))
     for objective in sla.spec.objectives:
@@ -403,7 +413,7 @@ def test_budget_and_burn_thresholds_for_99_9() -> None:
     assert records["pledge:slo_target:ratio"].expr == "vector(0.999)"
     assert records["pledge:slo_warning:ratio"].expr == "vector(0.9995)"
     assert records["pledge:error_budget_remaining:ratio"].expr.endswith(" / 0.001")
-    burns = _alerts("api-availability", "SLAErrorBudgetBurn")
+    burns = _fastest_first(_alerts("api-availability", "SLAErrorBudgetBurn"))
     rendered = [re.findall(r"> ([0-9.]+)\)", r.expr) for r in burns]
     assert rendered == [["0.0144", "0.0144"], ["0.006", "0.006"], ["0.003", "0.003"], ["0.001", "0.001"]]
     assert [r.labels["burn_rate"] for r in burns] == ["14.4", "6", "3", "1"]
@@ -420,8 +430,8 @@ def test_budget_renders_exactly_for_any_target(target: Decimal) -> None:
     budget = (Decimal(100) - target) / Decimal(100)
     records = {r.record: r for g in groups for r in g.rules if r.record}
     assert records["pledge:error_budget:ratio"].expr == f"vector({format(budget.normalize(), 'f')})"
-    burns = [r for g in groups for r in g.rules if r.alert == "SLAErrorBudgetBurn"]
-    for rule, rate in zip(burns, ("14.4", "6", "3", "1")):
+    burns = _fastest_first([r for g in groups for r in g.rules if r.alert == "SLAErrorBudgetBurn"])
+    for rule, rate in zip(burns, ("14.4", "6", "3", "1"), strict=True):
         (threshold,) = set(re.findall(r"> ([0-9.]+)\)", rule.expr))
         assert Decimal(threshold) == Decimal(rate) * budget
         assert threshold == format((Decimal(rate) * budget).normalize(), "f")
@@ -646,7 +656,9 @@ def test_burn_alert_per_tier(name: str) -> None:
     sla = _slas()[name]
     tiers = alert_windows(sla.spec.alerting, sla.spec.window)
     for objective in sla.spec.objectives:
-        burns = [r for r in _alerts(name, "SLAErrorBudgetBurn") if r.labels["objective"] == objective.name]
+        order = [t.name for t in tiers]  # tiers on tiles alone sit in -tiles, which comes before -alerts
+        burns = sorted((r for r in _alerts(name, "SLAErrorBudgetBurn") if r.labels["objective"] == objective.name),
+                       key=lambda r: order.index(_burn_tier(r)))
         assert len(burns) == len(tiers)
         for rule, tier in zip(burns, tiers):
             labels = rule.labels
