@@ -6,7 +6,8 @@ measured in the same run, in the same browser, from a page of the same origin:
 - filled: until the burn-rate and alert columns of that page are filled in (from GET /v1/details, the
   whole list's details in one request), against fetching and parsing the same /v1/details JSON, and
   against the page's SLAs' details one request each (what the console asked before);
-- weight: bytes of the console's own files (HTML, JS, CSS; raw and gzip) and of the API data it loads.
+- weight: bytes of the console's own files (HTML, JS, CSS; raw and gzip) and of the API data it loads
+  (on the wire, gzipped by the API above pledge.api.app.GZIP_FROM, and decoded).
 
 Measured once the API's background snapshot is there (the steady state: every answer about now
 comes from it). Usage: python bench/console_bench.py [--runs 7] [--slas 1000]
@@ -45,8 +46,9 @@ FETCH = """async ([token, paths]) => {
 SHOWN = "() => [...new Set([...document.querySelectorAll('#sla-rows tr')].map((tr) => tr.dataset.sla))]"
 
 
-async def console_once(browser: Browser, url: str) -> tuple[float, float, dict[str, int], list[str]]:
-    """usable and filled (ms since navigation start), the bytes of every resource, the SLAs shown."""
+async def console_once(browser: Browser, url: str) -> tuple[float, float, dict[str, list[int]], list[str]]:
+    """usable and filled (ms since navigation start), the bytes of every resource (on the wire, decoded),
+    the SLAs shown."""
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     await context.add_init_script(f"sessionStorage.setItem('pledge.token', {TOKEN!r});" + MARKS)
     page = await context.new_page()
@@ -54,7 +56,7 @@ async def console_once(browser: Browser, url: str) -> tuple[float, float, dict[s
     await page.wait_for_function("() => window.filledAt", timeout=60_000)
     usable, filled = await page.evaluate("[window.usableAt, window.filledAt]")
     sizes = await page.evaluate("""() => Object.fromEntries(performance.getEntriesByType('resource')
-        .concat(performance.getEntriesByType('navigation')).map(e => [new URL(e.name).pathname + new URL(e.name).search, e.encodedBodySize]))""")
+        .concat(performance.getEntriesByType('navigation')).map(e => [new URL(e.name).pathname + new URL(e.name).search, [e.encodedBodySize, e.decodedBodySize]]))""")
     shown = await page.evaluate(SHOWN)
     await context.close()
     return usable, filled, sizes, shown
@@ -93,13 +95,10 @@ async def measure(prom_url: str, count: int, runs: int) -> None:
             found["usable"].append(usable)
             found["filled"].append(filled)
         await browser.close()
-        details_gzip = len(gzip.compress((await http.get("/v1/details", params={"limit": 1000})).content, 6))
     m = {k: statistics.median(v) for k, v in found.items()}
     after = statistics.median(f - u for f, u in zip(found["filled"], found["usable"]))
     own, own_gzip = asset_weight()
-    data = sum(v for k, v in sizes.items() if k.startswith("/v1/"))
-    listing = sum(v for k, v in sizes.items() if k.startswith("/v1/slas?"))
-    bulk = sum(v for k, v in sizes.items() if k.startswith("/v1/details?"))
+    data, listing, bulk = (weight(sizes, prefix) for prefix in ("/v1/", "/v1/slas?", "/v1/details?"))
     asked = sum(1 for k in sizes if k.startswith(("/v1/details?", "/v1/slas/")))
     print(f"{count} SLAs, median of {runs} runs in headless Chromium, from the API's snapshot")
     print(f"reference: fetch + parse /v1/slas?limit=1000 JSON        {m['list']:7.0f} ms")
@@ -110,8 +109,15 @@ async def measure(prom_url: str, count: int, runs: int) -> None:
     print(f"console burn and alert columns filled ({asked} detail requests) {m['filled']:7.0f} ms   "
           f"ratio {m['filled'] / m['bulk']:5.2f}x the details JSON; {after:.0f} ms after the rows, "
           f"{after / m['singles']:5.2f}x the {len(singles)} details")
-    print(f"page weight: console files {own:,} B ({own_gzip:,} B gzip), /v1/slas JSON {listing:,} B, "
-          f"/v1/details JSON {bulk:,} B ({details_gzip:,} B if gzipped, -6; the API does not compress), all API data {data:,} B")
+    print(f"page weight: console files {own:,} B ({own_gzip:,} B gzip); on the wire (decoded): /v1/slas JSON "
+          f"{listing[0]:,} B ({listing[1]:,} B), /v1/details JSON {bulk[0]:,} B ({bulk[1]:,} B), "
+          f"all API data {data[0]:,} B ({data[1]:,} B)")
+
+
+def weight(sizes: dict[str, list[int]], prefix: str) -> tuple[int, int]:
+    """Bytes on the wire and decoded of the resources whose path starts with ``prefix``."""
+    chosen = [v for k, v in sizes.items() if k.startswith(prefix)]
+    return sum(v[0] for v in chosen), sum(v[1] for v in chosen)
 
 
 def main() -> None:
