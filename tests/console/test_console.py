@@ -105,7 +105,7 @@ def test_the_list_falls_back_to_one_detail_per_sla(tab: Tab, sre: httpx.Client) 
     assert [r["burn"] for r in rows] == [burn_text(details[r["key"]]) for r in rows]
     asked = {re.sub(r"^.*/v1/slas/", "", u) for u in tab.requests if PER_SLA_DETAIL.search(u)}
     assert asked == {r["sla"] for r in rows}
-    assert all("ERR_FAILED" in e for e in tab.errors)  # the dropped requests
+    assert tab.errors and all("ERR_FAILED" in e for e in tab.errors)  # the dropped requests, and nothing else
 
 
 def test_filters_and_sorting(tab: Tab, sre: httpx.Client) -> None:
@@ -186,6 +186,26 @@ def test_detail_page(tab: Tab, sre: httpx.Client) -> None:
     assert "kind: ServiceLevelAgreement" in page.inner_text("#sla-yaml")
     assert "pledge:sli_error_ratio:period" in page.inner_text("#queries-title ~ dl")
     assert tab.errors == []
+
+
+def test_the_detail_page_says_why_its_charts_are_empty(tab: Tab, sre: httpx.Client) -> None:
+    """When the burn-down cannot be read (the browser drops it), the page says so in words and
+    still shows the current figures; with the burn-down there, no such words."""
+    tab.page.route(re.compile(r"/burndown\?"), lambda route: route.abort())
+    tab.sign_in("sre-token", "#/sla/api/monthly")
+    page = tab.page
+    page.wait_for_selector("tr[data-tier]")
+    alert = page.locator("#burndown-failure")
+    assert alert.get_attribute("role") == "alert"
+    assert "burn-down could not be read" in alert.inner_text()
+    lines = page.locator("svg.chart path.line").evaluate_all("ps => ps.map(p => p.getAttribute('d'))")
+    assert all("L" not in str(d) for d in lines)  # no series drawn
+    assert page.inner_text(".owed") == f"{sre.get('/v1/slas/api/monthly').json()['objectives'][0]['credit_percent']} %"
+    assert tab.errors and all("ERR_FAILED" in e for e in tab.errors)
+    tab.page.unroute(re.compile(r"/burndown\?"))
+    tab.page.reload()
+    page.wait_for_selector("svg.chart path.line")
+    assert page.locator("#burndown-failure").count() == 0
 
 
 def test_customer_view_reports_and_csv(tab: Tab, console_url: str) -> None:

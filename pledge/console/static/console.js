@@ -300,15 +300,21 @@ const BURN_DOWN_POINTS = 24;
 
 // The period so far at BURN_DOWN_POINTS moments up to the detail's, as the API computes it
 // (GET .../burndown: each point a report of the period so far); a point's burn is since the point before.
+// If the API cannot answer, the charts stay empty and the function's `failure` says why.
 async function burnDown(detail) {
   const start = Date.parse(detail.period.start) / 1000;
-  const found = await api(`${slaPath(detail.namespace, detail.name)}/burndown?points=${BURN_DOWN_POINTS}&at=${enc(detail.at)}`)
-    .catch(() => ({ series: [] }));
-  return (objective) => {
+  let found = { series: [] }, failure = null;
+  try {
+    found = await api(`${slaPath(detail.namespace, detail.name)}/burndown?points=${BURN_DOWN_POINTS}&at=${enc(detail.at)}`);
+  } catch (problem) {
+    failure = problem.message;
+  }
+  const pointsOf = (objective) => {
     const series = found.series.find((s) => s.objective === objective.objective && groupText(s.group) === groupText(objective.group));
     return (series?.points ?? []).map((p, i, all) => ({ t: Date.parse(p.t) / 1000, prev: i ? Date.parse(all[i - 1].t) / 1000 : start,
       sli: p.sli, budget: p.budget_remaining, burn: p.burn_rate }));
   };
+  return Object.assign(pointsOf, { failure });
 }
 
 function facts(pairs) {
@@ -387,6 +393,8 @@ async function detailView(ns, name) {
     h("h1", { text: `${ns}/${name}` }),
     facts([["service", detail.service], ["owner", detail.owner], ["customer", detail.customer], ["tier", detail.tier], ["window", detail.window],
       ["period", `${detail.period.label}: ${when(detail.period.start)} – ${when(detail.period.end)}`], ["figures as of", when(detail.at)], ["source", detail.source]]),
+    pointsOf.failure ? h("p", { class: "error", role: "alert", id: "burndown-failure",
+      text: `The charts are empty: the period's burn-down could not be read (${pointsOf.failure}). The figures above are current.` }) : null,
     detail.objectives.map((o) => objectiveSection(detail, o, pointsOf(o), definition)),
     h("section", { class: "card", "aria-labelledby": "exclusions-title" }, h("h2", { id: "exclusions-title", text: "Exclusions" }),
       exclusions.length ? h("ul", {}, exclusions) : h("p", { class: "muted", text: "No planned maintenance." }),
