@@ -137,14 +137,16 @@ def build() -> Table:
 
 
 def matches(a: Any, b: Any) -> bool:
-    """Same structure and names, numbers equal to 1e-9 (a rebuild on another CPU may differ in the last bits)."""
+    """Same structure and names, numbers equal to 1e-7 relative (1e-8 absolute): a rebuild with another
+    scikit-learn, numpy or CPU moves the solver's results by up to ~1e-8 relative (seen: 8e-9), which
+    changes no probability that matters, while a real change of the data or method moves them far more."""
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(matches(a[k], b[k]) for k in a)
     if isinstance(a, str) or isinstance(b, str):
         return bool(a == b)
     if isinstance(a, list) and isinstance(b, list) and a and isinstance(a[0], (dict, str)):
         return len(a) == len(b) and all(matches(u, v) for u, v in zip(a, b))
-    return bool(np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12))
+    return bool(np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-7, atol=1e-8))
 
 
 def main(argv: list[str]) -> int:
