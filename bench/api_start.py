@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import subprocess
 import sys
 import tempfile
@@ -25,8 +24,10 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import yaml
 
 from forecast import DAYS, STEP, fleet  # bench/forecast.py, next to this file
+from pledge.api.auth import TokenEntry, TokensFile
 from pledge.predictions import CHUNK
 from pledge.prom import PrometheusClient
 from pledge.forecasting.fetch import fetch
@@ -54,8 +55,8 @@ def write_world(folder: Path, count: int) -> tuple[Path, Path]:
     for name in names(count):
         (slas / f"{name}.yaml").write_text(text.replace("name: api-availability,", f"name: {name},"), encoding="utf-8")
     tokens = folder / "tokens.yaml"
-    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-    tokens.write_text(f"tokens:\n  - {{name: bench, sha256: {digest}, scopes: ['read:all']}}\n", encoding="utf-8")
+    entries = TokensFile(tokens=[TokenEntry.from_token("bench", TOKEN, ["read:all"])])
+    tokens.write_text(yaml.safe_dump(entries.model_dump()), encoding="utf-8")
     return slas, tokens
 
 
