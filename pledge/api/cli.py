@@ -13,7 +13,7 @@ from pledge.api.app import create_app
 from pledge.api.auth import TokenStore
 from pledge.api.server import serve_forever
 from pledge.api.settings import Settings, load_settings
-from pledge.api.sources import Background, DirectorySource, KubernetesSource, SecretTokens, SLASource, read_directory
+from pledge.api.sources import Background, DirectorySource, KubernetesSource, SecretTokens, SLASource
 from pledge.sla import SpecError
 
 
@@ -60,7 +60,7 @@ def _source(settings: Settings) -> SLASource:
         return KubernetesSource(settings.namespace)
     source = DirectorySource(settings.sla_dir)
     try:
-        read_directory(source.folder)  # fail now, with every problem listed, rather than at start-up
+        source.read()  # fail now, with every problem listed, rather than at start-up
     except SpecError as exc:
         _fail(str(exc))
     return source

@@ -36,7 +36,7 @@ def _place(found: list[RangeSeries], grid: np.ndarray, into: dict[Key, np.ndarra
     """Events per tile at each step; missing points stay zero (no traffic)."""
     for item in found:
         key: Key = tuple(sorted(item.labels.items()))
-        stamps = np.array([t for t, _ in item.values], dtype=np.int64)
+        stamps = item.times.astype(np.int64)
         at = np.searchsorted(grid, stamps)
         ok = (at < grid.size) & (grid[np.minimum(at, grid.size - 1)] == stamps)
-        into[key][at[ok]] = np.array([v for _, v in item.values])[ok]
+        into[key][at[ok]] = item.numbers[ok]

@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
+import msgspec
+import numpy as np
 
 from pledge.prom.errors import (
     PrometheusBadResponse,
@@ -41,11 +43,48 @@ class Sample:
 
 @dataclass(frozen=True)
 class RangeSeries:
-    """One series of a range query: (unix seconds, value) pairs in time order."""
+    """One series of a range query, as arrays: a prediction round reads millions of points, and
+    Python floats cost ten times the decoding."""
 
     name: str
     labels: dict[str, str]
-    values: list[tuple[float, float]]
+    times: np.ndarray  # unix seconds, ascending
+    numbers: np.ndarray  # float64; Prometheus's "NaN", "+Inf" and "-Inf" included
+
+    @property
+    def values(self) -> list[tuple[float, float]]:
+        """(unix seconds, value) pairs in time order."""
+        return list(zip(self.times.tolist(), self.numbers.tolist()))
+
+
+Value = TypeVar("Value", float, str)
+
+
+class _Envelope(msgspec.Struct):
+    """Every API answer; ``data`` stays undecoded until the caller says what shape it expects."""
+
+    status: str
+    data: msgspec.Raw = msgspec.Raw()  # empty: absent
+    errorType: str = ""
+    error: str = ""
+    warnings: list[str] = []
+
+
+class _Result(msgspec.Struct):
+    resultType: str
+    result: msgspec.Raw  # decoded once the type is known
+
+
+class _Series(msgspec.Struct, Generic[Value]):
+    metric: dict[str, str]
+    values: list[tuple[float, Value]]
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_RESULT = msgspec.json.Decoder(_Result)
+# Values are strings: decoded as floats where msgspec can ("NaN", "-Inf"), as text where it cannot ("+Inf")
+_MATRIX_FLOATS = msgspec.json.Decoder(list[_Series[float]], strict=False)
+_MATRIX_TEXT = msgspec.json.Decoder(list[_Series[str]])
 
 
 @dataclass(frozen=True)
@@ -73,30 +112,38 @@ def _split_name(metric: dict[str, str]) -> tuple[str, dict[str, str]]:
     return labels.pop("__name__", ""), labels
 
 
-def _unwrap(response: httpx.Response) -> Any:
-    """Return the envelope's `data`, or raise the error the envelope (or its absence) means."""
+def _unwrap(response: httpx.Response) -> msgspec.Raw:
+    """Return the envelope's `data` (undecoded JSON), or raise the error the envelope (or its
+    absence) means."""
     try:
-        body = response.json()
-    except ValueError as exc:
+        body = _ENVELOPE.decode(response.content)
+    except msgspec.ValidationError as exc:
+        raise PrometheusBadResponse(
+            f"not a Prometheus API envelope ({exc}): {response.text[:200]!r}"
+        ) from exc
+    except msgspec.DecodeError as exc:
         message = (
             f"HTTP {response.status_code} from {response.url}: {response.text[:200]!r}"
         )
         if response.status_code >= 500:
             raise PrometheusUnavailable(message, exc) from exc
         raise PrometheusBadResponse(f"not JSON: {message}") from exc
-    if not isinstance(body, dict) or body.get("status") not in ("success", "error"):
+    if body.status not in ("success", "error"):
         raise PrometheusBadResponse(
-            f"not a Prometheus API envelope: {str(body)[:200]!r}"
+            f"not a Prometheus API envelope: status {body.status!r}"
         )
-    for warning in body.get("warnings") or ():
+    for warning in body.warnings:
         log.warning("Prometheus warning for %s: %s", response.url, warning)
-    if body["status"] == "error":
-        raise PrometheusQueryError(
-            str(body.get("errorType", "")), str(body.get("error", ""))
-        )
-    if "data" not in body:
+    if body.status == "error":
+        raise PrometheusQueryError(body.errorType, body.error)
+    if not body.data:
         raise PrometheusBadResponse("envelope has status success but no data")
-    return body["data"]
+    return body.data
+
+
+def _decoded(data: msgspec.Raw) -> Any:
+    """The ``data`` of an answer as plain JSON values."""
+    return msgspec.json.decode(data)
 
 
 def _instant(data: Any) -> list[Sample]:
@@ -112,18 +159,25 @@ def _instant(data: Any) -> list[Sample]:
     raise PrometheusBadResponse(f"expected a vector or scalar result, got {kind!r}")
 
 
-def _matrix(data: Any) -> list[RangeSeries]:
+def _matrix(data: msgspec.Raw) -> list[RangeSeries]:
+    """Decoded straight into the expected shape: four times faster than plain JSON values."""
     with _shape("range query result"):
-        if data["resultType"] != "matrix":
+        answer = _RESULT.decode(data)
+        if answer.resultType != "matrix":
             raise PrometheusBadResponse(
-                f"expected a matrix result, got {data['resultType']!r}"
+                f"expected a matrix result, got {answer.resultType!r}"
             )
+        try:
+            found: list[_Series[float]] | list[_Series[str]] = _MATRIX_FLOATS.decode(answer.result)
+        except msgspec.ValidationError:
+            found = _MATRIX_TEXT.decode(answer.result)
         return [
             RangeSeries(
-                *_split_name(item["metric"]),
-                [(float(ts), float(value)) for ts, value in item["values"]],
+                *_split_name(item.metric),
+                np.array([ts for ts, _ in item.values], dtype=np.float64),
+                np.array([value for _, value in item.values], dtype=np.float64),
             )
-            for item in data["result"]
+            for item in found
         ]
 
 
@@ -148,16 +202,16 @@ class AnswerCache:
 
     def __init__(self, seconds: float, size: int = 4_096) -> None:
         self.seconds, self.size = seconds, size
-        self._answers: OrderedDict[tuple[str, ...], tuple[float, Any]] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, ...], tuple[float, msgspec.Raw]] = OrderedDict()
 
-    def get(self, key: tuple[str, ...]) -> Any | None:
+    def get(self, key: tuple[str, ...]) -> msgspec.Raw | None:
         found = self._answers.get(key)
         if found is None or found[0] < time.monotonic():
             return None
         self._answers.move_to_end(key)
         return found[1]
 
-    def put(self, key: tuple[str, ...], data: Any) -> None:
+    def put(self, key: tuple[str, ...], data: msgspec.Raw) -> None:
         self._answers[key] = (time.monotonic() + self.seconds, data)
         self._answers.move_to_end(key)
         while len(self._answers) > self.size:
@@ -185,14 +239,14 @@ class PrometheusClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.deadline = timeout
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, transport=transport
+        self._http = httpx.AsyncClient(  # uncompressed: gzip took Prometheus 2.6x the CPU of a 30-day range answer
+            base_url=self.base_url, timeout=timeout, transport=transport, headers={"Accept-Encoding": "identity"}
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._delays = [0.1 * 2**attempt for attempt in range(retries)]
         self._observer = observer
         self._cache = AnswerCache(cache_seconds) if cache_seconds > 0 else None
-        self._pending: dict[tuple[str, ...], asyncio.Future[Any]] = {}
+        self._pending: dict[tuple[str, ...], asyncio.Future[msgspec.Raw]] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -210,7 +264,7 @@ class PrometheusClient:
 
     async def _send(
         self, method: str, path: str, form: Form | None = None
-    ) -> Any:
+    ) -> msgspec.Raw:
         """One API call (or its cached answer)."""
         if self._cache is None:
             return await self._observed(method, path, form)
@@ -223,14 +277,14 @@ class PrometheusClient:
             pending.add_done_callback(lambda done: self._settle(key, done))
         return await asyncio.shield(pending)
 
-    def _settle(self, key: tuple[str, ...], done: asyncio.Future[Any]) -> None:
+    def _settle(self, key: tuple[str, ...], done: asyncio.Future[msgspec.Raw]) -> None:
         del self._pending[key]
         if not done.cancelled() and done.exception() is None and self._cache is not None:
             self._cache.put(key, done.result())
 
     async def _observed(
         self, method: str, path: str, form: Form | None
-    ) -> Any:
+    ) -> msgspec.Raw:
         """One API call, timed and reported to the observer (the API's own /metrics)."""
         if self._observer is None:
             return await self._retrying(method, path, form)
@@ -245,7 +299,7 @@ class PrometheusClient:
 
     async def _retrying(
         self, method: str, path: str, form: Form | None
-    ) -> Any:
+    ) -> msgspec.Raw:
         """Send with retries, all within the call's deadline: connection errors and 5xx are
         usually a restart in progress."""
         try:
@@ -258,7 +312,7 @@ class PrometheusClient:
 
     async def _attempts(
         self, method: str, path: str, form: Form | None
-    ) -> Any:
+    ) -> msgspec.Raw:
         async with self._semaphore:
             for delay in self._delays:
                 try:
@@ -279,7 +333,7 @@ class PrometheusClient:
     async def query(self, expr: str, at: float | None = None) -> list[Sample]:
         """Instant query (POST, so long generated expressions fit); `at` is unix seconds."""
         form = {"query": expr} | ({} if at is None else {"time": f"{at:.3f}"})
-        return _instant(await self._send("POST", "/api/v1/query", form))
+        return _instant(_decoded(await self._send("POST", "/api/v1/query", form)))
 
     async def query_range(
         self, expr: str, start: float, end: float, step: float | str
@@ -297,18 +351,18 @@ class PrometheusClient:
         """Label sets of the series any of ``matches`` selects between ``start`` and ``end``: an
         index lookup, no samples read."""
         form: Form = {"match[]": matches, "start": f"{start:.3f}", "end": f"{end:.3f}"}
-        data = await self._send("POST", "/api/v1/series", form)
+        data = _decoded(await self._send("POST", "/api/v1/series", form))
         with _shape("series"):
             return [dict(labels) for labels in data]
 
     async def alerts(self) -> list[Alert]:
-        data = await self._send("GET", "/api/v1/alerts")
+        data = _decoded(await self._send("GET", "/api/v1/alerts"))
         with _shape("alerts"):
             return [_alert(item) for item in data["alerts"]]
 
     async def rule_groups(self) -> list[dict[str, Any]]:
         """Loaded rule groups as Prometheus reports them (rules, health, lastError)."""
-        data = await self._send("GET", "/api/v1/rules")
+        data = _decoded(await self._send("GET", "/api/v1/rules"))
         with _shape("rules"):
             return list(data["groups"])
 

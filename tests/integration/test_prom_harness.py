@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from pledge.clock import parse_moment
@@ -159,6 +160,16 @@ async def test_scalars_parse_special_values(local_prometheus: StartPrometheus) -
         ]
     assert values[:2] == [math.inf, -math.inf]
     assert math.isnan(values[2])
+
+
+async def test_range_queries_parse_special_values(local_prometheus: StartPrometheus) -> None:
+    """Range answers decode as floats where the decoder can and as text where it cannot ("+Inf")."""
+    async with PrometheusClient(local_prometheus().url) as client:
+        found = [(await client.query_range(f"vector({expr})", 1_000_000, 1_000_120, 60))[0]
+                 for expr in ("1/0", "-1/0", "0/0", "0.25")]
+    assert [s.times.tolist() for s in found] == [[1_000_000, 1_000_060, 1_000_120]] * 4
+    assert [s.numbers.tolist()[0] for s in found[:2]] + [s.numbers.tolist()[0] for s in found[3:]] == [math.inf, -math.inf, 0.25]
+    assert np.isnan(found[2].numbers).all() and found[3].values == [(1_000_000.0, 0.25), (1_000_060.0, 0.25), (1_000_120.0, 0.25)]
 
 
 async def test_reload_loads_rules_and_alerts_fire(

@@ -148,6 +148,19 @@ def test_unreadable_or_non_utf8_files_are_spec_errors_for_the_api(tmp_path: Path
         read_directory(tmp_path)
 
 
+def test_a_directory_read_before_start_is_not_read_again(tmp_path: Path) -> None:
+    """`pledge serve` reads the files to fail before serving; start-up keeps what it read (1,000 files
+    take seconds to read) rather than reading them a second time."""
+    shutil.copy(EXAMPLES / "edge-probes.yaml", tmp_path)
+    source = DirectorySource(tmp_path)
+    source.read()
+    write(tmp_path / "later.yaml", b"name: [\n")
+    asyncio.run(source.start())
+    assert [s.key for s in source.slas()] == ["platform/edge-probes"]
+    with pytest.raises(SpecError, match="later.yaml"):
+        DirectorySource(tmp_path).read()
+
+
 def test_two_slas_with_one_name_are_an_error_naming_both_places(tmp_path: Path) -> None:
     first = write(tmp_path / "a.yaml", sla("api"))
     second = write(tmp_path / "sub" / "b.yaml", f"{sla('other')}---\n{sla('api')}")
