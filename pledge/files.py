@@ -24,7 +24,7 @@ from pledge.clock import parse_moment
 from pledge.rules import generate
 from pledge.rules.check import refuse
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
-from pledge.sla.loader import StrictLoader
+from pledge.sla.loader import read_documents
 
 YAML_SUFFIXES = (".yaml", ".yml")
 IMPORT_PLANNED = "convert it with `pledge import` (Sloth, Pyrra and OpenSLO; see docs/importers.md)"
@@ -217,17 +217,7 @@ class _Document:
 def _documents(text: str) -> list[_Document]:
     """The non-empty documents of a YAML stream, each with its node tree (for lines), read as
     pledge.sla.parse_yaml reads them (a key written twice, or nesting too deep, is not valid YAML)."""
-    loader = StrictLoader(text)
-    found: list[_Document] = []
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            data = loader.construct_document(node) if node is not None else None
-            if node is not None and data is not None:
-                found.append(_Document(len(found) + 1, node, data))
-    finally:
-        loader.dispose()
-    return found
+    return [_Document(index, node, data) for index, (node, data) in enumerate(read_documents(text), start=1)]
 
 
 def line_of(node: yaml.Node, path: str | None) -> int:
