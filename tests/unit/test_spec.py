@@ -915,5 +915,6 @@ def test_libyaml_reads_what_the_reference_reader_reads(path: Path) -> None:
     expected = []
     while reference.check_node():
         node = reference.get_node()
+        assert node is not None
         expected.append((_marks(node), reference.construct_document(node)))
     assert [(_marks(n), d) for n, d in read_documents(text)] == [e for e in expected if e[1] is not None]
