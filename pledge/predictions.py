@@ -112,7 +112,7 @@ def predictions_from(slas: list[ServiceLevelAgreement], fetched: Mapping[Key, St
     return sorted(found, key=lambda p: -p.probability)
 
 
-CHUNK = 5  # SLAs per history fetch: a round holds one chunk's parsed JSON and arrays (tens of MB), not the fleet's
+CHUNK = 5  # SLAs per history fetch: a round holds one chunk's decoded answer and arrays, not the fleet's
 
 
 async def predict(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float,
