@@ -65,9 +65,9 @@ class _Envelope(msgspec.Struct):
 
     status: str
     data: msgspec.Raw = msgspec.Raw()  # empty: absent
-    errorType: str = ""
-    error: str = ""
-    warnings: list[str] = []
+    errorType: str | None = None  # each may be null or absent
+    error: str | None = None
+    warnings: list[str] | None = None
 
 
 class _Result(msgspec.Struct):
@@ -132,10 +132,10 @@ def _unwrap(response: httpx.Response) -> msgspec.Raw:
         raise PrometheusBadResponse(
             f"not a Prometheus API envelope: status {body.status!r}"
         )
-    for warning in body.warnings:
+    for warning in body.warnings or ():
         log.warning("Prometheus warning for %s: %s", response.url, warning)
     if body.status == "error":
-        raise PrometheusQueryError(body.errorType, body.error)
+        raise PrometheusQueryError(body.errorType or "", body.error or "")
     if not body.data:
         raise PrometheusBadResponse("envelope has status success but no data")
     return body.data

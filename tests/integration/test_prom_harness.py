@@ -244,6 +244,17 @@ async def test_malformed_responses_are_bad_responses(status: int, body: bytes) -
             await client.query("up")
 
 
+async def test_null_envelope_fields_are_read_as_absent() -> None:
+    """A null ``warnings``, ``errorType`` or ``error`` is an answer, not a malformed one."""
+    bodies = iter([b'{"status": "success", "warnings": null, "data": {"resultType": "vector", "result": []}}',
+                   b'{"status": "error", "errorType": null, "error": "query timed out"}'])
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=next(bodies)))
+    async with PrometheusClient("http://prometheus.invalid", transport=transport) as client:
+        assert await client.query("up") == []
+        with pytest.raises(PrometheusQueryError, match="query timed out"):
+            await client.query("up")
+
+
 def test_check_rules(write_rules: WriteRules) -> None:
     rule = {"record": "job:up:sum", "expr": "sum(up)"}
     assert check_rules(write_rules("ok.yml", rule)) == 1
