@@ -41,7 +41,7 @@ class Sample:
     value: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays do not compare to one bool
 class RangeSeries:
     """One series of a range query, as arrays: a prediction round reads millions of points, and
     Python floats cost ten times the decoding."""
@@ -143,7 +143,8 @@ def _unwrap(response: httpx.Response) -> msgspec.Raw:
 
 def _decoded(data: msgspec.Raw) -> Any:
     """The ``data`` of an answer as plain JSON values."""
-    return msgspec.json.decode(data)
+    with _shape("answer"):
+        return msgspec.json.decode(data)
 
 
 def _instant(data: Any) -> list[Sample]:

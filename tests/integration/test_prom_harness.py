@@ -231,6 +231,7 @@ async def test_stopped_server_is_unavailable(local_prometheus: StartPrometheus) 
             b'{"status": "success", "data": {"resultType": "vector", "result": [{}]}}',
         ),
         (400, b"bad request"),
+        (200, b'{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {"a": "\xff"}}]}}'),
     ],
 )
 async def test_malformed_responses_are_bad_responses(status: int, body: bytes) -> None:
