@@ -13,7 +13,6 @@ from typing import Any, Final
 import yaml
 from yaml.nodes import MappingNode, Node
 
-
 from pledge.sla.errors import SpecError, shown
 from pledge.sla.model import ServiceLevelAgreement, parse_sla
 
