@@ -43,8 +43,8 @@ class Sample:
 
 @dataclass(frozen=True, eq=False)  # arrays do not compare to one bool
 class RangeSeries:
-    """One series of a range query, as arrays: a prediction round reads millions of points, and
-    Python floats cost ten times the decoding."""
+    """One series of a range query, as arrays: a prediction round reads millions of points, and a
+    Python float per point cost more than decoding the JSON."""
 
     name: str
     labels: dict[str, str]
@@ -161,7 +161,8 @@ def _instant(data: Any) -> list[Sample]:
 
 
 def _matrix(data: msgspec.Raw) -> list[RangeSeries]:
-    """Decoded straight into the expected shape: four times faster than plain JSON values."""
+    """Decoded straight into the expected shape: a fifth of the time of plain JSON values and Python
+    floats (0.12 s against 0.6 s for 432,000 points)."""
     with _shape("range query result"):
         answer = _RESULT.decode(data)
         if answer.resultType != "matrix":
