@@ -34,7 +34,7 @@ from pledge.forecasting.scenarios import suite
 from pledge.forecasting.scoring import breach_within
 from pledge.forecasting.series import Floats, Ints, StepCounts
 
-CALIBRATION_SEEDS = range(1_000, 1_010)
+CALIBRATION_SEEDS = range(1_000, 1_050)
 COARSE_STEPS = (1_800, 3_600)
 HORIZONS = (3_600, 6 * 3_600, 86_400, 3 * 86_400)
 REGULARISATION = 0.1
@@ -73,7 +73,7 @@ def rows(source: Sequence[tuple[StepCounts, Goal]]) -> Rows:
             if steps.size:
                 x, need, _, _ = Pledge().features(r.counts, np.zeros(steps.size, dtype=np.int64), steps, horizon)
                 y = breach_within(steps, r.starts, max(1, horizon // r.counts.step)).astype(np.float64)
-                sure, never = facts(r.counts, np.zeros(steps.size, dtype=np.int64), steps, need)
+                sure, never = facts(need)
                 parts.append(Rows(x, y, np.full(steps.size, horizon), np.full(steps.size, k)).take(~(sure | never)))
     return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("x", "y", "horizon", "series")))
 
