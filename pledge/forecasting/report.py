@@ -4,7 +4,7 @@
 Each split pairs synthetic seeds with a NAB split (nab.split): validation (seeds 3000-3099, 5 NAB
 series) is where choices are made; test (seeds 0-99, 8 NAB series) is only reported. The calibration
 is fitted on neither (calibrate.py: seeds 1000-1049 and the 10 NAB training series, also at 30 min and 1 h).
-About 15 minutes a split on one core (a progress bar on stderr).
+About 3 minutes a split on one core (a progress bar on stderr).
 """
 
 from __future__ import annotations
