@@ -35,7 +35,7 @@ CALIBRATION = Path(__file__).with_name("calibration.json")
 # Chosen on the validation splits (docs/forecasting.md): the longest warning time at precision >=
 # 0.8, then the best F1, then the higher thresholds; where no pair reaches 0.8 (requests at 6 h and
 # 24 h), the longest warning time within 0.01 of the best F1 at precision >= 0.7. A firing page
-# warns whatever the threshold (paged).
+# warns whatever the threshold (paged). (a, a): no lower threshold when the projection breaches.
 WARN_AT = {"few": {HOUR: (0.9, 0.9), 6 * HOUR: (0.05, 0.05), DAY: (0.25, 0.25), 3 * DAY: (0.5, 0.5)},
            "many": {HOUR: (0.5, 0.1), 6 * HOUR: (0.7, 0.7), DAY: (0.9, 0.5), 3 * DAY: (0.95, 0.95)}}
 FEW_EVENTS = 10.0  # bad events a window allows below which an SLI is calibrated as a hazard
@@ -186,7 +186,8 @@ class Pledge:
         at = np.searchsorted(ends, np.arange(1, need.shape[1] + 1))
         now = burn(c, s, i, LINEAR_WINDOW)[:, None]  # the linear baseline's burn
         low, mid, high = (quantile(rates, exists, q) for q in (0.1, 0.5, 0.9))
-        threshold = np.where(paged(c, s, i, need), 0.0, warn_at(horizon, few_events(x), first_crossing(need, now[:, 0]) > 0))
+        chosen = warn_at(horizon, few_events(x), first_crossing(need, now[:, 0]) > 0)
+        threshold = np.where(paged(c, s, i, need), 0.0, chosen)  # a firing page warns at any probability
         prediction = RowPredictions(probability, crossing(need, np.maximum(mid, now), at),
                                     crossing(need, np.maximum(high, now), at), crossing(need, low, at), threshold)
         return prediction, mid[:, -1]
@@ -211,5 +212,5 @@ def paged(c: Counts, s: Ints, i: Ints, need: Floats) -> np.ndarray:
         return np.zeros(i.size, dtype=bool)
     fastest, span = pages[0], max(1, pages[-1].long // c.step)
     short, limit = burn(c, s, i, fastest.short), float(fastest.burn_rate)
-    sure: np.ndarray = (burn(c, s, i, fastest.long) > limit) & (short > limit) & (first_crossing(need[:, :span], short) > 0)
-    return sure
+    firing: np.ndarray = (burn(c, s, i, fastest.long) > limit) & (short > limit) & (first_crossing(need[:, :span], short) > 0)
+    return firing

@@ -31,7 +31,7 @@ from pledge.forecasting.series import StepCounts
 HORIZONS = (3_600, 6 * 3_600, 86_400, 3 * 86_400)
 SEEDS = {"validation": range(3_000, 3_100), "test": range(100)}  # 700 histories each: 10 seeds were too few
 GOAL_HORIZON = 86_400
-THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+THRESHOLDS = (0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 COLUMNS = ("breaches", "alarms", "precision", "recall", "f1", "warning_time_h", "foreseeable", "foreseeable_lead_h",
            "lead_median_h", "false_alarms_per_month", "brier", "brier_climatology", "brier_skill")
 Histories = Sequence[tuple[StepCounts, Goal]]
@@ -104,7 +104,7 @@ def report(nab: Path, split: str) -> str:
 
 def threshold_sweep(nab: Path, split: str) -> str:
     """Pledge's scores at every horizon if it warned at other probabilities (the probabilities do not
-    change): where analogs.WARN_AT is chosen, on the validation split."""
+    change; a firing page warns at any threshold): where analogs.WARN_AT is chosen, on the validation split."""
     out = []
     for title, found in histories(nab, split).items():
         totals = {(t, h): Tally() for t in THRESHOLDS for h in HORIZONS}
