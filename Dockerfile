@@ -6,7 +6,7 @@ COPY pyproject.toml README.md ./
 COPY pledge ./pledge
 RUN python -m venv /venv \
  && /venv/bin/pip install --no-cache-dir --upgrade pip \
- && /venv/bin/pip install --no-cache-dir '.[operator,api]'
+ && /venv/bin/pip install --no-cache-dir '.[operator]'
 
 FROM python:3.11-slim
 # Non-root, numeric (runAsNonRoot can verify it); the chart mounts an emptyDir at /tmp and keeps

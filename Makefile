@@ -54,9 +54,17 @@ test: setup victoria alertmanager chromium lint
 test-long: setup
 	$(PY) -m pytest -q -m long
 
-lint:
+lint: lint-js
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# eslint (pinned in package.json and package-lock.json) over the console's ES modules; no warning passes.
+.PHONY: lint-js
+lint-js: node_modules/.package-lock.json
+	npx --no-install eslint --max-warnings 0 pledge/console/static
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
 
 # The console's screenshots in docs/screenshots/, taken in Chromium over the API tests' world.
 screenshots: setup chromium

@@ -29,7 +29,7 @@ from pledge.forecasting.fetch import fetch
 from pledge.forecasting.forecast import forecast
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.methods import Linear
-from pledge.forecasting.scenarios import KINDS, scenario
+from research.forecasting.scenarios import KINDS, scenario
 from pledge.forecasting.series import StepCounts
 from pledge.prom.client import PrometheusClient
 

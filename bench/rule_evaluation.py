@@ -51,7 +51,7 @@ from _evaluation_data import (INSTANCES, METRIC, NAMESPACE, OLD_LONG_HISTORY, SC
                               reference_groups, service, sla)
 from pledge.prom import PrometheusClient
 from pledge.testing import LocalPrometheus, backfill_openmetrics, backfill_rules
-from pledge.testing.history import Pass, write_passes
+from pledge.tsdb.passes import Pass, write_passes
 from pledge.rules import RuleGroup, generate, names, rule_file, to_yaml
 from pledge.rules.tiles import SLI_INTERVAL, TILE
 from pledge.sla import ServiceLevelAgreement

@@ -1,5 +1,5 @@
 """`python -m pledge` runs the `pledge` command."""
 
-from pledge.cli import main
+from pledge.commands.main import main
 
 main()

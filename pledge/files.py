@@ -1,6 +1,5 @@
-"""What a command line names, SLA files and moments: read here once for `pledge`, its lazily loaded
-commands (so those never import the top-level CLI) and the API's directory source, so a directory of
-SLAs means the same everywhere.
+"""The one reader of SLA files: every command, the importers and the API's directory source read
+here, so a directory of SLAs means the same everywhere (recursive, duplicates refused, rules checked).
 
 A file is read as UTF-8 YAML, one or more documents. A document is an SLA candidate when it says so
 (``apiVersion: pledge.dev/...`` or ``kind: ServiceLevelAgreement``) or is pledge's plain form (no
@@ -17,10 +16,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
-import click
 import yaml
 
-from pledge.clock import parse_moment
 from pledge.rules import generate
 from pledge.rules.check import refuse
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
@@ -30,6 +27,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 IMPORT_PLANNED = "convert it with `pledge import` (Sloth, Pyrra and OpenSLO; see docs/importers.md)"
 
 Severity = Literal["error", "warning"]
+Peer = Literal["sloth", "pyrra", "openslo"]
 
 
 def yaml_files(folder: Traversable, recursive: bool = False) -> list[Traversable]:
@@ -64,6 +62,7 @@ class Foreign:
 
     looks_like: str
     slo_format: bool = False
+    peer: Peer | None = None  # the importer that reads it: a Sloth, Pyrra or OpenSLO SLO
 
     def reason(self) -> str:
         if self.slo_format:
@@ -80,8 +79,8 @@ def recognise(document: Any) -> Foreign | None:
     if api_text.startswith("pledge.dev/") or kind == "ServiceLevelAgreement":
         return None
     if api is None and kind is None:
-        if document.get("version") == "prometheus/v1" or ("slos" in document and "service" in document):
-            return Foreign("a Sloth prometheus/v1 spec", slo_format=True)
+        if document.get("version") == "prometheus/v1" or "slos" in document:
+            return Foreign("a Sloth prometheus/v1 spec", slo_format=True, peer="sloth")
         if _is_rule_file(document):
             return Foreign("a Prometheus rule file")
         if "spec" in document or "metadata" in document:
@@ -90,11 +89,13 @@ def recognise(document: Any) -> Foreign | None:
         return Foreign(f"YAML with no apiVersion and kind (top-level keys: {keys})")
     kind_text = str(kind) if kind is not None else "document with no kind"
     if api_text.startswith("sloth.slok.dev/"):
-        return Foreign(f"a Sloth Kubernetes {kind_text} ({api_text})", slo_format=True)
-    if api_text.startswith("openslo/"):
-        return Foreign(f"an OpenSLO {kind_text} ({api_text})", slo_format=True)
+        return Foreign(f"a Sloth Kubernetes {kind_text} ({api_text})", slo_format=True,
+                       peer="sloth" if kind == "PrometheusServiceLevel" else None)
+    if api_text.startswith("openslo/"):  # SLI, AlertPolicy and DataSource objects are read through an SLO
+        return Foreign(f"an OpenSLO {kind_text} ({api_text})", slo_format=True, peer="openslo" if kind == "SLO" else None)
     if api_text.startswith("pyrra.dev/"):
-        return Foreign(f"a Pyrra {kind_text} ({api_text})", slo_format=True)
+        return Foreign(f"a Pyrra {kind_text} ({api_text})", slo_format=True,
+                       peer="pyrra" if kind == "ServiceLevelObjective" else None)
     if kind == "PrometheusRule":
         return Foreign(f"a prometheus-operator PrometheusRule object ({api_text or 'no apiVersion'})")
     return Foreign(f"a Kubernetes {kind_text} manifest ({api_text or 'no apiVersion'})")
@@ -274,6 +275,27 @@ def _read_text(file: Traversable, source: str) -> str | Problem:
                                            f"(line {line}) cannot be decoded; save the file as UTF-8", scope="(file)")
 
 
+def _parse(text: str, source: str) -> list[_Document] | Problem:
+    try:
+        return _documents(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids: a position, not a mark
+            line = text.count("\n", 0, exc.position) + 1
+        return Problem(source, line, None, f"not valid YAML: {exc}")
+
+
+def read_yaml(file: Traversable, source: str) -> list[Any] | Problem:
+    """A file's non-empty YAML documents as data, read exactly as SLA files are (UTF-8, strict YAML):
+    what the importers read; a Problem when the file cannot be read."""
+    text = _read_text(file, source)
+    if isinstance(text, Problem):
+        return text
+    documents = _parse(text, source)
+    return documents if isinstance(documents, Problem) else [document.data for document in documents]
+
+
 def check_file(file: Traversable, source: str, named: bool = True) -> Scan:
     """One file: its valid SLAs, its problems and what was skipped. ``named``: the file was asked for
     (a file that holds no SLA is an error) rather than found by walking a folder (it is skipped)."""
@@ -282,14 +304,9 @@ def check_file(file: Traversable, source: str, named: bool = True) -> Scan:
     if isinstance(text, Problem):
         scan.problems.append(text)
         return scan
-    try:
-        documents = _documents(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids: a position, not a mark
-            line = text.count("\n", 0, exc.position) + 1
-        scan.problems.append(Problem(source, line, None, f"not valid YAML: {exc}"))
+    documents = _parse(text, source)
+    if isinstance(documents, Problem):
+        scan.problems.append(documents)
         return scan
     candidates = [(d, recognise(d.data)) for d in documents]
     several = len(documents) > 1
@@ -394,34 +411,3 @@ def read_slas(file: Traversable, source: str) -> list[ServiceLevelAgreement]:
     if errors:
         raise errors[0]
     return [found.sla for found in scan.slas]
-
-
-def load(paths: tuple[Path, ...]) -> tuple[list[ServiceLevelAgreement], list[SpecError]]:
-    """Every SLA in ``paths``; problems are collected per file so one bad file hides no other. What a
-    walk skipped is noted on stderr."""
-    scan = check(paths)
-    for skipped in scan.skipped:
-        click.echo(f"skipped {skipped.file}: {skipped.reason}", err=True)
-    return [found.sla for found in scan.slas], scan.spec_errors()
-
-
-def report(errors: list[SpecError]) -> None:
-    for error in errors:
-        click.secho(str(error), fg="red", err=True)
-
-
-class Moment(click.ParamType[float]):
-    """``--at``: RFC 3339 with an offset or unix seconds, as unix seconds."""
-
-    name = "moment"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        if isinstance(value, float):
-            return value
-        try:
-            return parse_moment(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-AT_HELP = "The moment to describe (RFC 3339 with an offset, or unix seconds); default now."

@@ -176,3 +176,22 @@ async def bulk_figures(client: PrometheusClient, slas: list[ServiceLevelAgreemen
     if short := [s for s in slas if found[ident(s)][2] == "recorded" and lacks_events(s, found[ident(s)][0])]:
         await summed_figures(client, short, found, spans, at)
     return found
+
+
+async def report_figures_bulk(client: PrometheusClient, slas: list[ServiceLevelAgreement],
+                              spans: dict[Ident, Span]) -> dict[Ident, Figures]:
+    """Each SLA's events over its span (a report's period so far, ending at the span's moment) and
+    whether its recorded tiles cover the span, as ``pledge.api.figures.report_figures`` reads them for
+    one SLA: one query per moment the spans end at (the SLAs' time zones), all at once."""
+    moments = _by(slas, lambda s: spans[ident(s)].at)
+
+    async def ending_at(at: float, same: list[ServiceLevelAgreement]) -> dict[Ident, list[Sample]]:
+        computed = events(same, spans) + [
+            Part(queries.coverage(_selector(group), length, IDENTITY), frozenset(map(ident, group)))
+            for length, group in _by(same, lambda s: _span(spans, s)).items()]
+        return by_sla(await client.query(query(computed, recorded=False), at=at), computed)
+
+    found: dict[Ident, list[Sample]] = {}
+    for samples in await asyncio.gather(*(ending_at(at, same) for at, same in moments.items())):
+        found.update(samples)
+    return {ident(s): split(found.get(ident(s), []), s.spec.grouping) for s in slas}

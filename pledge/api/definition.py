@@ -35,7 +35,12 @@ class Definition(Out):
     name: str
     yaml: str | None = Field(description="the SLA as written; null for customer tokens")
     tiers: list[TierOut] = Field(description="the burn-rate alerts, fastest first")
-    queries: dict[str, str] = Field(description="figure -> PromQL; burn rate = error ratio / (1 - target)")
+    queries: dict[str, str] = Field(description="figure in words -> PromQL, for display; burn rate = error ratio / (1 - target)")
+    named_queries: dict[str, str] = Field(
+        description="the same PromQL by stable name, for programs: period_error_ratio (SLI = 1 - it), "
+                    "error_ratio_<window> for each burn window (5m 30m 1h 6h 1d 3d), firing_alerts",
+        examples=[{"period_error_ratio": "pledge:sli_error_ratio:period{...}", "error_ratio_5m": "...",
+                   "firing_alerts": "..."}])
     exclusions: list[dict[str, str]] = Field(description="planned maintenance as written, with its reasons")
     credits: list[dict[str, str]] = Field(description="service credit tiers: percent owed below an SLI")
     credit_cap: str | None = Field(description="the most credit owed, percent")
@@ -56,14 +61,17 @@ async def get_definition(request: Request, caller: Caller, namespace: str, name:
                      short_window=format_duration(t.short), burn_rate=float(t.burn_rate),
                      long_query=ratio(t.long), short_query=ratio(t.short))
              for t in alert_windows(sla.spec.alerting, sla.spec.window)]
-    figures = {"period error ratio (SLI = 1 - it)": queries.period_ratio(selector),
-               **{f"error ratio {format_duration(w)}": ratio(w) for w in BURN_WINDOWS},
-               "firing alerts": queries.firing_alerts(selector)}
+    named = {"period_error_ratio": queries.period_ratio(selector),
+             **{f"error_ratio_{format_duration(w)}": ratio(w) for w in BURN_WINDOWS},
+             "firing_alerts": queries.firing_alerts(selector)}
+    figures = {"period error ratio (SLI = 1 - it)": named["period_error_ratio"],
+               **{f"error ratio {format_duration(w)}": named[f"error_ratio_{format_duration(w)}"] for w in BURN_WINDOWS},
+               "firing alerts": named["firing_alerts"]}
     document = {"apiVersion": sla.api_version, "kind": sla.kind,
                 **sla.model_dump(by_alias=True, mode="json", exclude_defaults=True, exclude={"api_version", "kind", "status"})}
     text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120) if caller.everything else None
     spec = sla.spec.model_dump(by_alias=True, mode="json", exclude_none=True, include={"exclusions", "credits", "credit_cap"})
-    return Definition(namespace=namespace, name=name, yaml=text, tiers=tiers, queries=figures,
+    return Definition(namespace=namespace, name=name, yaml=text, tiers=tiers, queries=figures, named_queries=named,
                       exclusions=[{k: str(v) for k, v in e.items()} for e in spec.get("exclusions", [])],
                       credits=[{k: str(v) for k, v in c.items()} for c in spec.get("credits", [])],
                       credit_cap=spec.get("creditCap"))

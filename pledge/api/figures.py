@@ -123,7 +123,8 @@ def objective_detail(reading: Reading, figures: Figures, span: Span) -> Objectiv
         warning=ratio_float(objective.warning) if objective.warning is not None else None,
         state=reading.compliance.state, budget_remaining=reading.compliance.budget_remaining,
         events_total=valid, events_bad=bad, budget_events=_budget(event_budget(bad, valid, objective)),
-        budget_minutes=minutes, burn_rates=burn, credit_percent=_credit(reading),
+        budget_minutes=minutes, burn_rates=burn, burn_now=burn[format_duration(names.BURN_NOW)],
+        credit_percent=_credit(reading),
         alerts=[_alert(a) for a in reading.alerts])
 
 
@@ -184,6 +185,14 @@ async def report_figures(client: PrometheusClient, sla: ServiceLevelAgreement, c
     selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
     length = span.at - span.period.start
     figures = split(await client.query(queries.period_events(selector, length), at=span.at), sla.spec.grouping)
+    return await report_fallback(client, sla, figures, span)
+
+
+async def report_fallback(client: PrometheusClient, sla: ServiceLevelAgreement, figures: Figures,
+                          span: Span) -> tuple[Figures, Source]:
+    """A report's recorded ``figures``, or the raw counters' when only those go back over the span
+    (no query when the recorded tiles cover it)."""
+    length = span.at - span.period.start
     if not await raw_reaches_further(client, sla, figures, length, span.at):
         return figures, "recorded"
     raw = queries.raw_detail(sla, span.period.start, span.at, ())

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from pledge.api.auth import Principal
-from pledge.api.models import ObjectiveSummary, SLAPage, SLASummary
+from pledge.api.models import ObjectiveSummary, SLAPage, SLASummary, window_fields
 from pledge.prom import PrometheusClient
 from pledge.slo.budget import State, worst_state
 from pledge.sla import ServiceLevelAgreement
@@ -45,7 +45,7 @@ def summary(sla: ServiceLevelAgreement, readings: list[Reading]) -> SLASummary:
                                      budget_remaining=r.compliance.budget_remaining))
     spec = sla.spec
     return SLASummary(namespace=sla.metadata.namespace, name=sla.metadata.name, service=spec.service,
-                      customer=spec.customer, tier=spec.tier, owner=spec.owner, window=spec.window.describe(),
+                      customer=spec.customer, tier=spec.tier, owner=spec.owner, **window_fields(spec.window),
                       state=worst_state(r.state for r in rows), objectives=rows)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pledge.sla import format_duration
+from pledge.sla.model import Window
 from pledge.slo.budget import State as State  # re-exported: the routes read it here
 
 Source = Literal["recorded", "raw"]
@@ -18,6 +20,38 @@ class Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+WindowKind = Literal["rolling", "calendar"]
+CalendarUnit = Literal["week", "month", "quarter"]
+WINDOW_KIND_DESCRIPTION = "rolling: the last window_length, judged now; calendar: the current window_calendar in window_timezone"
+
+
+class WindowFields(Out):
+    """The SLA's compliance window as fields (``window`` says the same in words, for people)."""
+
+    window: str = Field(description="in words, for display", examples=["30d rolling"])
+    window_kind: WindowKind = Field(description=WINDOW_KIND_DESCRIPTION, examples=["rolling"])
+    window_length: str | None = Field(description="a rolling window's length; null for calendar windows", examples=["30d"])
+    window_calendar: CalendarUnit | None = Field(description="a calendar window's unit; null for rolling windows",
+                                                 examples=[None])
+    window_timezone: str = Field(description="IANA zone of calendar boundaries (UTC by default)", examples=["UTC"])
+
+
+class WindowArgs(TypedDict):
+    window: str
+    window_kind: WindowKind
+    window_length: str | None
+    window_calendar: CalendarUnit | None
+    window_timezone: str
+
+
+def window_fields(window: Window) -> WindowArgs:
+    """WindowFields of an SLA's window, for ``SLASummary(**window_fields(...), ...)``."""
+    rolling = window.rolling
+    return WindowArgs(window=window.describe(), window_kind="rolling" if rolling is not None else "calendar",
+                      window_length=format_duration(rolling) if rolling is not None else None,
+                      window_calendar=window.calendar, window_timezone=window.timezone)
+
+
 class ObjectiveSummary(Out):
     objective: str = Field(examples=["availability"])
     group: dict[str, str] = Field(description="grouping label values; empty without grouping", examples=[{"customer": "acme"}])
@@ -27,14 +61,13 @@ class ObjectiveSummary(Out):
     budget_remaining: float | None = Field(description="1 untouched, 0 spent, negative overspent", examples=[0.63])
 
 
-class SLASummary(Out):
+class SLASummary(WindowFields):
     namespace: str = Field(examples=["shop"])
     name: str = Field(examples=["checkout"])
     service: str = Field(examples=["checkout"])
     customer: str | None = Field(examples=[None])
     tier: str | None = Field(examples=["gold"])
     owner: str | None = Field(examples=["team-payments"])
-    window: str = Field(examples=["30d rolling"])
     state: State = Field(description="the worst state of its objectives and groups")
     objectives: list[ObjectiveSummary]
 
@@ -77,6 +110,8 @@ class ObjectiveDetail(Out):
     burn_rates: dict[str, float | None] = Field(
         description="error ratio / allowed error ratio over 5m, 30m, 1h, 6h, 1d, 3d and the period",
         examples=[{"5m": 0.4, "30m": 0.5, "1h": 0.6, "6h": 0.8, "1d": 1.1, "3d": 0.9, "period": 0.37}])
+    burn_now: float | None = Field(description="the burn rate now: burn_rates over the SLA detail's burn_now_window",
+                                   examples=[0.4])
     credit_percent: str | None = Field(description="service credit owed if the period ended now", examples=["10"])
     alerts: list[AlertOut]
 
@@ -89,15 +124,16 @@ class PeriodOut(Out):
     excluded: list[tuple[dt.datetime, dt.datetime]]
 
 
-class SLADetail(Out):
+class SLADetail(WindowFields):
     namespace: str
     name: str
     service: str
     customer: str | None
     tier: str | None
     owner: str | None
-    window: str
     at: dt.datetime = Field(description="the moment the figures describe")
+    burn_now_window: str = Field(description="the window of each objective's burn_now (pledge.rules.names.BURN_NOW), "
+                                             "the same for every SLA", examples=["5m"])
     period: PeriodOut
     source: Source = Field(description=SOURCE_DESCRIPTION)
     objectives: list[ObjectiveDetail]
@@ -182,6 +218,14 @@ class Report(Out):
     credits: dict[str, str] = Field(
         description="credit owed per group (highest over objectives, capped); key '' without grouping",
         examples=[{"customer=acme": "10"}])
+
+
+class ReportPage(Out):
+    items: list[Report] = Field(description="each as GET /v1/slas/{namespace}/{name}/report answers it")
+    total: int = Field(description="SLAs with rows in the period matching the filters, across all pages")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last one")
 
 
 class Health(Out):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import defaultdict
@@ -11,15 +12,20 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import AwareDatetime
 
-from pledge.api.auth import Caller
-from pledge.api.figures import Span, objective_of, ratio_float, reading_key, report_figures, scoped
-from pledge.api.models import Report, ReportRow
+from pledge.api.auth import Caller, Principal
+from pledge.api.bulk import report_figures_bulk
+from pledge.api.figures import (
+    Figures, Span, objective_of, ratio_float, reading_key, report_fallback, report_figures, scoped,
+)
+from pledge.api.listing import Filters
+from pledge.api.models import Report, ReportPage, ReportRow, Source
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.routes import At, find_sla
 from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.periods import Period, named_period
 from pledge.sla import ServiceLevelAgreement, format_percent
+from pledge.status import sla_ident as ident
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 CSV_COLUMNS = ("objective", "group", "sli", "target", "state", "breached", "events_total", "events_bad",
@@ -56,18 +62,55 @@ async def get_report(
     sla = await find_sla(api, caller, namespace, name, now)
     chosen = _period(sla, period, start, end)
     span = Span.of(sla, chosen, min(chosen.end, now))
-    figures, source = await report_figures(api.client, sla, caller, span)
+    report = _report(sla, span, *await report_figures(api.client, sla, caller, span), caller, now)
+    return _as_csv(report) if "text/csv" in request.headers.get("accept", "") else report
+
+
+def _report(sla: ServiceLevelAgreement, span: Span, figures: Figures, source: Source, caller: Principal,
+            now: float, filters: Filters = Filters()) -> Report:
     rows = [ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,
                       target=ratio_float(objective_of(sla, r.objective).target), state=r.compliance.state,
                       breached=r.compliance.state == "Breached",
                       events_total=figures[queries.REQUESTS].get(reading_key(r), 0.0),
                       events_bad=figures[queries.ERRORS].get(reading_key(r), 0.0),
                       credit_percent=format_percent(r.credit) if r.credit is not None else None)
-            for r in scoped(sla, figures, [], caller)]
-    report = Report(namespace=namespace, name=name, service=sla.spec.service, customer=sla.spec.customer,
-                    period=span.out(), closed=chosen.end <= now, source=source, rows=rows,
-                    credits=_credits(rows))
-    return _as_csv(report) if "text/csv" in request.headers.get("accept", "") else report
+            for r in scoped(sla, figures, [], caller) if filters.row_matches(sla, r)]
+    return Report(namespace=sla.metadata.namespace, name=sla.metadata.name, service=sla.spec.service,
+                  customer=sla.spec.customer, period=span.out(), closed=span.period.end <= now, source=source,
+                  rows=rows, credits=_credits(rows))
+
+
+@router.get("/reports", response_model=ReportPage,
+            summary="Every SLA's report of one period (each as GET /v1/slas/{ns}/{name}/report), in one request")
+async def list_reports(
+    request: Request, caller: Caller,
+    period: Annotated[str, Query(description="2026-10, 2026-Q4 or 2026-W44, in each SLA's time zone")],
+    namespace: str | None = None, service: str | None = None, customer: str | None = None,
+    tier: str | None = None, at: At = None,
+    limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+) -> ReportPage:
+    """Filters and paging as GET /v1/details; ``customer`` keeps that customer's rows. One Prometheus
+    query per moment the SLAs' periods end at (one per time zone for a closed period), however many SLAs;
+    an SLA whose recorded tiles do not cover the period then takes the per-SLA route's raw fallback
+    (whether its raw counters reach further back, and if so its figures from them)."""
+    api, filters = api_state(request), Filters(namespace, service, customer, tier)
+    now = at.timestamp() if at is not None else api.clock()
+    slas = [s for s in api.source.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
+    try:
+        named_period(period, "UTC")  # the same 422 whether or not any SLA matches
+    except ValueError as exc:
+        raise HTTPException(422, f"period: {exc}") from None
+    spans = {}
+    for sla in slas:
+        chosen = _period(sla, period, None, None)
+        spans[ident(sla)] = Span.of(sla, chosen, min(chosen.end, now))
+    recorded = await report_figures_bulk(api.client, slas, spans)
+    found = await asyncio.gather(*(report_fallback(api.client, s, recorded[ident(s)], spans[ident(s)]) for s in slas))
+    reports = [_report(s, spans[ident(s)], *figures, caller, now, filters) for s, figures in zip(slas, found)]
+    matching = [r for r in reports if r.rows]
+    following = offset + limit if offset + limit < len(matching) else None
+    return ReportPage(items=matching[offset:offset + limit], total=len(matching), limit=limit, offset=offset,
+                      next_offset=following)
 
 
 def _group_name(group: dict[str, str]) -> str:

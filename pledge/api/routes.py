@@ -16,14 +16,16 @@ from pledge.api.figures import (
     scoped, span_at,
 )
 from pledge.api.listing import Filters, page_of, sla_page
-from pledge.api.models import DetailPage, History, HistoryPoint, HistorySeries, SLADetail, SLAPage, Source, State
+from pledge.api.models import (
+    DetailPage, History, HistoryPoint, HistorySeries, SLADetail, SLAPage, Source, State, window_fields,
+)
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.snapshot import VISIBLE_FOR, Snapshot, moment
 from pledge.api.state import ApiState, api_state
 from pledge.prom import Alert
 from pledge.rules import names, queries
 from pledge.slo.budget import budget_remaining, burn_rate
-from pledge.sla import ServiceLevelAgreement, parse_duration
+from pledge.sla import ServiceLevelAgreement, format_duration, parse_duration
 from pledge.status import sla_ident as ident
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
@@ -152,7 +154,8 @@ def sla_detail(sla: ServiceLevelAgreement, span: Span, figures: Figures, alerts:
     spec, meta = sla.spec, sla.metadata
     readings = [r for r in scoped(sla, figures, alerts, caller) if filters.row_matches(sla, r)]
     return SLADetail(namespace=meta.namespace, name=meta.name, service=spec.service, customer=spec.customer,
-                     tier=spec.tier, owner=spec.owner, window=spec.window.describe(), at=utc(span.at),
+                     tier=spec.tier, owner=spec.owner, **window_fields(spec.window), at=utc(span.at),
+                     burn_now_window=format_duration(names.BURN_NOW),
                      period=span.out(), source=source, objectives=[objective_detail(r, figures, span) for r in readings])
 
 

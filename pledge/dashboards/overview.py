@@ -17,8 +17,10 @@ from pledge.dashboards.queries import (
     with_budget,
 )
 from pledge.rules import names
+from pledge.sla import format_duration
 
 UID = "pledge-overview"
+NOW = format_duration(names.BURN_NOW)
 
 
 def _variable_query(label: str) -> str:
@@ -35,11 +37,11 @@ def _table() -> table.Panel:
         "SLI": sli(period),
         "target": scoped(names.TARGET),
         "budget left": scoped(names.BUDGET_REMAINING),
-        "burn (5m)": with_budget(scoped(names.error_ratio(names.BASE_WINDOW))),
+        f"burn now ({NOW})": with_budget(scoped(names.error_ratio(names.BURN_NOW))),
     }
     return panels.merged_table(
         "SLAs", "One row per SLA, objective and group: state, SLI and error budget left over the period, "
-        "and the burn rate over the last 5 minutes (1 = spending the budget exactly by the period's end).",
+        f"and the burn rate now, over the last {NOW} (1 = spending the budget exactly by the period's end).",
         columns)
 
 
@@ -71,7 +73,7 @@ def overview() -> dashboard.Dashboard:
             .with_panel(panels.chart("Error budget left", "Share of the period's error budget not yet spent; "
                                      "below 0 the SLA is breached.", [scoped(names.BUDGET_REMAINING)], "percentunit",
                                      lines=[(0.0, "red")]))
-            .with_panel(panels.chart("Burn rate (5m)", "Error ratio over 5 minutes in budget units: above 1 the "
+            .with_panel(panels.chart(f"Burn rate now ({NOW})", f"Error ratio over {NOW} in budget units: above 1 the "
                                      "budget runs out before the period ends.",
-                                     [with_budget(scoped(names.error_ratio(names.BASE_WINDOW)))], "x",
+                                     [with_budget(scoped(names.error_ratio(names.BURN_NOW)))], "x",
                                      lines=[(1.0, "orange")])))

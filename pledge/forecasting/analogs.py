@@ -6,7 +6,7 @@ SLA's own history, daily and weekly shapes included, no peeking: every analog's 
 The share of analog paths that cross the burn that breaches by h (counts.required_burn, exact
 window math) is a raw probability; a logistic model of it, of the current burn's margin over that
 need and of the SLA's own recent record turns it into a calibrated one. The coefficients are plain
-arrays in calibration.json, built by `python -m pledge.forecasting.calibrate`:
+arrays in calibration.json, built by `python -m research.forecasting.calibrate`:
 serving needs numpy only (no scikit-learn, no scipy, no training at start).
 """
 

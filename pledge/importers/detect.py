@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pledge.files import Peer, recognise
 from pledge.importers.common import checked
 from pledge.importers.openslo import from_openslo, index
 from pledge.importers.pyrra import from_pyrra
@@ -11,21 +12,11 @@ from pledge.importers.report import Mapping
 from pledge.importers.sloth import from_sloth
 
 
-def peer(document: Any) -> str | None:
-    """"sloth", "pyrra" or "openslo" for a document to import; None for anything else (OpenSLO
-    SLI, AlertPolicy, AlertCondition and DataSource objects are read only through an SLO)."""
-    if not isinstance(document, dict):
-        return None
-    api, kind = str(document.get("apiVersion") or ""), document.get("kind")
-    if api.startswith("sloth.slok.dev/") and kind == "PrometheusServiceLevel":
-        return "sloth"
-    if "apiVersion" not in document and (document.get("version") == "prometheus/v1" or "slos" in document):
-        return "sloth"
-    if api.startswith("pyrra.dev/") and kind == "ServiceLevelObjective":
-        return "pyrra"
-    if api.startswith("openslo/") and kind == "SLO":
-        return "openslo"
-    return None
+def peer(document: Any) -> Peer | None:
+    """"sloth", "pyrra" or "openslo" for a document to import, as `pledge validate` classifies it
+    (pledge.files.recognise); None for anything else."""
+    foreign = recognise(document)
+    return None if foreign is None else foreign.peer
 
 
 def import_documents(documents: list[tuple[Any, str]]) -> list[Mapping]:

@@ -11,6 +11,10 @@ from pledge.sla.units import HOUR, MINUTE
 
 IDENTITY_LABELS = ("sla", "sla_namespace", "objective")
 BASE_WINDOW = 5 * MINUTE  # the shortest window, always recorded
+# "Burn now": the one window every figure called the current burn rate reads (the API's `burn_now`, the
+# console's list and detail, the overview dashboard). The base window: recorded for every SLA, whatever
+# its period (a 7-day SLA records no 1h window), so all of them read the same recorded series.
+BURN_NOW = BASE_WINDOW
 RAW_WINDOW_LIMIT = HOUR  # windows up to this read raw counters; longer ones the recorded tiles
 TILE = 5 * MINUTE  # a tile: the events between two evaluations of the tiles group
 PERIOD_LABEL = "pledge_period"  # on a calendar SLA's hour tiles: its period's index modulo 3

@@ -4,7 +4,8 @@ level by level, replayed alerts). Nothing in the product's request path imports 
 """
 
 from pledge.testing.backfill import Series, backfill_openmetrics, backfill_rules, write_openmetrics
-from pledge.testing.local import LocalPrometheus, check_rules, find_binary, promtool
+from pledge.testing.local import LocalPrometheus
+from pledge.tsdb.promtool import check_rules, find_binary, promtool
 
 __all__ = [
     "LocalPrometheus",

@@ -11,7 +11,8 @@ from types import TracebackType
 from typing import Self
 
 from pledge.prom.errors import PrometheusError
-from pledge.testing.local import StrPath, find_binary, free_port, stop_process, wait_ready
+from pledge.testing.local import free_port, stop_process, wait_ready
+from pledge.tsdb.promtool import StrPath, find_binary
 
 
 def check_config(path: StrPath) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -18,48 +17,10 @@ from typing import Any, Self
 
 import httpx
 
-from pledge.prom.errors import (
-    MissingComponent,
-    PrometheusError,
-    PrometheusUnavailable,
-    PromtoolError,
-)
+from pledge.prom.errors import PrometheusError, PrometheusUnavailable
+from pledge.tsdb.promtool import StrPath, check_rules, find_binary
 
-StrPath = str | os.PathLike[str]
-
-_DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus", "vmalert": "victoria-metrics",
-                    "prometheus-alertmanager": "prometheus-alertmanager", "amtool": "prometheus-alertmanager"}
 _GRACE_SECONDS = 10.0
-_RULES_FOUND = re.compile(r"SUCCESS: (\d+) rules found")
-
-
-def find_binary(name: str) -> str:
-    """Absolute path of `name` on PATH, or MissingComponent saying which package to install."""
-    path = shutil.which(name)
-    if path is None:
-        raise MissingComponent(name, _DEBIAN_PACKAGES.get(name, name))
-    return path
-
-
-def promtool(*args: StrPath) -> subprocess.CompletedProcess[str]:
-    """Run promtool; a failure raises PromtoolError carrying promtool's own explanation."""
-    command = [find_binary("promtool"), *map(str, args)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise PromtoolError(command, result.returncode, result.stdout, result.stderr)
-    return result
-
-
-def check_rules(path: StrPath) -> int:
-    """Validate a rule file (lint findings such as duplicate rules fail too); return its rule count."""
-    result = promtool("check", "rules", "--lint=all", "--lint-fatal", path)
-    found = _RULES_FOUND.search(result.stdout)
-    if found is None:
-        raise PrometheusError(
-            f"unexpected output from promtool check rules: {result.stdout!r}"
-        )
-    return int(found.group(1))
-
 
 Refusal = Callable[[str], str | None]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api import world
-from tests.api.conftest import client, until_snapshot
-from tests.api.test_security import prometheus_calls
+from tests.support import world
+from tests.support.world import client, until_snapshot
+from tests.support.api_checks import prometheus_calls
 
 pytestmark = pytest.mark.integration
 INCOMPLETE = (world.FRESH,)  # recorded history shorter than the period: the per-SLA path decides

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from pledge.api.burndown import spaced
-from tests.api import world
-from tests.api.conftest import World, client, until_snapshot
+from tests.support import world
+from tests.support.world import World, client, until_snapshot
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from pledge.api.app import GZIP_FROM
-from tests.api import world
-from tests.api.conftest import client
+from tests.support import world
+from tests.support.world import client
 
 pytestmark = pytest.mark.integration
 

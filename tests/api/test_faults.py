@@ -13,8 +13,8 @@ import pytest
 
 from pledge.api.server import running_api
 from pledge.testing import LocalPrometheus
-from tests.api import world
-from tests.api.conftest import client, entries, until_snapshot
+from tests.support import world
+from tests.support.world import client, entries, until_snapshot
 
 pytestmark = pytest.mark.integration
 ROUTES = ["/v1/slas", f"/v1/slas/{world.NS}/bursty", f"/v1/slas/{world.NS}/monthly/report?period=2026-10",

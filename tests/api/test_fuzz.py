@@ -17,8 +17,8 @@ from schemathesis.core.errors import InvalidSchema
 from schemathesis.core.result import Err, Result
 
 from pledge.api.server import running_api
-from tests.api import world
-from tests.api.conftest import World, entries
+from tests.support import world
+from tests.support.world import World, entries
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from pledge.api.server import running_api
-from pledge.forecasting.cli import forecast as forecast_command
+from pledge.commands.forecast import forecast as forecast_command
 from pledge.forecasting.fetch import fetch
 from pledge.forecasting.forecast import Forecast, forecast
 from pledge.forecasting.goal import goals_of
@@ -23,8 +23,8 @@ from pledge.predictions import HISTORY
 from pledge.prom import PrometheusClient
 from pledge.rules.queries import any_sla_matchers
 from pledge.sla.units import DAY
-from tests.api import world
-from tests.api.conftest import World, client, entries
+from tests.support import world
+from tests.support.world import World, client, entries
 
 pytestmark = pytest.mark.integration
 

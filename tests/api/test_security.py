@@ -15,8 +15,9 @@ from pledge.api.auth import TokenEntry, TokenStore, hash_token
 from pledge.api.settings import Settings
 from pledge.api.sources import StaticSource
 from pledge.sla.units import DAY
-from tests.api import world
-from tests.api.conftest import World, client, until_snapshot
+from tests.support import world
+from tests.support.api_checks import changed, prometheus_calls
+from tests.support.world import World, client, until_snapshot
 
 pytestmark = pytest.mark.integration
 REPORT = f"/report?from={world.END - 2 * DAY}&to={world.END - DAY}"
@@ -95,17 +96,6 @@ async def test_customer_scope_cannot_reach_other_customers_slas(api: str) -> Non
     initech = await fetch_all(api, "initech-token", "bursty")
     assert [i["name"] for i in initech[0]["items"]] == ["bursty"]
     assert initech[5]["objectives"][0]["sli"] is not None
-
-
-async def prometheus_calls(http: Any) -> dict[str, float]:
-    text = (await http.get("/metrics")).text
-    pattern = r'^pledge_api_prometheus_request_duration_seconds_count\{path="([^"]*)"\} (\S+)$'
-    # range queries are the background prediction rounds, which run whenever they like
-    return {path: float(count) for path, count in re.findall(pattern, text, re.M) if not path.endswith("query_range")}
-
-
-def changed(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {p: n - before.get(p, 0) for p, n in after.items() if n != before.get(p, 0)}
 
 
 async def test_a_hidden_sla_answers_as_an_unknown_one(api: str) -> None:

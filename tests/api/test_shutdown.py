@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from pledge.api.server import running_api
-from tests.api import world
-from tests.api.conftest import client, entries
+from tests.support import world
+from tests.support.world import client, entries
 
 pytestmark = pytest.mark.integration
 EMPTY = json.dumps({"status": "success", "data": {"resultType": "vector", "result": []}}).encode()
@@ -76,7 +76,7 @@ async def test_sigterm_ends_serve_within_two_seconds(tmp_path: Path) -> None:
     port = free_port()
     async with dripping(0.2) as prometheus:
         serve = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", "from pledge.cli import main; main()", "serve", "--prometheus-url", prometheus, "--tokens-file", str(tokens),
+            sys.executable, "-c", "from pledge.commands.main import main; main()", "serve", "--prometheus-url", prometheus, "--tokens-file", str(tokens),
             "--port", str(port), "--prometheus-timeout", "60", env={**os.environ, "PYTHONPATH": os.getcwd()})
         url = f"http://127.0.0.1:{port}"
         async with client(url) as http:

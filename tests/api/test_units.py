@@ -11,7 +11,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from pledge.api.cli import serve
+from pledge.commands.serve import serve
 from pledge.api.settings import load_settings
 from pledge.prom import PrometheusClient
 from pledge.rules import queries

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.api import world
-from tests.api.conftest import prometheus_world, say
-from tests.console.conftest import api_thread, chromium_path
+from tests.support import world
+from tests.support.world import prometheus_world, say
+from tests.support.browser import api_thread, chromium_path
 
 PERIOD = world.iso(world.PREVIOUS_MONTH[0] + 86_400)[:7]
 SHOTS = {  # file: (token, view, what to wait for)

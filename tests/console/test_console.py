@@ -10,8 +10,8 @@ import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.api import world
-from tests.console.conftest import Tab
+from tests.support import world
+from tests.support.browser import Tab
 
 SERIOUS = ("serious", "critical")
 PER_SLA_DETAIL = re.compile(r"/v1/slas/[^/?]+/[^/?]+$")  # GET /v1/slas/{ns}/{name}, not its sub-routes
@@ -56,7 +56,7 @@ def shown_details(client: httpx.Client) -> dict[str, dict[str, Any]]:
 
 
 def burn_text(objective: dict[str, Any]) -> str:
-    burn = objective["burn_rates"]["1h"]
+    burn = objective["burn_now"]
     return "—" if burn is None else f"{burn:.2f}×"
 
 
@@ -90,6 +90,7 @@ def test_the_list_reads_every_detail_in_one_request_per_refresh(tab: Tab) -> Non
     tab.page.wait_for_timeout(4_500)
     listed(tab)
     assert [u for u in tab.requests if PER_SLA_DETAIL.search(u)] == []
+    assert tab.page.inner_text("th#burn-head") == "burn now (5m)"  # the API's burn_now_window
     refreshes = sum("/v1/slas?limit=1000" in u for u in tab.requests)
     bulk = sum("/v1/details?limit=1000&offset=0" in u for u in tab.requests)
     assert refreshes >= 3 and refreshes - 1 <= bulk <= refreshes
@@ -105,6 +106,8 @@ def test_the_list_falls_back_to_one_detail_per_sla(tab: Tab, sre: httpx.Client) 
     assert [r["burn"] for r in rows] == [burn_text(details[r["key"]]) for r in rows]
     asked = {re.sub(r"^.*/v1/slas/", "", u) for u in tab.requests if PER_SLA_DETAIL.search(u)}
     assert asked == {r["sla"] for r in rows}
+    said = tab.page.inner_text("[data-failure=bulk]")  # and the page says why, in words
+    assert "asked on its own" in said and "could not be reached" in said
     assert tab.errors and all("ERR_FAILED" in e for e in tab.errors)  # the dropped requests, and nothing else
 
 
@@ -166,6 +169,7 @@ def test_detail_page(tab: Tab, sre: httpx.Client) -> None:
     page.wait_for_selector("svg.chart path.line")
     objective = detail["objectives"][0]
     assert page.locator("svg.chart").count() == 2
+    assert detail["window_kind"] == "calendar" and page.locator("svg.chart line.even").count() == 1
     assert page.locator("svg.chart .maintenance").count() == 2 * len(detail["period"]["excluded"]) > 0
     assert str(page.locator("svg.chart path.line").first.get_attribute("d")).count("L") > 10  # a real series
     # the charts draw the API's burn-down, asked once: no budget math and no report per point in the page
@@ -216,11 +220,11 @@ def test_customer_view_reports_and_csv(tab: Tab, console_url: str) -> None:
         messages = [p["message"] for p in initech.get("/v1/predictions").json()["items"]]
     tab.sign_in("initech-token", "#/customer")
     page = tab.page
-    page.wait_for_selector("#reports-title ~ table tbody tr")
+    page.wait_for_selector("#reports table tbody tr")
     assert page.inner_text("#customer-name") == "initech"
     page.wait_for_selector("#predictions:not([aria-busy])")
     assert messages and all(m in page.inner_text("#predictions") for m in messages)
-    row = page.locator("#reports-title ~ table tbody tr", has_text=period).first
+    row = page.locator("#reports table tbody tr", has_text=period).first
     assert row.locator(".credit").inner_text() == f"{report['rows'][0]['credit_percent']} %"
     assert row.locator("td").nth(4).inner_text() == percent(report["rows"][0]["sli"], 3)
     with page.expect_download() as download:
@@ -234,6 +238,99 @@ def test_customer_view_reports_and_csv(tab: Tab, console_url: str) -> None:
     assert tab.errors == []
 
 
+def test_the_customer_view_reads_bulk_routes(tab: Tab) -> None:
+    """The customer view asks one bulk route per question, however many SLAs: the SLAs now from
+    GET /v1/details?customer=, each month's reports from GET /v1/reports?period=&customer= (three
+    months, three requests), and no per-SLA detail or report; the report page asks one."""
+    tab.sign_in("sre-token", "#/customer/initech")
+    tab.page.wait_for_selector("#reports table tbody tr")
+    tab.page.wait_for_selector("#predictions:not([aria-busy])")
+    api = [re.sub(r"^.*?(/v1/)", r"\1", u) for u in tab.requests if "/v1/" in u]
+    assert [u for u in api if "/report?" in u or PER_SLA_DETAIL.search(u)] == []
+    assert sum(u.startswith("/v1/details?") and "customer=initech" in u for u in api) == 1
+    months = [u for u in api if u.startswith("/v1/reports?")]
+    assert len(months) == 3 and all("customer=initech" in u for u in months)
+    assert len({re.search(r"period=([0-9-]+)", u).group(1) for u in months}) == 3  # type: ignore[union-attr]
+    period = re.search(r"period=([0-9-]+)", months[0]).group(1)  # type: ignore[union-attr]
+    before = len(tab.requests)
+    tab.page.click(f"a[href='#/report/initech/{period}']")
+    tab.page.wait_for_selector("#report-owed")
+    asked = [u for u in tab.requests[before:] if "/v1/" in u]
+    assert len(asked) == 1 and "/v1/reports?" in asked[0]
+    assert tab.errors == []
+
+
+PROBLEM = {"title": "Service Unavailable", "status": 503, "detail": "Prometheus at http://prometheus:9090 timed out"}
+SAID_503 = "Prometheus, where the figures come from, is not answering right now (Prometheus at http://prometheus:9090 timed out)"
+
+
+def fail_with_503(tab: Tab, pattern: str) -> None:
+    """The API answers the matching requests with its 503 problem (as when Prometheus is down)."""
+    tab.page.route(re.compile(pattern), lambda route: route.fulfill(
+        status=503, content_type="application/problem+json", headers={"Retry-After": "5"}, json=PROBLEM))
+
+
+def failures_are_503s(tab: Tab) -> bool:
+    """The browser logs each failed load; nothing else may reach the console."""
+    return bool(tab.errors) and all("503" in e for e in tab.errors)
+
+
+def test_a_failure_shows_in_words_on_the_list(tab: Tab) -> None:
+    """A route that fails is said on the page, with the API's reason: no column silently empty."""
+    fail_with_503(tab, r"/v1/predictions")
+    tab.sign_in("sre-token")
+    rows = listed(tab)
+    said = tab.page.locator("[data-failure=predictions]")
+    said.wait_for()
+    assert said.get_attribute("role") == "alert" and SAID_503 in said.inner_text()
+    assert "P(breach) could not be read" in said.inner_text()
+    probabilities = tab.page.eval_on_selector_all("#sla-rows tr", "rows => rows.map(r => r.cells[12].textContent)")
+    assert probabilities == ["?"] * len(rows)
+    assert failures_are_503s(tab)
+
+
+def test_a_failure_shows_in_words_in_the_customer_view(tab: Tab) -> None:
+    fail_with_503(tab, r"/v1/(reports|predictions)\?")
+    tab.sign_in("sre-token", "#/customer/initech")
+    tab.page.wait_for_selector("#reports:not([aria-busy])")
+    tab.page.wait_for_selector("#predictions:not([aria-busy])")
+    for box, what in (("#reports", "The reports of the last three months could not be read"),
+                      ("#predictions", "The breach predictions could not be read")):
+        said = tab.page.locator(f"{box} [role=alert]")
+        assert said.inner_text() == f"{what}: {SAID_503}."
+    assert tab.page.inner_text("#own-title + table tbody").strip()  # the SLAs now are still there
+    tab.page.goto(f"{tab.base}/#/report/initech/2026-10")
+    said = tab.page.locator("main [role=alert]")
+    said.wait_for()
+    assert said.inner_text() == f"The report of 2026-10 could not be read: {SAID_503}."
+    assert failures_are_503s(tab)
+
+
+def test_a_failure_shows_in_words_on_the_detail_page(tab: Tab) -> None:
+    fail_with_503(tab, r"/definition$")
+    tab.sign_in("sre-token", "#/sla/api/monthly")
+    said = tab.page.locator("main [role=alert]")
+    said.wait_for()
+    assert said.inner_text() == f"The SLA api/monthly could not be shown: {SAID_503}."
+    assert failures_are_503s(tab)
+
+
+def test_the_modules_are_javascript_and_the_states_are_the_apis(tab: Tab, sre: httpx.Client) -> None:
+    """The page loads native ES modules, each served as JavaScript (a browser runs no module of another
+    type); the console's list of states is the API's enum."""
+    index = sre.get("/").text
+    modules = re.findall(r'(?:src|href)="/([a-z]+\.js)"', index)
+    assert '<script type="module" src="/main.js">' in index and len(modules) > 5
+    for module in modules:
+        response = sre.get(f"/{module}")
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript"), module
+    tab.sign_in("sre-token")
+    states = tab.page.evaluate("import('/format.js').then((m) => m.STATES)")
+    schema = sre.get("/openapi.json").json()["components"]["schemas"]["ObjectiveSummary"]["properties"]["state"]
+    assert states == schema["enum"]
+    assert tab.errors == []
+
+
 def test_a_customer_sees_only_its_own(tab: Tab) -> None:
     bodies: list[str] = []
     tab.page.on("response", lambda r: bodies.append(r.text()) if "/v1/" in r.url else None)
@@ -241,10 +338,10 @@ def test_a_customer_sees_only_its_own(tab: Tab) -> None:
     rows = listed(tab)
     assert rows and {r["customer"] for r in rows} == {"acme"}
     tab.page.goto(f"{tab.base}/#/customer")
-    tab.page.wait_for_selector("#reports-title")
+    tab.page.wait_for_selector("#reports:not([aria-busy])")
     assert tab.page.locator("#customer-pick option").all_inner_texts() == ["acme"]
     tab.page.goto(f"{tab.base}/#/sla/api/bursty")  # initech's
-    assert "No such SLA" in tab.page.inner_text("[role=alert]")
+    assert "does not exist, or this token may not see it" in tab.page.inner_text("[role=alert]")
     tab.page.goto(f"{tab.base}/#/sla/api/grouped")
     tab.page.wait_for_selector("svg.chart")
     assert tab.page.locator("#sla-yaml").count() == 0  # the SLA as written is for read:all tokens

@@ -19,8 +19,7 @@ from pledge.api.auth import TokenEntry, TokenStore
 from pledge.api.server import serving
 from pledge.api.settings import Settings
 from pledge.api.sources import KubernetesSource, SecretTokens
-from tests.e2e.conftest import SLAS, VERBS, Cluster, path_of
-from tests.e2e.test_operator_e2e import example
+from tests.support.cluster import SLAS, VERBS, Cluster, example, path_of
 
 SECRETS = "v1/secrets"
 EMPTY = {"status": "success", "data": {"resultType": "vector", "result": []}}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import kmock
@@ -13,26 +12,10 @@ import yaml
 from pledge.operator import OperatorConfig
 from pledge.rules import generate, rule_file
 from pledge.sla import parse_sla
-from tests.e2e.conftest import CONFIGMAPS, RULES, SLAS, Cluster, eventually, path_of, running
-from tests.unit.test_crd import _schema_errors
+from tests.support.cluster import CONFIGMAPS, RULES, SLAS, Cluster, condition, eventually, example, path_of, ready, running
+from tests.support.crd_schema import schema_errors
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
 LABELS = {"release": "kube-prometheus-stack"}
-
-
-def example(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((EXAMPLES / name).read_text())
-    return document
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status.get("conditions", []) if c["type"] == kind)
-
-
-def ready(cluster: Cluster, namespace: str, name: str, generation: int = 1) -> bool:
-    status = cluster.get(SLAS, namespace, name).get("status", {})
-    return status.get("observedGeneration") == generation and any(
-        c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", []))
 
 
 async def test_create_writes_an_owned_prometheus_rule_and_ready_status(cluster: Cluster) -> None:
@@ -224,7 +207,7 @@ async def test_status_written_by_the_operator_fits_the_crd(cluster: Cluster) -> 
         await cluster.create_sla(example("acme-monthly.yaml"))
         await eventually(lambda: ready(cluster, "shop", "acme-checkout"), what="Ready")
     stored = cluster.get(SLAS, "shop", "acme-checkout")
-    assert _schema_errors(stored) == []
+    assert schema_errors(stored) == []
     assert set(stored["status"]) == {"observedGeneration", "conditions", "rules"}  # no kopf bookkeeping
 
 

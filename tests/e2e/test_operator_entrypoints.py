@@ -14,8 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import CONFIGMAPS, RULES, Cluster, eventually
-from tests.e2e.test_operator_e2e import example, ready
+from tests.support.cluster import CONFIGMAPS, RULES, Cluster, eventually, example, ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +38,7 @@ def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
 
 async def test_pledge_operator_command_logs_json_and_answers_liveness(cluster: Cluster, tmp_path: Path) -> None:
     port = free_port()
-    command = [sys.executable, "-c", "from pledge.operator.cli import operator; operator()",
+    command = [sys.executable, "-c", "from pledge.commands.operator import operator; operator()",
                "--standalone", "--rule-label", "release=kps", f"--liveness=http://127.0.0.1:{port}/healthz"]
     with process(command, {"PLEDGE_RULE_LABELS": "release=env,team=sre"}, tmp_path / "log"):
         await cluster.create_sla(example("api-availability.yaml"))

@@ -12,8 +12,7 @@ from pledge.operator import OperatorConfig
 from pledge.prom import PrometheusClient
 from pledge.testing import LocalPrometheus, check_rules
 from pledge.rules import names
-from tests.e2e.conftest import RULES, SLAS, Cluster, eventually, running
-from tests.e2e.test_operator_e2e import example, ready
+from tests.support.cluster import RULES, SLAS, Cluster, eventually, example, ready, running
 
 pytestmark = pytest.mark.integration
 

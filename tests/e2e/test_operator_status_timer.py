@@ -14,8 +14,7 @@ from pledge.operator import OperatorConfig
 from pledge.testing import LocalPrometheus, Series, backfill_openmetrics
 from pledge.rules import names
 from pledge.sla.units import DAY
-from tests.e2e.conftest import SLAS, Cluster, eventually, running
-from tests.e2e.test_operator_e2e import example
+from tests.support.cluster import SLAS, Cluster, eventually, example, running
 
 pytestmark = pytest.mark.integration
 NOW = parse_moment("2026-11-18T14:37:00Z")  # the operator's clock: status and predictions as of this moment

@@ -7,7 +7,7 @@ import pytest
 from pledge.forecasting.backtest import run
 from pledge.forecasting.methods import BurnRate, Linear
 from pledge.forecasting.analogs import Pledge
-from pledge.forecasting.scenarios import Scenario, suite
+from research.forecasting.scenarios import Scenario, suite
 from pledge.forecasting.scoring import Tally
 from pledge.sla.units import DAY
 

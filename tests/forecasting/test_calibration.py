@@ -12,21 +12,19 @@ import numpy as np
 
 from pledge.forecasting.analogs import CALIBRATION, FEATURES, WARN_AT, Pledge, calibrated, warn_at
 from pledge.forecasting.backtest import decision_steps, replay
-from pledge.forecasting.calibrate import build, matches
+from research.forecasting.calibrate import build, matches
 from pledge.forecasting.counts import Counts
-from pledge.forecasting.scenarios import scenario
+from research.forecasting.scenarios import scenario
 from pledge.forecasting.forecast import Forecast
 from pledge.predictions import message
 from pledge.sla import parse_yaml
 from pledge.slo.budget import compliance
 from pledge.sla.units import DAY
-from tests.forecasting.test_forecast import SLA as BATCHED_SLA
+from tests.support.slas import as_yaml
 
-SLA = BATCHED_SLA.replace("  grouping: [customer]\n", "  customer: acme\n  window: {calendar: month, timezone: UTC}\n") + """\
-  credits:
-    - {below: "99.9", percent: 10}
-    - {below: "99.0", percent: 25}
-"""
+SLA = as_yaml("checkout", "shop", sli={"ratio": {"errors": 'x{code="500"}', "total": "x"}}, customer="acme",
+              window={"calendar": "month", "timezone": "UTC"},
+              credits=[{"below": "99.9", "percent": 10}, {"below": "99.0", "percent": 25}])
 AT = 1_764_547_200 + 15 * 86_400  # 2025-12-16T00:00:00Z
 
 

@@ -10,17 +10,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from pledge.forecasting.cli import backtest
+from pledge.commands.forecast import backtest
 from pledge.forecasting.fetch import fetch
 from pledge.forecasting.forecast import default_horizon, forecast
 from pledge.forecasting.goal import goal_for
-from pledge.forecasting.scenarios import scenario
+from research.forecasting.scenarios import scenario
 from pledge.forecasting.series import StepCounts
 from pledge.predictions import predictions_from
 from pledge.prom.client import PrometheusClient
 from pledge.sla import parse_yaml
 from pledge.sla.model import Window
 from pledge.sla.units import DAY
+from tests.support.slas import as_yaml
 from decimal import Decimal
 
 NAB = Path(__file__).resolve().parents[1] / "data" / "nab"  # one NAB series (MIT, LICENSE.txt) shipped for the test
@@ -58,18 +59,7 @@ def test_default_horizon() -> None:
     assert default_horizon(goal_for(Decimal("99"), Window.model_validate({"rolling": "30d"})), 0) == 7 * DAY
 
 
-SLA = """
-apiVersion: pledge.dev/v1alpha1
-kind: ServiceLevelAgreement
-metadata: {name: checkout, namespace: shop}
-spec:
-  service: checkout
-  grouping: [customer]
-  objectives:
-    - name: availability
-      target: "99.9"
-      sli: {ratio: {errors: 'x{code="500"}', total: x}}
-"""
+SLA = as_yaml("checkout", "shop", sli={"ratio": {"errors": 'x{code="500"}', "total": "x"}}, grouping=["customer"])
 
 
 def prometheus(series: dict[str, StepCounts], calls: list[str]) -> httpx.MockTransport:
@@ -150,7 +140,7 @@ def test_backtest_cli_reports_bad_data(tmp_path: Path) -> None:
 
 
 def test_nab_conversion() -> None:
-    from pledge.forecasting.nab import convert
+    from research.forecasting.nab import convert
 
     series, goal, (low, high) = convert(NAB / "ec2_request_latency_system_failure.csv")
     assert series.step == 300 and low < high and 0 < series.errors.sum() < 0.1 * series.total.sum()
@@ -158,7 +148,7 @@ def test_nab_conversion() -> None:
 
 
 def test_nab_coarser_step_averages_the_samples_first() -> None:
-    from pledge.forecasting.nab import coarser, convert
+    from research.forecasting.nab import coarser, convert
 
     stamps = np.array([0, 300, 600, 900, 1_800, 2_100], dtype=np.int64)
     at, mean = coarser(stamps, np.array([1.0, 2.0, 3.0, 4.0, 10.0, 20.0]), 900)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pledge.forecasting.cli import backtest
+from pledge.commands.forecast import backtest
 from pledge.forecasting.goal import Goal
-from pledge.forecasting.nab import SHIPPED, convert
-from pledge.forecasting.scenarios import scenario
+from research.forecasting.nab import SHIPPED, convert
+from research.forecasting.scenarios import scenario
 from pledge.forecasting.series import StepCounts
 
 HOUR, DAY = 3_600, 86_400

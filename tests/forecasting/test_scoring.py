@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pledge.forecasting.backtest import foreseeable, replay
-from pledge.forecasting.scenarios import scenario
+from research.forecasting.scenarios import scenario
 from pledge.forecasting.scoring import tally
 from pledge.sla.units import DAY
 

@@ -8,7 +8,7 @@ import pytest
 from pledge.forecasting.backtest import decide, replay, run, score
 from pledge.forecasting.counts import burn, required_burn
 from pledge.forecasting.analogs import Pledge, facts, paged
-from pledge.forecasting.scenarios import Scenario
+from research.forecasting.scenarios import Scenario
 from pledge.forecasting.scoring import Tally
 from pledge.sla.units import DAY
 

@@ -12,7 +12,7 @@ from pledge.forecasting.counts import ahead, breached, counts, future_traffic, k
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.methods import Linear
 from pledge.forecasting.analogs import Pledge
-from pledge.forecasting.scenarios import scenario
+from research.forecasting.scenarios import scenario
 from pledge.forecasting.series import StepCounts
 from pledge.slo.budget import compliance, error_ratio
 from pledge.slo.periods import calendar_period, period_starts

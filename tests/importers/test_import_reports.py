@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pledge.cli import main
+from pledge.commands.main import main
 from pledge.sla import parse_sla, parse_yaml
 from tests.importers.peers import PEERS, examples, imported
 

@@ -11,9 +11,9 @@ import yaml
 from click.testing import CliRunner
 
 from pledge.api.sources import packaged_examples
-from pledge.cli import main
+from pledge.commands.main import main
 from pledge.testing.alertmanager import check_config
-from pledge.testing.local import find_binary
+from pledge.tsdb.promtool import find_binary
 
 pytestmark = pytest.mark.integration
 

@@ -37,7 +37,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pledge.cli import main
+from pledge.commands.main import main
 from pledge.clock import system
 from pledge.rules import generate
 from pledge.rules.names import ALERT_BREACH_PREDICTED, ALERT_BURN, BREACH_PROBABILITY, REQUESTS_TILE, TILE

@@ -27,8 +27,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pledge.backfill import first_tile, tile_levels
-from pledge.cli import main
+from pledge.tsdb.backfill import first_tile, tile_levels
+from pledge.commands.main import main
 from pledge.prom import PrometheusClient
 from pledge.rules import generate
 from pledge.rules.names import (ERRORS_HOUR_TILE, ERRORS_PERIOD, ERRORS_TILE, REQUESTS_HOUR_TILE,

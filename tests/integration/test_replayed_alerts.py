@@ -1,4 +1,4 @@
-"""The alerts a backfilled world replays (pledge.testing.history.replayed_alerts) are the alerts
+"""The alerts a backfilled world replays (pledge.tsdb.passes.replayed_alerts) are the alerts
 Prometheus' own rule engine fires: both run in one `promtool test rules`, over the alert-timing
 scenarios (outage, slow burns, maintenance, vanished metrics with a ``for``, a grouped SLA).
 
@@ -15,7 +15,7 @@ import pytest
 
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.sla import parse_sla
-from pledge.testing.history import replayed_alerts
+from pledge.tsdb.passes import replayed_alerts
 from tests.integration.test_alert_timing import END, SCENARIOS, STEP
 from tests.support.promtool_unit import Sample, probe
 

@@ -10,42 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from pledge.rules import generate, rule_file, to_yaml
-from pledge.sla import ServiceLevelAgreement, parse_sla
+from pledge.rules import generate
 from pledge.testing import check_rules
-from pledge.testing.local import promtool
+from pledge.tsdb.promtool import promtool
+from tests.support.hostile import HOSTILE, hostile_sla, write_rules
 
 pytestmark = pytest.mark.integration
-
-HOSTILE = {
-    "owner": "team }} payments",    # customer, tier and owner may not hold "{{" (they label recorded series too)
-    "customer": "acme}}",
-    "tier": "}}} gold",
-    "label": "{{ .Foo",
-    "annotation": 'see {{ query "up" }} and {{- $labels.sla -}}, {{{ }}}',
-    "runbook": "https://runbooks.example/{{ .Foo }}",
-}
-
-
-def hostile_sla() -> ServiceLevelAgreement:
-    return parse_sla({
-        "apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
-        "metadata": {"name": "checkout", "namespace": "shop"},
-        "spec": {
-            "service": "checkout", "owner": HOSTILE["owner"], "customer": HOSTILE["customer"], "tier": HOSTILE["tier"],
-            "objectives": [{"name": "availability", "target": "99.9", "sli": {"ratio": {
-                "errors": 'http_requests_total{code=~"5.."}', "total": "http_requests_total"}}}],
-            "alerting": {"labels": {"team": HOSTILE["label"]}, "annotations": {"note": HOSTILE["annotation"]},
-                         "runbook": HOSTILE["runbook"]},
-        },
-    })
-
-
-def write_rules(tmp_path: Path) -> Path:
-    """The hostile SLA's rule file (tests/victoria runs it through vmalert -dryRun)."""
-    path = tmp_path / "rules.yaml"
-    path.write_text(to_yaml(rule_file(generate(hostile_sla()))))
-    return path
 
 
 def test_hostile_text_passes_promtool_check_rules(tmp_path: Path) -> None:

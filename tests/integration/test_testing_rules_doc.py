@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pledge.cli import main
+from pledge.commands.main import main
 from tests.support.promtool_unit import promtool
 
 pytestmark = pytest.mark.integration

@@ -51,7 +51,8 @@ import httpx
 from pledge.testing.backfill import Series
 from pledge.clock import rfc3339
 from pledge.prom.client import PrometheusClient
-from pledge.testing.history import Pass, Step, to_series, write_passes
+from pledge.testing.history import Step, to_series
+from pledge.tsdb.passes import Pass, write_passes
 from pledge.testing.local import free_port, stop_process
 from pledge.rules import rule_file, to_yaml
 from pledge.rules.model import RuleGroup

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from pledge.cli import main
+from pledge.commands.main import main
 from pledge.sla.crd import crd_yaml
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

@@ -7,30 +7,23 @@ No kube-apiserver runs here, so the CRD's schema is checked with jsonschema's Dr
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import celpy
 import jsonschema
 import pytest
 import yaml
-from celpy.adapter import json_to_cel
-from celpy.celtypes import BoolType
-from celpy.evaluation import CELEvalError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pledge.sla.crd import CRD_FILENAME, build_crd, crd_yaml
 from pledge.sla.errors import SpecError
 from pledge.sla.model import parse_sla
+from tests.support.crd_schema import SCHEMA, cel_failures, nodes, program, schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = ROOT / "crds" / CRD_FILENAME
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-SCHEMA: dict[str, Any] = build_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-VALIDATOR = jsonschema.Draft4Validator(SCHEMA)
 
 MINIMAL: dict[str, Any] = {
     "apiVersion": "pledge.dev/v1alpha1",
@@ -49,18 +42,8 @@ MINIMAL: dict[str, Any] = {
 }
 
 
-def _nodes(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    yield path or "(root)", schema
-    for name, sub in schema.get("properties", {}).items():
-        yield from _nodes(sub, f"{path}.{name}")
-    if "items" in schema:
-        yield from _nodes(schema["items"], f"{path}[]")
-    if isinstance(schema.get("additionalProperties"), dict):
-        yield from _nodes(schema["additionalProperties"], f"{path}.*")
-
-
 def _node(path: str) -> dict[str, Any]:
-    return dict(_nodes(SCHEMA))[path]
+    return dict(nodes(SCHEMA))[path]
 
 
 def _documents(path: Path) -> list[dict[str, Any]]:
@@ -80,40 +63,6 @@ def _with(changes: dict[str, Any]) -> dict[str, Any]:
         else:
             node[last] = value
     return document
-
-
-@cache
-def _program(rule: str) -> celpy.Runner:
-    env = celpy.Environment()
-    return env.program(env.compile(rule))
-
-
-def _holds(rule: str, value: Any) -> bool:
-    try:
-        result = _program(rule).evaluate({"self": json_to_cel(value)})
-    except CELEvalError:
-        return False  # the API server counts a runtime error as a broken rule
-    return isinstance(result, BoolType) and bool(result)
-
-
-def _cel_failures(schema: dict[str, Any], value: Any) -> list[str]:
-    """Messages of the x-kubernetes-validations rules that ``value`` breaks, evaluated as the API server would."""
-    failures = [v["message"] for v in schema.get("x-kubernetes-validations", []) if not _holds(v["rule"], value)]
-    if isinstance(value, dict):
-        for name, sub in schema.get("properties", {}).items():
-            if name in value:
-                failures += _cel_failures(sub, value[name])
-        if isinstance(schema.get("additionalProperties"), dict):
-            for item in value.values():
-                failures += _cel_failures(schema["additionalProperties"], item)
-    if isinstance(value, list) and "items" in schema:
-        for item in value:
-            failures += _cel_failures(schema["items"], item)
-    return failures
-
-
-def _schema_errors(document: dict[str, Any]) -> list[tuple[str, str]]:
-    return sorted((".".join(map(str, e.absolute_path)), e.message) for e in VALIDATOR.iter_errors(document))
 
 
 def test_committed_crd_is_current() -> None:
@@ -149,7 +98,7 @@ def test_crd_identity() -> None:
 def test_schema_is_structural() -> None:
     jsonschema.Draft4Validator.check_schema(SCHEMA)
     assert SCHEMA["properties"]["metadata"] == {"type": "object"}
-    for path, node in _nodes(SCHEMA):
+    for path, node in nodes(SCHEMA):
         free_form = node.get("x-kubernetes-preserve-unknown-fields") is True
         assert "type" in node or free_form or node.get("x-kubernetes-int-or-string") is True, f"{path}: no type"
         forbidden = {"$ref", "$defs", "definitions", "anyOf", "oneOf", "allOf", "not", "patternProperties", "const"}
@@ -180,16 +129,16 @@ def _unknown_fields(schema: dict[str, Any], value: Any, path: str) -> list[str]:
 
 
 def test_defaults_validate_and_survive_pruning() -> None:
-    defaults = [(path, node) for path, node in _nodes(SCHEMA) if "default" in node]
+    defaults = [(path, node) for path, node in nodes(SCHEMA) if "default" in node]
     assert defaults, "the model's defaults should reach the CRD"
     for path, node in defaults:
         assert not list(jsonschema.Draft4Validator(node).iter_errors(node["default"])), f"{path}: default is invalid"
         assert not _unknown_fields(node, node["default"], path), f"{path}: default would be pruned"
-        assert not _cel_failures(node, node["default"]), f"{path}: default breaks a CEL rule"
+        assert not cel_failures(node, node["default"]), f"{path}: default breaks a CEL rule"
 
 
 def test_optional_fields_are_not_nullable() -> None:
-    assert not [path for path, node in _nodes(SCHEMA) if "nullable" in node]
+    assert not [path for path, node in nodes(SCHEMA) if "nullable" in node]
     assert _node(".spec.customer") == {"type": "string"}
     assert "customer" not in _node(".spec")["required"]
 
@@ -203,8 +152,8 @@ def test_example_is_valid_for_crd_and_model(path: Path) -> None:
     documents = _documents(path)
     assert documents, f"{path.name} holds no document"
     for document in documents:
-        assert _schema_errors(document) == []
-        assert _cel_failures(SCHEMA, document) == []
+        assert schema_errors(document) == []
+        assert cel_failures(SCHEMA, document) == []
         parse_sla(document)
 
 
@@ -227,7 +176,7 @@ def test_example_is_valid_for_crd_and_model(path: Path) -> None:
          "zero-threshold"],
 )
 def test_schema_rejects(changes: dict[str, Any], path: str, message: str) -> None:
-    assert (path, message) in _schema_errors(_with(changes))
+    assert (path, message) in schema_errors(_with(changes))
 
 
 WINDOW = 'set exactly one of "rolling" (e.g. 30d) or "calendar" (week, month or quarter)'
@@ -245,10 +194,10 @@ def test_cel_rules_sit_on_the_right_nodes() -> None:
     assert messages(".spec.objectives[].sli") == [SLI_KIND]
     assert messages(".spec.objectives[].sli.ratio") == [NUMERATOR]
     assert messages(".spec.objectives[]") == [TARGET, WARNING]
-    everywhere = [v for _, node in _nodes(SCHEMA) for v in node.get("x-kubernetes-validations", [])]
+    everywhere = [v for _, node in nodes(SCHEMA) for v in node.get("x-kubernetes-validations", [])]
     assert len(everywhere) == 5
     for validation in everywhere:
-        _program(validation["rule"])  # compiles
+        program(validation["rule"])  # compiles
 
 
 @pytest.mark.parametrize(
@@ -272,8 +221,8 @@ def test_cel_rules_sit_on_the_right_nodes() -> None:
 )
 def test_cel_rules_reject_what_the_model_rejects(changes: dict[str, Any], message: str) -> None:
     document = _with(changes)
-    assert _schema_errors(document) == []
-    assert _cel_failures(SCHEMA, document) == [message]
+    assert schema_errors(document) == []
+    assert cel_failures(SCHEMA, document) == [message]
     with pytest.raises(SpecError):
         parse_sla(document)
 
@@ -290,8 +239,8 @@ def test_cel_rules_reject_what_the_model_rejects(changes: dict[str, Any], messag
 )
 def test_cel_rules_accept_what_the_model_accepts(changes: dict[str, Any]) -> None:
     document = _with(changes)
-    assert _schema_errors(document) == []
-    assert _cel_failures(SCHEMA, document) == []
+    assert schema_errors(document) == []
+    assert cel_failures(SCHEMA, document) == []
     parse_sla(document)
 
 
@@ -299,8 +248,8 @@ def test_status_keeps_unknown_fields_and_checks_known_ones() -> None:
     status = {"state": "Met", "budgetRemaining": "0.31", "forecast": {"breachAt": "2026-12-01"},
               "conditions": [{"type": "Ready", "status": "True", "reason": "RulesApplied"}]}
     assert _node(".status")["x-kubernetes-preserve-unknown-fields"] is True
-    assert _schema_errors({**MINIMAL, "status": status}) == []
-    assert ("status.state", "'Fine' is not one of ['Met', 'AtRisk', 'Breached', 'NoData']") in _schema_errors(
+    assert schema_errors({**MINIMAL, "status": status}) == []
+    assert ("status.state", "'Fine' is not one of ['Met', 'AtRisk', 'Breached', 'NoData']") in schema_errors(
         {**MINIMAL, "status": {**status, "state": "Fine"}})
 
 
@@ -322,7 +271,7 @@ def test_min_probability_pattern_agrees_with_the_model(written: str) -> None:
     """The API server refuses exactly what `pledge validate` refuses: 0 < p < 1 lives in the pattern."""
     document = _prediction(written)
     path = "spec.alerting.breachPrediction.minProbability"
-    assert (path not in {p for p, _ in _schema_errors(document)}) == _model_accepts(document)
+    assert (path not in {p for p, _ in schema_errors(document)}) == _model_accepts(document)
 
 
 @settings(max_examples=300, deadline=None)
@@ -330,7 +279,7 @@ def test_min_probability_pattern_agrees_with_the_model(written: str) -> None:
 def test_min_probability_pattern_agrees_with_the_model_everywhere(written: str) -> None:
     document = _prediction(written)
     path = "spec.alerting.breachPrediction.minProbability"
-    assert (path not in {p for p, _ in _schema_errors(document)}) == _model_accepts(document), written
+    assert (path not in {p for p, _ in schema_errors(document)}) == _model_accepts(document), written
 
 
 @pytest.mark.parametrize(("duration", "valid"), [("30d", True), ("1d12h", True), ("٣٠d", False), ("３０d", False),
@@ -338,7 +287,7 @@ def test_min_probability_pattern_agrees_with_the_model_everywhere(written: str) 
 def test_duration_pattern_agrees_with_the_model_on_digits(duration: str, valid: bool) -> None:
     """Non-ASCII digits are refused by the API server's [0-9] pattern and by the model alike."""
     document = _with({"spec.window.rolling": duration})
-    assert ("spec.window.rolling" not in {p for p, _ in _schema_errors(document)}) == valid
+    assert ("spec.window.rolling" not in {p for p, _ in schema_errors(document)}) == valid
     assert _model_accepts(document) == valid
 
 
@@ -351,7 +300,7 @@ PERCENT_FIELDS = ["spec.objectives.0.target", "spec.creditCap"]
 def test_percent_pattern_agrees_with_the_model(field: str, written: str) -> None:
     """The API server's pattern and the Percent type refuse the same spellings: no "%", nothing above 100."""
     document = _with({field: written, "spec.objectives.0.warning": None})
-    assert (field not in {p for p, _ in _schema_errors(document)}) == _percent_accepted(written), written
+    assert (field not in {p for p, _ in schema_errors(document)}) == _percent_accepted(written), written
 
 
 def _percent_accepted(written: str) -> bool:
@@ -367,12 +316,12 @@ def _percent_accepted(written: str) -> bool:
 @given(st.from_regex(r"\A[0-9]{0,4}\.?[0-9]{0,3}%?\Z"))
 def test_percent_pattern_agrees_with_the_model_everywhere(written: str) -> None:
     document = _with({"spec.creditCap": written})
-    assert ("spec.creditCap" not in {p for p, _ in _schema_errors(document)}) == _percent_accepted(written), written
+    assert ("spec.creditCap" not in {p for p, _ in schema_errors(document)}) == _percent_accepted(written), written
 
 
 @pytest.mark.parametrize(("name", "valid"), [("customer", True), ("_", True), ("_1", True), ("__customer", False),
                                              ("1st", False), ("a-b", False)])
 def test_grouping_pattern_agrees_with_the_model(name: str, valid: bool) -> None:
     document = _with({"spec.grouping": [name]})
-    assert ("spec.grouping.0" not in {p for p, _ in _schema_errors(document)}) == valid
+    assert ("spec.grouping.0" not in {p for p, _ in schema_errors(document)}) == valid
     assert _model_accepts(document) == valid

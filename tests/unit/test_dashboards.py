@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from pledge.api.sources import packaged_examples
-from pledge.cli import main
+from pledge.commands.main import main
 from pledge.dashboards import uid
 from tests.support.dashboards import ALL_QUERIES, BOARDS, LABEL_VALUES, SLAS, Query, promql
 

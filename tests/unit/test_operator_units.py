@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from pledge.clock import fixed, system
-from pledge.operator import cli
-from pledge.operator.cli import operator
+from pledge.commands import operator as operator_command
+from pledge.commands.operator import operator
 from pledge.operator.config import OperatorConfig
 from pledge.operator.objects import HASH_ANNOTATION, content_hash, controller, desired, intact, matches, owned_by
 from pledge.operator.status import applied, condition, failed, invalid, merge
@@ -109,7 +109,7 @@ def test_cli_options_win_over_the_environment(environ: pytest.MonkeyPatch) -> No
         built.append(config)
         raise Started
 
-    environ.setattr(cli, "register", register)
+    environ.setattr(operator_command, "register", register)
     result = CliRunner().invoke(operator, ["--status-interval", "120", "--rule-label", "release=kps"],
                                 env={"PLEDGE_OUTPUT": "configmap", "PLEDGE_STATUS_INTERVAL": "60",
                                      "PLEDGE_RULE_LABELS": "team=sre"})
@@ -140,11 +140,11 @@ print(json.dumps(added))
 def test_only_the_kopf_run_module_registers_on_import() -> None:
     """In a fresh interpreter, in order: what each import adds to kopf's default registry."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
-    modules = ["pledge.operator", "pledge.operator.cli", "pledge.operator.kopf_main"]
+    modules = ["pledge.operator", "pledge.commands.operator", "pledge.operator.kopf_main"]
     done = subprocess.run([sys.executable, "-c", IMPORTS, *modules], cwd=ROOT, capture_output=True, text=True, check=True,
                           env={**env, "PYTHONPATH": str(ROOT), "PLEDGE_PROMETHEUS_URL": "http://prom:9090"})
     assert json.loads(done.stdout) == {
-        "pledge.operator": [], "pledge.operator.cli": [],
+        "pledge.operator": [], "pledge.commands.operator": [],
         "pledge.operator.kopf_main": ["Operator.cleanup", "Operator.login", "Operator.restore", "Operator.startup",
                                       "reconcile", "reconciled", "slas", "status"],  # status timer: the URL was read
     }

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from pledge.api.sources import DirectorySource, read_directory
-from pledge.cli import main
+from pledge.commands.main import main
 from pledge.files import line_of, split_problem
 from pledge.sla import SpecError
 

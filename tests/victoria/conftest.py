@@ -2,7 +2,8 @@
 recorded history and the alerts of the world's end replayed by vmalert, and a live vmalert
 evaluating the same generated rules (to show they evaluate without error).
 
-The test bodies are tests/api's own, imported; only the store behind ``loaded`` changes.
+The checks are tests/api's own (tests.support.api_checks); only the store behind ``loaded`` changes:
+the ``api`` fixture (tests/conftest.py) serves the API over it.
 Nothing here skips: without the binaries the harness fails with an install hint.
 """
 
@@ -15,12 +16,9 @@ from pathlib import Path
 import pytest
 
 from pledge.rules import generate
-from tests.api import world
-from tests.api.conftest import World, api, say
+from tests.support import world
+from tests.support.world import World, say
 from tests.support.victoria import alerts_evaluated, running_victoria
-
-__all__ = ["api", "loaded"]
-
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "victoria: needs VictoriaMetrics and vmalert (Debian package victoria-metrics)")

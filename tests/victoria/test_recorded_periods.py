@@ -9,9 +9,9 @@ import pytest
 
 from pledge.prom import PrometheusClient
 from pledge.slo.exclusions import intervals
-from tests.api import world
-from tests.api.conftest import World
-from tests.api.test_figures import recorded_at
+from tests.support import world
+from tests.support.world import World
+from tests.support.api_checks import recorded_at
 
 pytestmark = [pytest.mark.integration, pytest.mark.victoria]
 TILE = 300

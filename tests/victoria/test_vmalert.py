@@ -12,10 +12,10 @@ import pledge
 from pledge.prom import PrometheusClient
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.sla import parse_yaml
-from tests.api import world
-from tests.api.conftest import World
-from tests.api.test_alerts import expected_burns
-from tests.integration.test_template_literals import write_rules
+from tests.support import world
+from tests.support.world import World
+from tests.support.api_checks import expected_burns
+from tests.support.hostile import write_rules
 from tests.support.victoria import binary
 
 pytestmark = [pytest.mark.integration, pytest.mark.victoria]

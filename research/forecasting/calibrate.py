@@ -1,4 +1,4 @@
-"""Build the pledge method's calibration (calibration.json): `python -m pledge.forecasting.calibrate`.
+"""Build the pledge method's calibration (calibration.json): `python -m research.forecasting.calibrate`.
 
 Deterministic, from data the package ships or generates: synthetic scenarios of every kind (seeds
 CALIBRATION_SEEDS, disjoint from the validation and test seeds) and the NAB training split shipped
@@ -29,8 +29,8 @@ from threadpoolctl import threadpool_limits
 from pledge.forecasting.analogs import CALIBRATION, FEATURES, FEW_EVENTS, Pledge, facts, few_events
 from pledge.forecasting.backtest import decision_steps, replay
 from pledge.forecasting.goal import Goal
-from pledge.forecasting.nab import SHIPPED, convert
-from pledge.forecasting.scenarios import suite
+from research.forecasting.nab import SHIPPED, convert
+from research.forecasting.scenarios import suite
 from pledge.forecasting.scoring import breach_within
 from pledge.forecasting.series import Floats, Ints, StepCounts
 

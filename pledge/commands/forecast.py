@@ -1,4 +1,4 @@
-"""`pledge backtest` and `pledge forecast`: click commands registered by pledge.cli."""
+"""`pledge backtest` and `pledge forecast`: click commands loaded by pledge.commands.main."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from pledge.forecasting.methods import BurnRate, Linear, Method
 from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.series import StepCounts, SeriesError
 from pledge.clock import system
-from pledge.files import AT_HELP, Moment, load, report
+from pledge.commands.common import AT_HELP, Moment, load, report
 from pledge.predictions import Prediction, predict
 from pledge.prom.client import PrometheusClient
 from pledge.sla.duration import parse_duration

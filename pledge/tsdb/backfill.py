@@ -3,7 +3,7 @@ on an old service has its period's figures and long-window alerts from the first
 
 The SLA's rules run first; backfill then records, with promtool's rule backfill, the tiles from
 before the first one the server recorded, at the very moments of the server's 5-minute cycle
-(pledge.testing.phase): old and new tiles neither overlap nor leave a gap, so a period's event counts
+(pledge.tsdb.phase): old and new tiles neither overlap nor leave a gap, so a period's event counts
 stay exact across the junction. Blocks move into the server's data directory, which loads new blocks
 about once a minute (no restart); the hour tiles, which read the 5 m tiles, follow once those answer.
 """
@@ -28,9 +28,9 @@ from pledge.rules.tiles import hour_tile_at_or_after
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.units import DAY, HOUR
 from pledge.slo.periods import current_period
-from pledge.testing.backfill import block_range, move_blocks, recorded_names, rule_blocks
-from pledge.testing.history import write_passes
-from pledge.testing.phase import ENCODINGS, group_name_at, group_phase_ms
+from pledge.tsdb.blocks import block_range, move_blocks, recorded_names, rule_blocks
+from pledge.tsdb.passes import write_passes
+from pledge.tsdb.phase import ENCODINGS, group_name_at, group_phase_ms
 
 Say = Callable[[str], None]
 LOAD_TIMEOUT = 150.0  # Prometheus looks for new blocks in its data directory once a minute

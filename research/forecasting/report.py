@@ -1,5 +1,5 @@
 """The backtest tables and goals in docs/forecasting.md:
-`python -m pledge.forecasting.report NAB_DIR validation|test [--thresholds]`.
+`python -m research.forecasting.report NAB_DIR validation|test [--thresholds]`.
 
 Each split pairs synthetic seeds with a NAB split (nab.split): validation (seeds 3000-3099, 5 NAB
 series) is where choices are made; test (seeds 0-99, 8 NAB series) is only reported. The calibration
@@ -23,8 +23,8 @@ from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.backtest import decide, replay, run, score
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.methods import BurnRate, Linear, Method
-from pledge.forecasting.nab import convert, part
-from pledge.forecasting.scenarios import suite
+from research.forecasting.nab import convert, part
+from research.forecasting.scenarios import suite
 from pledge.forecasting.scoring import Tally
 from pledge.forecasting.series import StepCounts
 

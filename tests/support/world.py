@@ -1,4 +1,5 @@
-"""The history the API tests read: five SLAs with known raw counts, and the exact figures from them.
+"""The API tests' world (VictoriaMetrics' and the console's too): five SLAs with known raw counts,
+the exact figures from them, a store holding them, and the API's clients.
 
 Data ends at a fixed instant (tests.support.moments: PLEDGE_WORLD_END moves it) and starts a day
 before the previous calendar month (Berlin), so that month is a closed period with a full report.
@@ -8,21 +9,27 @@ API's clock stands at it: every answer is as of the world's end, whatever day th
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+import httpx
 from dateutil.relativedelta import relativedelta
 
+from pledge.api.auth import TokenEntry
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.rules.model import RuleGroup
-from pledge.slo.exclusions import intervals
-from pledge.sla import ServiceLevelAgreement, parse_sla
+from pledge.sla.duration import format_duration
 from pledge.sla.units import DAY, HOUR
+from pledge.slo.exclusions import intervals
+from pledge.testing import LocalPrometheus, backfill_rules
+from pledge.testing.history import load_history, rules_path
 from pledge.testing.synthetic import (
     Metric,
     Timeline,
@@ -33,7 +40,9 @@ from pledge.testing.synthetic import (
     steady,
     window,
 )
+from pledge.tsdb.passes import write_passes
 from tests.support.moments import world_end
+from tests.support.slas import sla
 
 NS = "api"
 STEP = 60
@@ -60,20 +69,6 @@ FRESH_HOURS = 6
 AT = END + 1  # the tail of recorded series is evaluated at END + 1 (pledge.testing.history)
 
 
-def ratio_sli(service: str) -> dict[str, Any]:
-    return {"ratio": {"errors": f'http_requests_total{{service="{service}",code="500"}}',
-                      "total": f'http_requests_total{{service="{service}"}}'}}
-
-
-def sla(name: str, window_spec: dict[str, str], target: str = "99.9", **spec: Any) -> ServiceLevelAgreement:
-    objective = {"name": "availability", "target": target, "sli": ratio_sli(name)}
-    if "warning" in spec:
-        objective["warning"] = spec.pop("warning")
-    return parse_sla({"apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
-                      "metadata": {"name": name, "namespace": NS},
-                      "spec": {"service": name, "window": window_spec, "objectives": [objective], **spec}})
-
-
 CREDITS = [{"below": "99.9", "percent": "10"}, {"below": "99", "percent": "25"}, {"below": "95", "percent": "100"}]
 MONTH_OUTAGE = (PREVIOUS_MONTH[0] + 12 * DAY + 10 * HOUR, PREVIOUS_MONTH[0] + 12 * DAY + 16 * HOUR)
 ONE_OFF = (PREVIOUS_MONTH[0] + 20 * DAY + 3 * HOUR, PREVIOUS_MONTH[0] + 20 * DAY + 5 * HOUR)
@@ -85,14 +80,14 @@ def iso(unix: float) -> str:
 
 
 SLAS = {
-    "bursty": sla("bursty", {"rolling": "30d"}, warning="99.95", credits=CREDITS, customer="initech"),
-    "monthly": sla("monthly", {"calendar": "month", "timezone": "Europe/Berlin"}, credits=CREDITS, creditCap="20",
+    "bursty": sla("bursty", NS, window={"rolling": "30d"}, warning="99.95", credits=CREDITS, customer="initech"),
+    "monthly": sla("monthly", NS, window={"calendar": "month", "timezone": "Europe/Berlin"}, credits=CREDITS, creditCap="20",
                    exclusions=[SUNDAYS, {"start": iso(ONE_OFF[0]), "end": iso(ONE_OFF[1]), "reason": "upgrade"}]),
-    "grouped": sla("grouped", {"rolling": "7d"}, target="99.5", grouping=["customer"],
+    "grouped": sla("grouped", NS, window={"rolling": "7d"}, target="99.5", grouping=["customer"],
                    credits=[{"below": "99.5", "percent": "5"}]),
-    "quiet": sla("quiet", {"rolling": "1d"}),
-    "burning": sla("burning", {"rolling": "7d"}),
-    FRESH: sla(FRESH, {"rolling": "30d"}, credits=CREDITS),
+    "quiet": sla("quiet", NS, window={"rolling": "1d"}),
+    "burning": sla("burning", NS, window={"rolling": "7d"}),
+    FRESH: sla(FRESH, NS, window={"rolling": "30d"}, credits=CREDITS),
 }
 
 
@@ -190,3 +185,67 @@ def write_rules(directory: Path) -> Path:
     path = directory / "rules.yaml"
     path.write_text(to_yaml(rule_file([g for sla in SLAS.values() for g in generate(sla)])))
     return path
+
+
+# --- a store holding the world, and the API's clients -------------------------------------------------
+
+TOKENS = {"sre-token": ["read:all"], "acme-token": ["customer:acme"], "initech-token": ["customer:initech"],
+          "nasty-token": [f"customer:{NASTY}"], "no-scope-token": ["write:nothing"]}
+
+
+ALERTS_TAIL = 900  # the alerts of the world's end need only its last minutes (load_history's tail)
+
+
+class Store(Protocol):
+    """What the tests read from: a Prometheus, or VictoriaMetrics (tests/victoria)."""
+
+    @property
+    def url(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class World:
+    prom: Store
+    truth: dict[str, Truth]
+    rate_from_previous_sample: bool = False  # how the store's rate() reads a window: Truth.rate_window
+
+
+async def _record_recent(prom: LocalPrometheus, groups: list[RuleGroup], seconds: int) -> None:
+    """Recorded series over the last ``seconds`` only, as if the rules had just been deployed."""
+    end = END + 1
+    for one in write_passes(groups):
+        start = one.start(end - seconds, end, ALERTS_TAIL if one.span == "alerts" else seconds, groups)
+        say(f"recording {one.name} for the last {end - start:.0f} s")
+        path = one.write(rules_path(prom))
+        await backfill_rules(prom, [path], start, end, format_duration(min(g.interval for g in groups)))
+
+
+def say(message: str, started: float = time.monotonic()) -> None:
+    print(f"{time.monotonic() - started:6.1f} s  {message}")
+
+
+def prometheus_world() -> Iterator[World]:
+    """The world of the ``loaded`` fixture (tests/conftest.py: one build for the API and console tests)."""
+    metrics, truth = build()
+    with LocalPrometheus() as prom:
+        for timeline, raw, groups in histories(metrics):
+            asyncio.run(load_history(prom, timeline, raw, groups, step=say))
+        asyncio.run(_record_recent(prom, generate(SLAS[FRESH]), FRESH_HOURS * 3600))
+        yield World(prom, truth)  # no live rules: every answer is as of AT, alerts included
+
+
+def entries() -> list[TokenEntry]:
+    return [TokenEntry.from_token(token, token, scopes) for token, scopes in TOKENS.items()]
+
+
+def client(url: str, token: str | None = "sre-token") -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(base_url=url, headers=headers, timeout=30.0)
+
+
+async def until_snapshot(http: httpx.AsyncClient, seconds: float = 20.0) -> None:
+    """Wait for the API's first background snapshot: answers about now carry its Age from then on."""
+    deadline = time.monotonic() + seconds
+    while "age" not in (await http.get("/v1/slas")).headers:
+        assert time.monotonic() < deadline, "no snapshot"
+        await asyncio.sleep(0.1)

@@ -1,4 +1,5 @@
-"""The `pledge` command: validate, generate, crd, demo. SLA files are read by pledge.files."""
+"""The `pledge` group and its light commands: validate, generate, dashboards, alertmanager, crd, demo,
+backfill. SLA files are read by pledge.files; the heavy commands are modules beside this one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from pledge.files import Moment, Scan, check, load, report
+from pledge.commands.common import Moment, load_or_exit
+from pledge.files import Scan, check
 from pledge.rules import generate as generate_rules
 from pledge.rules import prometheus_rule, rule_file, rule_object_name, to_yaml
 from pledge.rules.render import parse_labels
@@ -22,12 +24,12 @@ class LazyGroup(click.Group):
     """Commands with heavy imports (kopf, FastAPI, scikit-learn) load only when they are run."""
 
     lazy = {
-        "operator": "pledge.operator.cli:operator",
-        "serve": "pledge.api.cli:serve",
-        "backtest": "pledge.forecasting.cli:backtest",
-        "forecast": "pledge.forecasting.cli:forecast",
-        "import": "pledge.importers.cli:import_command",
-        "export": "pledge.importers.cli:export",
+        "operator": "pledge.commands.operator:operator",
+        "serve": "pledge.commands.serve:serve",
+        "backtest": "pledge.commands.forecast:backtest",
+        "forecast": "pledge.commands.forecast:forecast",
+        "import": "pledge.commands.importers:import_command",
+        "export": "pledge.commands.importers:export",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -110,7 +112,7 @@ def _print_scan(scan: Scan) -> None:
               help="Label for PrometheusRule objects (e.g. release=prometheus for a ruleSelector).")
 def generate(files: tuple[Path, ...], output_format: str, output_dir: Path | None, labels: tuple[str, ...]) -> None:
     """Generate recording rules and alerts from SLA files."""
-    slas = _load_or_exit(files)
+    slas = load_or_exit(files)
     extra = _labels(labels)
     documents = {sla.key: render(sla, output_format, extra) for sla in slas}
     if output_dir is None:
@@ -128,14 +130,6 @@ def generate(files: tuple[Path, ...], output_format: str, output_dir: Path | Non
     for path, sla in paths.items():
         path.write_text(documents[sla.key], encoding="utf-8")
         click.echo(f"wrote {path}", err=True)
-
-
-def _load_or_exit(paths: tuple[Path, ...]) -> list[ServiceLevelAgreement]:
-    slas, errors = load(paths)
-    if errors:
-        report(errors)
-        sys.exit(1)
-    return slas
 
 
 def _labels(labels: tuple[str, ...]) -> dict[str, str]:
@@ -160,7 +154,7 @@ def dashboards(paths: tuple[Path, ...], output_dir: Path | None) -> None:
     """Grafana dashboards: the overview of every SLA, and a detail dashboard per SLA in the files."""
     from pledge.dashboards import dashboards as build, render
 
-    boards = build(_load_or_exit(paths) if paths else [])
+    boards = build(load_or_exit(paths) if paths else [])
     if output_dir is None:
         click.echo("".join(json.dumps(board, sort_keys=True) + "\n" for board in boards.values()), nl=False)
         return
@@ -192,7 +186,7 @@ def alertmanager(paths: tuple[Path, ...], customer_route: bool, customer_receive
     """An Alertmanager configuration: owners' routes (page, ticket) and inhibit rules for the SLAs' alerts."""
     from pledge.routing.alertmanager import Timing, config
 
-    text = to_yaml(config(_load_or_exit(paths) if paths else [], customer_receiver if customer_route else None,
+    text = to_yaml(config(load_or_exit(paths) if paths else [], customer_receiver if customer_route else None,
                           Timing(group_wait, group_interval, repeat_interval)))
     if output is None:
         click.echo(text, nl=False)
@@ -242,11 +236,11 @@ def backfill(paths: tuple[Path, ...], url: str, data_dir: Path, days: int | None
     """
     import asyncio
 
-    from pledge.backfill import BackfillError, backfill as run
+    from pledge.tsdb.backfill import BackfillError, backfill as run
     from pledge.clock import system
     from pledge.prom.errors import PrometheusError
 
-    slas = _load_or_exit(paths)
+    slas = load_or_exit(paths)
     try:
         shortfalls = asyncio.run(run(slas, url, data_dir.resolve(), system() if at is None else at, days,
                                    lambda line: click.echo(line, err=True)))

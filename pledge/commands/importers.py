@@ -10,12 +10,12 @@ from typing import Any
 import click
 import yaml
 
-from pledge.files import expand, load, report
+from pledge.commands.common import load, report
+from pledge.files import Problem, expand, read_yaml
 from pledge.importers.detect import import_documents
 from pledge.importers.export import to_openslo
 from pledge.importers.report import LOST, Mapping, exit_code, table
 from pledge.sla import SpecError, parse_sla
-from pledge.sla.loader import StrictLoader
 
 EPILOG = """\b
 Exit codes:
@@ -30,10 +30,10 @@ Exit codes:
 def _documents(paths: tuple[Path, ...]) -> list[tuple[Any, str]]:
     documents: list[tuple[Any, str]] = []
     for path, _ in expand(paths):
-        try:
-            found = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=StrictLoader) if d is not None]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            click.secho(f"{path}: cannot read: {exc}", fg="red", err=True)
+        found = read_yaml(path, str(path))
+        if isinstance(found, Problem):
+            where = f"{found.file}:{found.line}" if found.line is not None else found.file
+            click.secho(f"{where}: cannot read: {found.message}", fg="red", err=True)
             sys.exit(LOST)
         documents += [(d, f"{path}#{i + 1}" if len(found) > 1 else str(path)) for i, d in enumerate(found)]
     return documents

@@ -7,7 +7,7 @@ issue's setting, 99.5 % over a rolling 24 h (1.44 bad steps allowed a day at 5-m
 
 The 23 series are split once, by the SHA-256 of their names (no look at the data): the first 8 are
 the test split (never used to fit or choose anything), the next 5 validation (where choices are
-made), the last 10 training (the calibration fit; shipped in pledge/forecasting/data/nab).
+made), the last 10 training (the calibration fit; shipped in research/forecasting/data/nab).
 NAB files are not perfectly regular (ec2_request_latency has 11 repeated timestamps and one sample
 off the 5-minute grid): samples are snapped to the nearest step of the file's usual spacing and a
 step is bad if any sample in it is; steps without a sample count as no traffic.

@@ -1,4 +1,4 @@
-"""`pledge serve`: the API in the foreground. Registered by pledge.cli with main.add_command(serve)."""
+"""`pledge serve`: the API in the foreground. Loaded by pledge.commands.main when it runs."""
 
 from __future__ import annotations
 
