@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import overload
 
 Clock = Callable[[], float]
 """Unix seconds of "now"."""
@@ -44,3 +45,15 @@ def parse_moment(text: str) -> float:
 def rfc3339(unix: float) -> str:
     """``2026-03-29T00:30:00Z``: how moments are shown and passed on (whole seconds)."""
     return dt.datetime.fromtimestamp(int(unix), dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+@overload
+def utc(unix: float) -> dt.datetime: ...
+@overload
+def utc(unix: None) -> None: ...
+@overload
+def utc(unix: float | None) -> dt.datetime | None: ...
+def utc(unix: float | None) -> dt.datetime | None:
+    """A moment as an aware UTC datetime, how the API and the operator's status write it (None stays
+    None: a moment not known)."""
+    return None if unix is None else dt.datetime.fromtimestamp(unix, dt.UTC)

@@ -7,11 +7,11 @@ Shared by the demo, the API and the operator's status timer.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pledge.clock import utc
 from pledge.prom import Alert, PrometheusClient, Sample
 from pledge.rules import names, queries
 from pledge.slo.budget import Compliance, compliance, credit_percent
@@ -82,13 +82,9 @@ def alerts_of(samples: list[Sample]) -> list[Alert]:
         return frozenset((k, v) for k, v in labels.items() if k != "alertstate")
 
     since = {key(s.labels): s.value for s in samples if s.name == queries.ALERTS_FOR_STATE}
-    return [Alert(labels=s.labels, annotations={}, state="firing", active_at=_moment(since.get(key(s.labels))),
+    return [Alert(labels=s.labels, annotations={}, state="firing", active_at=utc(since.get(key(s.labels))),
                   value=s.value)
             for s in samples if s.name == queries.ALERTS]
-
-
-def _moment(unix: float | None) -> dt.datetime | None:
-    return None if unix is None else dt.datetime.fromtimestamp(unix, dt.UTC)
 
 
 async def firing_at(client: PrometheusClient, at: float, selector: str = "") -> list[Alert]:

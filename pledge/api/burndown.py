@@ -13,11 +13,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from pledge.clock import utc
 from pledge.api.auth import Caller
 from pledge.api.figures import Figures, Span, objective_of, ratio_float, reading_key, report_figures, scoped, span_at
 from pledge.api.models import BurnDown, BurnDownPoint, BurnDownSeries
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.routes import At, find_sla, moment_of, snapshot_for, utc
+from pledge.api.deps import At, find_sla, moment_of, snapshot_for
 from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.budget import burn_rate, error_ratio

@@ -11,7 +11,7 @@ from pledge.api.auth import Caller
 from pledge.api.figures import recorded_windows
 from pledge.api.models import Out
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.routes import find_sla
+from pledge.api.deps import find_sla
 from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.windows import BURN_WINDOWS, alert_windows

@@ -7,12 +7,12 @@ sorts query results by objective and group and applies the caller's scope.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pledge.clock import utc
 from pledge.api.auth import Principal
 from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut, Source
 from pledge.prom import Alert, PrometheusClient, RangeSeries, Sample
@@ -74,19 +74,14 @@ class Span:
                    excluded_seconds(exclusions, period.start, period.end))
 
     def out(self) -> PeriodOut:
-        stamp = _stamp
-        return PeriodOut(label=self.period.label, start=stamp(self.period.start), end=stamp(self.period.end),
+        return PeriodOut(label=self.period.label, start=utc(self.period.start), end=utc(self.period.end),
                          excluded_seconds=sum(b - a for a, b in self.excluded),
-                         excluded=[(stamp(a), stamp(b)) for a, b in self.excluded])
+                         excluded=[(utc(a), utc(b)) for a, b in self.excluded])
 
 
 def span_at(sla: ServiceLevelAgreement, moment: float) -> Span:
     """The SLA's current period as of ``moment``."""
     return Span.of(sla, current_period(sla.spec.window, moment), moment)
-
-
-def _stamp(unix: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc)
 
 
 def _minutes(ratio: float, objective: Objective, span: Span) -> Budget:

@@ -6,26 +6,23 @@ forecast on demand for the SLAs the caller may see.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from pledge.clock import utc
 from pledge.api.auth import Caller, Principal
 from pledge.api.models import PredictionOut, Predictions
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.routes import At
+from pledge.api.deps import At
 from pledge.api.state import api_state
 from pledge.predictions import Prediction, predict
 from pledge.sla import parse_duration
 from pledge.sla.percent import percent_to_ratio
+from pledge.sla.units import LONGEST_PERIOD
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
-MIN_HORIZON, MAX_HORIZON = 300, 92 * 86_400  # one 5-minute step; a calendar quarter
-
-
-def _utc(unix: float | None) -> dt.datetime | None:
-    return None if unix is None else dt.datetime.fromtimestamp(unix, dt.UTC)
+MIN_HORIZON, MAX_HORIZON = 300, LONGEST_PERIOD  # one 5-minute step; a calendar quarter
 
 
 def horizon_seconds(text: str) -> int:
@@ -51,9 +48,9 @@ def prediction_out(p: Prediction) -> PredictionOut:
         namespace=sla.metadata.namespace, name=sla.metadata.name, service=sla.spec.service,
         customer=p.group.get("customer", sla.spec.customer), objective=p.objective.name, group=p.group,
         target=float(percent_to_ratio(p.objective.target)), state=p.state, sli=f.current.sli,
-        projected_sli=f.projected_sli, probability=f.probability, breach_at=_utc(f.breach_at),
-        breach_earliest=_utc(f.breach_earliest), breach_latest=_utc(f.breach_latest),
-        exhaustion_at=_utc(f.exhaustion_at), horizon_seconds=f.horizon, at=dt.datetime.fromtimestamp(f.at, dt.UTC),
+        projected_sli=f.projected_sli, probability=f.probability, breach_at=utc(f.breach_at),
+        breach_earliest=utc(f.breach_earliest), breach_latest=utc(f.breach_latest),
+        exhaustion_at=utc(f.exhaustion_at), horizon_seconds=f.horizon, at=utc(f.at),
         message=p.message)
 
 
@@ -77,4 +74,4 @@ async def list_predictions(
         computed_at = at.timestamp() if at is not None else api.clock()
         found = await predict(api.client, slas, computed_at, horizon=seconds)
     items = [prediction_out(p) for p in found if visible(p, caller, customer, min_probability)]
-    return Predictions(computed_at=dt.datetime.fromtimestamp(computed_at, dt.UTC), items=items)
+    return Predictions(computed_at=utc(computed_at), items=items)

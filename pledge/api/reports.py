@@ -20,7 +20,7 @@ from pledge.api.figures import (
 from pledge.api.listing import Filters
 from pledge.api.models import Report, ReportPage, ReportRow, Source
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.routes import At, find_sla
+from pledge.api.deps import At, find_sla
 from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.periods import Period, named_period

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import AfterValidator, AwareDatetime, BaseModel, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 from pledge.api.auth import Caller, Principal
+from pledge.clock import utc
+from pledge.api.deps import At, answer, find_sla, moment_of, snapshot_for
 from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import (
     WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows,
@@ -20,8 +21,7 @@ from pledge.api.models import (
     DetailPage, History, HistoryPoint, HistorySeries, SLADetail, SLAPage, Source, State, window_fields,
 )
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.snapshot import VISIBLE_FOR, Snapshot, moment
-from pledge.api.state import ApiState, api_state
+from pledge.api.state import api_state
 from pledge.prom import Alert
 from pledge.rules import names, queries
 from pledge.slo.budget import budget_remaining, burn_rate
@@ -29,7 +29,7 @@ from pledge.sla import ServiceLevelAgreement, format_duration, parse_duration
 from pledge.status import sla_ident as ident
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
-At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
+
 
 
 def _burn_window(label: str) -> str:
@@ -41,51 +41,6 @@ def _burn_window(label: str) -> str:
 
 BurnWindow = Annotated[str, AfterValidator(_burn_window), WithJsonSchema({"type": "string", "enum": list(WINDOW_LABELS)})]
 MAX_POINTS = 11_000
-
-
-def moment_of(api: ApiState, at: dt.datetime | None) -> float:
-    """``at``, or the API's clock; rounded down to the cache's lifetime when answers are cached, so
-    requests in the same interval ask Prometheus identical questions."""
-    return at.timestamp() if at is not None else moment(api.clock, api.settings.prometheus_cache_seconds)
-
-
-def snapshot_for(api: ApiState, at: dt.datetime | None) -> Snapshot | None:
-    """The background snapshot, when the request asks about now and one is fresh."""
-    return api.snapshots.current() if at is None else None
-
-
-def answer(api: ApiState, snapshot: Snapshot, key: Hashable, build: Callable[[], BaseModel]) -> Response:
-    """The snapshot's answer for ``key`` (route, scope, parameters), rendered once per snapshot, with
-    the snapshot's age in ``Age``: what the route computes at request time for the snapshot's moment."""
-    return Response(snapshot.rendered.once(key, build), media_type="application/json",
-                    headers={"Age": api.snapshots.age(snapshot)})
-
-
-def utc(unix_seconds: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(unix_seconds, dt.timezone.utc)
-
-
-async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
-                   at: float, snapshot: Snapshot | None = None) -> ServiceLevelAgreement:
-    """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden.
-
-    A customer token sees another SLA only when it is grouped by customer and recorded that
-    customer's group. Whether it did is looked up (in the snapshot, or with one Prometheus index
-    lookup) whether the SLA exists or not, so neither the answer nor its time tells an unknown SLA
-    from a hidden one."""
-    sla = next((s for s in api.source.slas() if (s.metadata.namespace, s.metadata.name) == (namespace, name)), None)
-    if sla is not None and caller.owns(sla):
-        return sla
-    if not caller.everything:
-        if snapshot is not None:
-            recorded = any((namespace, name, c) in snapshot.visible for c in caller.customers)
-        else:
-            matches = [f"{names.REQUESTS_TILE}{{{queries.sla_matchers(namespace, name, {'customer': c})}}}"
-                       for c in sorted(caller.customers)]
-            recorded = bool(await api.client.series(matches, at - VISIBLE_FOR, at))
-        if sla is not None and recorded and "customer" in sla.spec.grouping:
-            return sla
-    raise HTTPException(404, f"no SLA {namespace}/{name}")
 
 
 @router.get("/slas", response_model=SLAPage, summary="Every SLA with its period SLI, state and budget left")

@@ -25,11 +25,11 @@ from pledge.clock import Clock
 from pledge.prom import PrometheusClient
 from pledge.rules import names
 from pledge.sla import ServiceLevelAgreement
-from pledge.sla.units import DAY
+from pledge.sla.units import LONGEST_PERIOD
 from pledge.status import Reading, read_status
 from pledge.status import sla_ident as ident
 
-VISIBLE_FOR = 92 * DAY  # a quarter, the longest period: a customer's group recorded that recently is visible
+VISIBLE_FOR = LONGEST_PERIOD  # a customer's group recorded that recently is visible
 Visible = tuple[str, str, str]  # namespace, SLA name, customer
 MAX_RENDERED = 32 * 2**20  # bytes of rendered answers one snapshot keeps
 

@@ -7,7 +7,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from pledge.api.auth import TokenStore, parse_tokens
-from pledge.files import read_slas, yaml_files
+from pledge.files import check
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 
 if TYPE_CHECKING:
@@ -56,31 +55,31 @@ class StaticSource:
         return self._slas
 
 
-def packaged_examples() -> Traversable:
-    return resources.files("pledge") / "examples"
+def packaged_examples() -> Path:
+    """The example SLAs shipped in the package (installed as files, never zipped)."""
+    return Path(str(resources.files("pledge") / "examples"))
 
 
-def read_directory(folder: Traversable | Path) -> list[ServiceLevelAgreement]:
-    """Every SLA in the folder's YAML files (sorted, not recursive); all problems at once."""
-    slas: list[ServiceLevelAgreement] = []
-    problems: list[str] = []
-    for file in yaml_files(folder):
-        try:
-            slas.extend(read_slas(file, file.name))
-        except SpecError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise SpecError(problems, str(folder))
-    return slas
+def read_directory(folder: Path) -> list[ServiceLevelAgreement]:
+    """Every SLA under the folder, read as `pledge validate` reads it (pledge.files.check: recursive,
+    one namespace/name once, the rules checked); SpecError lists every problem at once. Files that are
+    not SLAs are skipped, as a walk skips them, and logged."""
+    scan = check((folder,))
+    for skipped in scan.skipped:
+        log.log(logging.WARNING if skipped.severity == "warning" else logging.INFO,
+                "skipped %s: %s", skipped.file, skipped.reason)
+    if errors := scan.spec_errors():
+        raise SpecError([str(error) for error in errors], str(folder))
+    return [found.sla for found in scan.slas]
 
 
 class DirectorySource(StaticSource):
-    """The YAML files of one directory (default: the packaged examples), read once: by ``read()``, so
+    """The SLA files under one directory (default: the packaged examples), read once: by ``read()``, so
     `pledge serve` fails before serving, or else at start-up. Reading 1,000 files takes seconds."""
 
     def __init__(self, folder: Path | None = None) -> None:
         super().__init__([])
-        self.folder: Traversable | Path = folder if folder is not None else packaged_examples()
+        self.folder = folder if folder is not None else packaged_examples()
         self._read = False
 
     def read(self) -> None:

@@ -16,10 +16,7 @@ from pledge.rules.model import Rule
 from pledge.rules.promql import local_time
 from pledge.rules.tiles import ERRORS, REQUESTS, TILE, calendar_sum, tile_of_hour
 from pledge.slo.exclusions import EPOCH_MONDAY
-from pledge.sla.units import DAY, HOUR, WEEK
-
-LONGEST = {"week": WEEK, "month": 31 * DAY, "quarter": 92 * DAY}
-
+from pledge.sla.units import HOUR, LONGEST_CALENDAR, WEEK
 
 def period_index(calendar: str, timezone: str, shift: int = 0) -> str:
     """A number that grows by one at each period boundary (local time ``shift`` seconds from now)."""
@@ -45,6 +42,6 @@ def calendar_period_rules(c: Context) -> list[Rule]:
     window = c.sla.spec.window
     assert window.calendar is not None
     now, hour_ago = (period_index(window.calendar, window.timezone, shift) for shift in (0, -HOUR))
-    longest = LONGEST[window.calendar]
+    longest = LONGEST_CALENDAR[window.calendar]
     return [c.record(name, calendar_sum(kind, c.matchers, c.grouping, longest, now, hour_ago))
             for name, kind in ((names.ERRORS_PERIOD, ERRORS), (names.REQUESTS_PERIOD, REQUESTS))]

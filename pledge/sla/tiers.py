@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from pledge.sla.model import Window
 
 REFERENCE_PERIOD: Final = 30 * DAY
+# Nominal lengths that scale the burn tiers (the SRE Workbook's 30-day month), not the longest ones
+# (pledge.sla.units.LONGEST_CALENDAR), which bound what a period can hold.
 NOMINAL_CALENDAR: Final = {"week": 7 * DAY, "month": 30 * DAY, "quarter": 91 * DAY}
 MIN_SHORT_WINDOW: Final = 5 * MINUTE  # the base rate window: shorter windows would read too few scrapes
 MIN_LONG_WINDOW: Final = 10 * MINUTE

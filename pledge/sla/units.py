@@ -10,3 +10,6 @@ MINUTE: Final = 60
 HOUR: Final = 60 * MINUTE
 DAY: Final = 24 * HOUR
 WEEK: Final = 7 * DAY
+# The longest calendar periods: how far back a period's figures and a forecast's horizon can reach.
+LONGEST_CALENDAR: Final = {"week": WEEK, "month": 31 * DAY, "quarter": 92 * DAY}
+LONGEST_PERIOD: Final = LONGEST_CALENDAR["quarter"]

@@ -19,7 +19,7 @@ SHOTS = {  # file: (token, view, what to wait for)
     "signin.png": (None, "#/", "#token"),
     "list.png": ("sre-token", "#/", "#sla-rows[data-filled]"),
     "detail.png": ("sre-token", "#/sla/api/bursty", "svg.chart path.line"),
-    "customer.png": ("initech-token", "#/customer", "#reports-title ~ table tbody tr"),
+    "customer.png": ("initech-token", "#/customer", "#reports table tbody tr"),
     "report.png": ("initech-token", f"#/report/initech/{PERIOD}", "#report-owed"),
 }
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from pledge.commands.main import main
 from pledge.sla import parse_sla, parse_yaml
-from tests.importers.peers import PEERS, examples, imported
+from tests.support.peers import PEERS, examples, imported
 
 # file -> (fidelity of each SLO, the non-exact fields of the first SLO)
 EXPECTED = {

@@ -17,7 +17,7 @@ import yaml
 from pledge.importers.pyrra import PyrraWindow, windows
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.sla import format_duration, parse_sla
-from tests.importers.peers import PEERS, imported
+from tests.support.peers import PEERS, imported
 from tests.support.promtool_unit import counter_values, probe
 
 pytestmark = pytest.mark.integration

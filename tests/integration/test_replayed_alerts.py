@@ -16,7 +16,7 @@ import pytest
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.sla import parse_sla
 from pledge.tsdb.passes import replayed_alerts
-from tests.integration.test_alert_timing import END, SCENARIOS, STEP
+from tests.support.alert_scenarios import END, SCENARIOS, STEP
 from tests.support.promtool_unit import Sample, probe
 
 pytestmark = pytest.mark.integration

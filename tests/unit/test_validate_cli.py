@@ -261,3 +261,18 @@ def test_field_paths_map_to_lines_and_problems_split() -> None:
     assert line_of(node, None) == 1
     assert split_problem("spec.objectives[0].target: must be: odd") == ("spec.objectives[0].target", "must be: odd")
     assert split_problem("(document): not valid YAML") == (None, "not valid YAML")
+
+
+def test_serve_reads_a_directory_as_validate_does(tmp_path: Path) -> None:
+    """One reader: `pledge serve --sla-dir` walks sub-folders, skips other YAML and refuses an SLA
+    defined twice (with two targets it used to serve whichever file came first)."""
+    write(tmp_path / "rules.yaml", "groups: [{name: g, rules: []}]\n")
+    write(tmp_path / "team" / "api.yaml", sla("api"))
+    assert [s.key for s in read_directory(tmp_path)] == ["team/api"]
+    assert run(str(tmp_path)).exit_code == 0
+    write(tmp_path / "other" / "api.yaml", sla("api", target="99.5"))
+    with pytest.raises(SpecError, match="SLA team/api is defined twice") as refused:
+        DirectorySource(tmp_path).read()
+    validated = as_json(str(tmp_path))["problems"]
+    assert [p["message"] for p in validated if p["severity"] == "error"] == [
+        line.split("metadata.name: ", 1)[1] for line in str(refused.value).splitlines() if "defined twice" in line]

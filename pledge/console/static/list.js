@@ -173,6 +173,7 @@ export async function listView(view) {
       slas = await allSlas();
     } catch (failure) {
       report("slas", failure);
+      if (!rows.length) status.textContent = `No SLAs read; trying again every ${REFRESH_MS / 1000} s`;
       return;
     }
     if (view.stale()) return;

@@ -1,0 +1,61 @@
+"""What the routers share, as the FastAPI template's deps.py: the ``at`` parameter, the moment a request
+describes, the background snapshot it may be answered from, and the SLA it names (404 when hidden).
+Routers import this module, never each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable
+from typing import Annotated
+
+from fastapi import HTTPException, Query, Response
+from pydantic import AwareDatetime, BaseModel
+
+from pledge.api.auth import Principal
+from pledge.api.snapshot import VISIBLE_FOR, Snapshot, moment
+from pledge.api.state import ApiState
+from pledge.rules import names, queries
+from pledge.sla import ServiceLevelAgreement
+
+At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
+
+
+def moment_of(api: ApiState, at: dt.datetime | None) -> float:
+    """``at``, or the API's clock; rounded down to the cache's lifetime when answers are cached, so
+    requests in the same interval ask Prometheus identical questions."""
+    return at.timestamp() if at is not None else moment(api.clock, api.settings.prometheus_cache_seconds)
+
+
+def snapshot_for(api: ApiState, at: dt.datetime | None) -> Snapshot | None:
+    """The background snapshot, when the request asks about now and one is fresh."""
+    return api.snapshots.current() if at is None else None
+
+
+def answer(api: ApiState, snapshot: Snapshot, key: Hashable, build: Callable[[], BaseModel]) -> Response:
+    """The snapshot's answer for ``key`` (route, scope, parameters), rendered once per snapshot, with
+    the snapshot's age in ``Age``: what the route computes at request time for the snapshot's moment."""
+    return Response(snapshot.rendered.once(key, build), media_type="application/json",
+                    headers={"Age": api.snapshots.age(snapshot)})
+
+
+async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
+                   at: float, snapshot: Snapshot | None = None) -> ServiceLevelAgreement:
+    """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden.
+
+    A customer token sees another SLA only when it is grouped by customer and recorded that
+    customer's group. Whether it did is looked up (in the snapshot, or with one Prometheus index
+    lookup) whether the SLA exists or not, so neither the answer nor its time tells an unknown SLA
+    from a hidden one."""
+    sla = next((s for s in api.source.slas() if (s.metadata.namespace, s.metadata.name) == (namespace, name)), None)
+    if sla is not None and caller.owns(sla):
+        return sla
+    if not caller.everything:
+        if snapshot is not None:
+            recorded = any((namespace, name, c) in snapshot.visible for c in caller.customers)
+        else:
+            matches = [f"{names.REQUESTS_TILE}{{{queries.sla_matchers(namespace, name, {'customer': c})}}}"
+                       for c in sorted(caller.customers)]
+            recorded = bool(await api.client.series(matches, at - VISIBLE_FOR, at))
+        if sla is not None and recorded and "customer" in sla.spec.grouping:
+            return sla
+    raise HTTPException(404, f"no SLA {namespace}/{name}")
