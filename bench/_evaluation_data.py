@@ -76,7 +76,7 @@ def reference_groups(agreement: ServiceLevelAgreement) -> list[RuleGroup]:
     objective = agreement.spec.objectives[0]
     assert objective.sli.ratio is not None and objective.sli.ratio.errors is not None
     errors, total = objective.sli.ratio.errors, objective.sli.ratio.total
-    labels = {**agreement.identity(), "objective": objective.name}
+    labels = {**agreement.ref.labels(), "objective": objective.name}
     tiers = alert_windows(agreement.spec.alerting, agreement.spec.window)
     budget = budget_ratio(objective.target)
 

@@ -2,24 +2,30 @@
 
 Batched history fetches serve many SLAs each (two range queries per chunk of SLAs, not two per SLA);
 the forecast itself is pledge.forecasting's pure function. Shared, like pledge.status, by
-`pledge forecast`, the API and the operator's status timer.
+`pledge forecast`, the API and the operator's status timer; the last two keep the latest round with
+``Rounds``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Mapping
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from pledge.background import refresh_forever
+from pledge.clock import Clock
 from pledge.forecasting.analogs import calibration
 from pledge.forecasting.fetch import Key, fetch
 from pledge.forecasting.forecast import Forecast, forecast
-from pledge.forecasting.goal import Goal, goals_of
+from pledge.forecasting.goal import goals_of
 from pledge.forecasting.series import StepCounts
-from pledge.prom import PrometheusClient
+from pledge.prom import PrometheusClient, PrometheusError
 from pledge.rules.queries import any_sla_matchers
 from pledge.slo.budget import State, credit_percent
 from pledge.slo.periods import current_period
@@ -27,9 +33,10 @@ from pledge.sla import ServiceLevelAgreement
 from pledge.sla.model import Objective
 from pledge.sla.percent import format_percent
 from pledge.sla.units import HOUR
-from pledge.status import group_of
+from pledge.sla.identity import OBJECTIVE_LABEL, Row, SLARef, group_of
 
 HISTORY = 30 * 86_400
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,9 @@ class Prediction:
     def probability(self) -> float:
         return self.forecast.probability
 
-
-def _identity(sla: ServiceLevelAgreement, goal: Goal) -> dict[str, str]:
-    return {"sla": sla.metadata.name, "sla_namespace": sla.metadata.namespace, "objective": goal.objective.name}
+    @property
+    def row(self) -> Row:
+        return Row.of(self.objective.name, self.group)
 
 
 def _batch(fetched: Mapping[Key, StepCounts], keys: list[Key]) -> StepCounts:
@@ -103,12 +110,12 @@ def predictions_from(slas: list[ServiceLevelAgreement], fetched: Mapping[Key, St
     found: list[Prediction] = []
     for sla in slas:
         for goal in goals_of(sla):
-            ident = _identity(sla, goal).items()
+            ident = {**sla.ref.labels(), OBJECTIVE_LABEL: goal.objective.name}.items()
             keys = sorted(k for k in fetched if ident <= dict(k).items())
             if not keys:
                 continue
             for key, f in zip(keys, forecast(_batch(fetched, keys), goal, horizon)):
-                found.append(_prediction(sla, goal.objective, group_of(dict(key), sla.spec.grouping), f))
+                found.append(_prediction(sla, goal.objective, dict(group_of(dict(key), sla.spec.grouping)), f))
     return sorted(found, key=lambda p: -p.probability)
 
 
@@ -136,3 +143,73 @@ async def predict(client: PrometheusClient, slas: list[ServiceLevelAgreement], a
 async def warm_up() -> None:
     """Read the shipped calibration ahead of the first prediction (nothing is trained at start)."""
     await asyncio.to_thread(calibration)
+
+
+class Rounds:
+    """The latest round of default-horizon predictions of every SLA ``slas()`` lists. A round reads 30
+    days of history and runs the model (seconds), so readers take what is cached and never wait for one.
+
+    The API refreshes every ``max_age`` seconds (``run``) and computes the first round on the first
+    request (``current``); the operator's status timer asks per SLA (``of``), which starts a round in
+    the background when the cached one is older than ``max_age`` (measured by ``elapsed``)."""
+
+    def __init__(self, client: PrometheusClient, slas: Callable[[], list[ServiceLevelAgreement]], clock: Clock,
+                 max_age: float, elapsed: Callable[[], float] = time.monotonic) -> None:
+        self.client, self.slas, self.clock = client, slas, clock
+        self.max_age, self.elapsed = max_age, elapsed
+        self.computed_at: float | None = None
+        self._latest: list[Prediction] | None = None
+        self._by_sla: dict[SLARef, list[Prediction]] = {}
+        self._started = -max_age  # ``elapsed`` at the start of the latest round
+        self._lock = asyncio.Lock()
+        self._round: asyncio.Task[None] | None = None
+
+    async def _compute(self) -> None:
+        self._started, at = self.elapsed(), self.clock()
+        found = await predict(self.client, self.slas(), at)
+        by_sla: dict[SLARef, list[Prediction]] = defaultdict(list)
+        for prediction in found:
+            by_sla[prediction.sla.ref].append(prediction)
+        self._latest, self._by_sla, self.computed_at = found, dict(by_sla), at
+
+    async def refresh(self) -> None:
+        """One round now; Prometheus errors propagate and the previous round stays."""
+        async with self._lock:
+            await self._compute()
+
+    async def current(self) -> tuple[list[Prediction], float]:
+        """The cached round and its moment, never waiting for a refresh; computed now if there is none
+        yet (then Prometheus errors propagate)."""
+        if self._latest is None:
+            async with self._lock:
+                if self._latest is None:
+                    await self._compute()
+        assert self._latest is not None and self.computed_at is not None
+        return self._latest, self.computed_at
+
+    def cached(self) -> list[Prediction]:
+        return self._latest or []
+
+    def of(self, sla: SLARef) -> list[Prediction]:
+        """The cached predictions of one SLA; starts a round in the background when they are stale (a
+        failed round is retried after ``max_age``, not at every call)."""
+        idle = self._round is None or self._round.done()
+        if idle and self.elapsed() - self._started >= self.max_age:
+            self._started = self.elapsed()
+            self._round = asyncio.create_task(self._background())
+        return self._by_sla.get(sla, [])
+
+    async def _background(self) -> None:
+        try:
+            await self.refresh()
+        except PrometheusError as exc:
+            log.warning("breach predictions not refreshed, Prometheus failed: %s", exc)
+
+    async def run(self) -> None:
+        """Refresh forever, ``max_age`` apart; a failed round keeps the previous one (with its computed_at)."""
+        await refresh_forever(self.refresh, self.max_age, "breach predictions")
+
+    async def close(self) -> None:
+        if self._round is not None:
+            self._round.cancel()
+            await asyncio.gather(self._round, return_exceptions=True)

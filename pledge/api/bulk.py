@@ -24,15 +24,13 @@ from pledge.rules import names, queries
 from pledge.rules.tiles import summed_events, summed_ratio
 from pledge.slo.windows import BURN_WINDOWS
 from pledge.sla import ServiceLevelAgreement, format_duration
-from pledge.status import firing_at, identity
-from pledge.status import sla_ident as ident
+from pledge.sla.identity import IDENTITY_LABELS, SLARef
+from pledge.status import firing_at
 
-Ident = tuple[str, str]
 K = TypeVar("K", bound=Hashable)
 PART_LABEL = "pledge_bulk"  # which part of the figures query a computed sample comes from
 RECORDED = [*(names.error_ratio(w) for w in BURN_WINDOWS), names.ERRORS_PERIOD, names.REQUESTS_PERIOD]
-IDENTITY = ("sla", "sla_namespace", "objective")
-Found = dict[Ident, tuple[Figures, list[Alert], Source]]
+Found = dict[SLARef, tuple[Figures, list[Alert], Source]]
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class Part:
     """One computed figure for some SLAs: its samples count only for those."""
 
     expr: str
-    slas: frozenset[Ident]
+    slas: frozenset[SLARef]
 
 
 def _selector(slas: list[ServiceLevelAgreement]) -> str:
@@ -62,31 +60,31 @@ def _by(slas: Iterable[ServiceLevelAgreement], key: Callable[[ServiceLevelAgreem
     return found
 
 
-def _span(spans: dict[Ident, Span], sla: ServiceLevelAgreement) -> float:
-    return spans[ident(sla)].at - spans[ident(sla)].period.start
+def _span(spans: dict[SLARef, Span], sla: ServiceLevelAgreement) -> float:
+    return spans[sla.ref].at - spans[sla.ref].period.start
 
 
-def events(slas: list[ServiceLevelAgreement], spans: dict[Ident, Span]) -> list[Part]:
+def events(slas: list[ServiceLevelAgreement], spans: dict[SLARef, Span]) -> list[Part]:
     """The exact events of each SLA's period so far, one pair of parts per period length."""
     found = []
     for exact, same in _by(slas, lambda s: _span(spans, s)).items():
         for expr, figure in zip(summed_events(_selector(same), exact), (queries.ERRORS, queries.REQUESTS)):
-            found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, figure), frozenset(map(ident, same))))
+            found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, figure), frozenset(s.ref for s in same)))
     return found
 
 
-def parts(slas: list[ServiceLevelAgreement], spans: dict[Ident, Span]) -> list[Part]:
+def parts(slas: list[ServiceLevelAgreement], spans: dict[SLARef, Span]) -> list[Part]:
     """The computed figures: unrecorded burn windows, calendar period events, coverage."""
     found: list[Part] = []
-    recorded = {ident(s): recorded_windows(s) for s in slas}
+    recorded = {s.ref: recorded_windows(s) for s in slas}
     for window in BURN_WINDOWS:
-        for _, lacking in _by(slas, lambda s: window not in recorded[ident(s)] or None).items():
+        for _, lacking in _by(slas, lambda s: window not in recorded[s.ref] or None).items():
             expr = summed_ratio(_selector(lacking), window, _grouping(lacking))
             found.append(Part(queries.with_label(expr, queries.FIGURE_LABEL, format_duration(window)),
-                              frozenset(map(ident, lacking))))
+                              frozenset(s.ref for s in lacking)))
     found += events([s for s in slas if not s.spec.window.rolling], spans)
     for history, group in _by(slas, lambda s: queries.history_needed(_span(spans, s))).items():
-        found.append(Part(queries.coverage(_selector(group), history, IDENTITY), frozenset(map(ident, group))))
+        found.append(Part(queries.coverage(_selector(group), history, IDENTITY_LABELS), frozenset(s.ref for s in group)))
     return found
 
 
@@ -96,11 +94,11 @@ def query(computed: list[Part], recorded: bool = True) -> str:
     return " or ".join([queries.any_name(RECORDED, 'sla!=""')] * recorded + tagged)
 
 
-def by_sla(samples: list[Sample], computed: list[Part]) -> dict[Ident, list[Sample]]:
+def by_sla(samples: list[Sample], computed: list[Part]) -> dict[SLARef, list[Sample]]:
     """Each SLA's samples; a computed one only where its part was meant for that SLA."""
-    found: dict[Ident, list[Sample]] = defaultdict(list)
+    found: dict[SLARef, list[Sample]] = defaultdict(list)
     for s in samples:
-        key = identity(s.labels)[:2]
+        key = SLARef.of_labels(s.labels)
         part = s.labels.get(PART_LABEL)
         if part is None or key in computed[int(part)].slas:
             found[key].append(s)
@@ -109,12 +107,12 @@ def by_sla(samples: list[Sample], computed: list[Part]) -> dict[Ident, list[Samp
 
 def covers(sla: ServiceLevelAgreement, figures: Figures, figure: str) -> bool:
     """``figure`` is there for every objective."""
-    return {o for o, _ in figures[figure]} >= {o.name for o in sla.spec.objectives}
+    return {row.objective for row in figures[figure]} >= {o.name for o in sla.spec.objectives}
 
 
-def by_part(samples: list[Sample], shared: list[Part]) -> dict[Ident, list[Sample]]:
+def by_part(samples: list[Sample], shared: list[Part]) -> dict[SLARef, list[Sample]]:
     """Each SLA's samples of a query of parts without identity labels: every SLA of a part gets its samples."""
-    found: dict[Ident, list[Sample]] = defaultdict(list)
+    found: dict[SLARef, list[Sample]] = defaultdict(list)
     for s in samples:
         for key in shared[int(s.labels[PART_LABEL])].slas:
             found[key].append(s)
@@ -123,23 +121,23 @@ def by_part(samples: list[Sample], shared: list[Part]) -> dict[Ident, list[Sampl
 
 def asked_once(slas: list[ServiceLevelAgreement], expr: Callable[[ServiceLevelAgreement], str]) -> list[Part]:
     """One part per distinct expression: SLAs over the same counters and period share its answer."""
-    return [Part(e, frozenset(map(ident, same))) for e, same in _by(slas, expr).items()]
+    return [Part(e, frozenset(s.ref for s in same)) for e, same in _by(slas, expr).items()]
 
 
 async def raw_figures(client: PrometheusClient, incomplete: list[ServiceLevelAgreement], found: Found,
-                      spans: dict[Ident, Span], at: float) -> None:
+                      spans: dict[SLARef, Span], at: float) -> None:
     """``pledge.api.figures.detail_figures``'s raw fallback for all SLAs whose recorded history is too
     short, in two queries: whether their raw counters reach further back, then those SLAs' figures."""
     reach = asked_once(incomplete, lambda s: queries.raw_coverage(s, queries.history_needed(_span(spans, s)), at))
     reached = by_part(await client.query(query(reach, recorded=False), at=at), reach)
-    raw = [s for s in incomplete if objective_names(split(reached.get(ident(s), []), s.spec.grouping)[queries.RAW_COVERED])
-           - objective_names(found[ident(s)][0][queries.COVERED])]
+    raw = [s for s in incomplete if objective_names(split(reached.get(s.ref, []), s.spec.grouping)[queries.RAW_COVERED])
+           - objective_names(found[s.ref][0][queries.COVERED])]
     if not raw:
         return
-    detail = asked_once(raw, lambda s: queries.raw_detail(s, spans[ident(s)].period.start, at, BURN_WINDOWS))
+    detail = asked_once(raw, lambda s: queries.raw_detail(s, spans[s.ref].period.start, at, BURN_WINDOWS))
     figures = by_part(await client.query(query(detail, recorded=False), at=at), detail)
     for sla in raw:
-        found[ident(sla)] = split(figures.get(ident(sla), []), sla.spec.grouping), found[ident(sla)][1], "raw"
+        found[sla.ref] = split(figures.get(sla.ref, []), sla.spec.grouping), found[sla.ref][1], "raw"
 
 
 def lacks_events(sla: ServiceLevelAgreement, figures: Figures) -> bool:
@@ -150,48 +148,48 @@ def lacks_events(sla: ServiceLevelAgreement, figures: Figures) -> bool:
 
 
 async def summed_figures(client: PrometheusClient, short: list[ServiceLevelAgreement], found: Found,
-                         spans: dict[Ident, Span], at: float) -> None:
+                         spans: dict[SLARef, Span], at: float) -> None:
     """The period events of rolling periods not recorded yet, summed from the tiles: one query."""
     summed = events(short, spans)
     for key, more in by_sla(await client.query(query(summed, recorded=False), at=at), summed).items():
-        sla = next(s for s in short if ident(s) == key)
+        sla = next(s for s in short if s.ref == key)
         for figure, values in split(more, sla.spec.grouping).items():
             found[key][0][figure].update(values)
 
 
 async def bulk_figures(client: PrometheusClient, slas: list[ServiceLevelAgreement],
-                       spans: dict[Ident, Span], at: float) -> Found:
+                       spans: dict[SLARef, Span], at: float) -> Found:
     """Every SLA's figures and alerts at ``at``, for any caller (scoped afterwards, as the per-SLA
     route's rows are): two queries; one more for the rolling periods not recorded yet, and two more
     for the SLAs whose recorded history is too short (the raw fallback), however many SLAs."""
     computed = parts(slas, spans)
     samples, alerts = await asyncio.gather(client.query(query(computed), at=at), firing_at(client, at))
-    mine, firing = by_sla(samples, computed), defaultdict[Ident, list[Alert]](list)
+    mine, firing = by_sla(samples, computed), defaultdict[SLARef, list[Alert]](list)
     for alert in alerts:
-        firing[identity(alert.labels)[:2]].append(alert)
-    found: Found = {ident(s): (split(mine.get(ident(s), []), s.spec.grouping), firing[ident(s)], "recorded")
+        firing[SLARef.of_labels(alert.labels)].append(alert)
+    found: Found = {s.ref: (split(mine.get(s.ref, []), s.spec.grouping), firing[s.ref], "recorded")
                     for s in slas}
-    if incomplete := [s for s in slas if not covers(s, found[ident(s)][0], queries.COVERED)]:
+    if incomplete := [s for s in slas if not covers(s, found[s.ref][0], queries.COVERED)]:
         await raw_figures(client, incomplete, found, spans, at)
-    if short := [s for s in slas if found[ident(s)][2] == "recorded" and lacks_events(s, found[ident(s)][0])]:
+    if short := [s for s in slas if found[s.ref][2] == "recorded" and lacks_events(s, found[s.ref][0])]:
         await summed_figures(client, short, found, spans, at)
     return found
 
 
 async def report_figures_bulk(client: PrometheusClient, slas: list[ServiceLevelAgreement],
-                              spans: dict[Ident, Span]) -> dict[Ident, Figures]:
+                              spans: dict[SLARef, Span]) -> dict[SLARef, Figures]:
     """Each SLA's events over its span (a report's period so far, ending at the span's moment) and
     whether its recorded tiles cover the span, as ``pledge.api.figures.report_figures`` reads them for
     one SLA: one query per moment the spans end at (the SLAs' time zones), all at once."""
-    moments = _by(slas, lambda s: spans[ident(s)].at)
+    moments = _by(slas, lambda s: spans[s.ref].at)
 
-    async def ending_at(at: float, same: list[ServiceLevelAgreement]) -> dict[Ident, list[Sample]]:
+    async def ending_at(at: float, same: list[ServiceLevelAgreement]) -> dict[SLARef, list[Sample]]:
         computed = events(same, spans) + [
-            Part(queries.coverage(_selector(group), length, IDENTITY), frozenset(map(ident, group)))
+            Part(queries.coverage(_selector(group), length, IDENTITY_LABELS), frozenset(s.ref for s in group))
             for length, group in _by(same, lambda s: _span(spans, s)).items()]
         return by_sla(await client.query(query(computed, recorded=False), at=at), computed)
 
-    found: dict[Ident, list[Sample]] = {}
+    found: dict[SLARef, list[Sample]] = {}
     for samples in await asyncio.gather(*(ending_at(at, same) for at, same in moments.items())):
         found.update(samples)
-    return {ident(s): split(found.get(ident(s), []), s.spec.grouping) for s in slas}
+    return {s.ref: split(found.get(s.ref, []), s.spec.grouping) for s in slas}

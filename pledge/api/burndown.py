@@ -13,9 +13,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from pledge.sla.identity import Row
 from pledge.clock import utc
 from pledge.api.auth import Caller
-from pledge.api.figures import Figures, Span, objective_of, ratio_float, reading_key, report_figures, scoped, span_at
+from pledge.api.figures import Figures, Span, objective_of, ratio_float, report_figures, scoped, span_at
 from pledge.api.models import BurnDown, BurnDownPoint, BurnDownSeries
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.deps import At, find_sla, moment_of, snapshot_for
@@ -23,11 +24,11 @@ from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.budget import burn_rate, error_ratio
 from pledge.sla.model import Objective
-from pledge.status import Key, Reading
+from pledge.status import Reading
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 MAX_POINTS = 96  # each point is one report (one to three Prometheus queries)
-Moment = tuple[Figures, dict[Key, Reading]]
+Moment = tuple[Figures, dict[Row, Reading]]
 
 
 def spaced(start: float, end: float, count: int) -> list[float]:
@@ -53,15 +54,15 @@ async def get_burndown(
     moments = spaced(span.period.start, when, points)
     reports = await asyncio.gather(*(report_figures(api.client, sla, caller, Span.of(sla, span.period, t))
                                      for t in moments))
-    found = [(figures, {reading_key(r): r for r in scoped(sla, figures, [], caller)}) for figures, _ in reports]
+    found = [(figures, {r.row: r for r in scoped(sla, figures, [], caller)}) for figures, _ in reports]
     keys = list(found[-1][1]) if found else []
-    series = [BurnDownSeries(objective=key[0], group=dict(key[1]), target=ratio_float(objective_of(sla, key[0]).target),
-                             points=_points(objective_of(sla, key[0]), key, moments, found)) for key in keys]
+    series = [BurnDownSeries(objective=key.objective, group=key.group_labels(), target=ratio_float(objective_of(sla, key.objective).target),
+                             points=_points(objective_of(sla, key.objective), key, moments, found)) for key in keys]
     return BurnDown(namespace=namespace, name=name, at=utc(when), period=span.out(),
                     source="raw" if any(source == "raw" for _, source in reports) else "recorded", series=series)
 
 
-def _points(objective: Objective, key: Key, moments: list[float], found: list[Moment]) -> list[BurnDownPoint]:
+def _points(objective: Objective, key: Row, moments: list[float], found: list[Moment]) -> list[BurnDownPoint]:
     """One row of each moment's figures. A moment without that row keeps the events counted so far,
     so the burn between two points is never read from a gap."""
     points, bad, valid = [], 0.0, 0.0

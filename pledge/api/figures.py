@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pledge.sla.identity import Row
 from pledge.clock import utc
 from pledge.api.auth import Principal
 from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut, Source
@@ -24,22 +25,22 @@ from pledge.slo.windows import BURN_WINDOWS, alert_windows, distinct_windows
 from pledge.sla import ServiceLevelAgreement, format_duration, format_percent
 from pledge.sla.model import Objective
 from pledge.sla.percent import percent_to_ratio
-from pledge.status import Key, Reading, firing_at, key_of, readings_for
+from pledge.status import Reading, firing_at, readings_for
 
-Figures = dict[str, dict[Key, float]]
+Figures = dict[str, dict[Row, float]]
 WINDOW_LABELS = tuple(format_duration(w) for w in BURN_WINDOWS)
 
 
 def split(samples: Iterable[Sample], grouping: list[str]) -> Figures:
-    """{figure: {(objective, group): value}} from one tagged query."""
+    """{figure: {row: value}} from one tagged query."""
     figures: Figures = defaultdict(dict)
     for s in samples:
         if figure := queries.figure_of(s.name, s.labels):
-            figures[figure][key_of(s.labels, grouping)] = s.value
+            figures[figure][Row.of_labels(s.labels, grouping)] = s.value
     return figures
 
 
-def period_ratios(figures: Figures) -> dict[Key, float]:
+def period_ratios(figures: Figures) -> dict[Row, float]:
     """Period error ratios from the period's events; no traffic gives no ratio (NoData)."""
     ratios = {key: error_ratio(figures[queries.ERRORS].get(key, 0.0), valid)
               for key, valid in figures[queries.REQUESTS].items()}
@@ -99,14 +100,9 @@ def _alert(alert: Alert) -> AlertOut:
                     labels=alert.labels, active_at=alert.active_at)
 
 
-def reading_key(reading: Reading) -> Key:
-    """The row of the figures a reading was read from."""
-    return reading.objective, tuple(sorted(reading.group.items()))
-
-
 def objective_detail(reading: Reading, figures: Figures, span: Span) -> ObjectiveDetail:
     objective = objective_of(reading.sla, reading.objective)
-    key = reading_key(reading)
+    key = reading.row
     bad, valid = figures[queries.ERRORS].get(key, 0.0), figures[queries.REQUESTS].get(key, 0.0)
     ratio = 1.0 - reading.compliance.sli if reading.compliance.sli is not None else None
     burn = {w: burn_rate(figures[w][key], objective) if key in figures[w] else None for w in WINDOW_LABELS}
@@ -132,8 +128,8 @@ def recorded_windows(sla: ServiceLevelAgreement) -> frozenset[int]:
     return frozenset({names.BASE_WINDOW, *distinct_windows(alert_windows(sla.spec.alerting, sla.spec.window))})
 
 
-def objective_names(found: dict[Key, float]) -> set[str]:
-    return {objective for objective, _ in found}
+def objective_names(found: dict[Row, float]) -> set[str]:
+    return {row.objective for row in found}
 
 
 async def raw_reaches_further(client: PrometheusClient, sla: ServiceLevelAgreement, figures: Figures,
@@ -194,9 +190,9 @@ async def report_fallback(client: PrometheusClient, sla: ServiceLevelAgreement, 
     return split(await client.query(raw, at=span.at), sla.spec.grouping), "raw"
 
 
-def history_keys(series: list[RangeSeries], grouping: list[str]) -> dict[Key, dict[str, dict[float, float]]]:
-    """{(objective, group): {figure: {t: value}}} from one tagged range query."""
-    found: dict[Key, dict[str, dict[float, float]]] = defaultdict(lambda: defaultdict(dict))
+def history_keys(series: list[RangeSeries], grouping: list[str]) -> dict[Row, dict[str, dict[float, float]]]:
+    """{row: {figure: {t: value}}} from one tagged range query."""
+    found: dict[Row, dict[str, dict[float, float]]] = defaultdict(lambda: defaultdict(dict))
     for s in series:
-        found[key_of(s.labels, grouping)][s.labels.get(queries.FIGURE_LABEL, "")].update(s.values)
+        found[Row.of_labels(s.labels, grouping)][s.labels.get(queries.FIGURE_LABEL, "")].update(s.values)
     return found

@@ -7,68 +7,35 @@ exports it as the gauge ``pledge_breach_probability`` for an SLABreachPredicted 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from pledge.api.background import refresh_forever
+from pledge.sla.identity import OBJECTIVE_LABEL
 from pledge.api.sources import SLASource
 from pledge.clock import Clock, system
-from pledge.predictions import Prediction, predict
+from pledge.predictions import Prediction, Rounds
 from pledge.prom import PrometheusClient
 
 GAUGE = "pledge_breach_probability"
-IDENTITY = ("sla", "namespace", "objective")
 
 
-class PredictionCache:
-    """The latest round of default-horizon predictions of every SLA the source knows."""
+class PredictionCache(Rounds):
+    """The shared prediction rounds (pledge.predictions.Rounds) over the source's SLAs, with their gauge."""
 
     def __init__(self, client: PrometheusClient, source: SLASource, interval: float,
                  clock: Clock = system) -> None:
-        self.client = client
-        self.source = source
-        self.interval = interval
-        self.clock = clock
-        self.computed_at: float | None = None
-        self._latest: list[Prediction] | None = None
-        self._lock = asyncio.Lock()
+        super().__init__(client, source.slas, clock, interval)
         self.registry = CollectorRegistry()  # apart from the API's own metrics: read:all callers only
         self.registry.register(BreachGauge(self))
 
-    async def current(self) -> tuple[list[Prediction], float]:
-        """The cached round, never waiting for a refresh; computed now if there is none yet
-        (then Prometheus errors propagate)."""
-        if self._latest is None:
-            async with self._lock:
-                if self._latest is None:
-                    await self._compute()
-        assert self._latest is not None and self.computed_at is not None
-        return self._latest, self.computed_at
-
-    async def refresh(self) -> None:
-        async with self._lock:
-            await self._compute()
-
-    async def _compute(self) -> None:
-        at = self.clock()
-        self._latest, self.computed_at = await predict(self.client, self.source.slas(), at), at
-
-    async def run(self) -> None:
-        """Refresh forever; a failed round keeps the previous one (served with its computed_at)."""
-        await refresh_forever(self.refresh, self.interval, "breach predictions")
-
-    def cached(self) -> list[Prediction]:
-        return self._latest or []
-
 
 def gauge_labels(p: Prediction) -> dict[str, str]:
-    """sla, namespace, objective, then the SLA's grouping labels (a clashing group label is dropped)."""
-    ident = {"sla": p.sla.metadata.name, "namespace": p.sla.metadata.namespace, "objective": p.objective.name}
-    return ident | {k: v for k, v in p.group.items() if k not in IDENTITY}
+    """The identity labels of every recorded series (sla, sla_namespace, objective), then the SLA's grouping
+    labels: the gauge joins the recorded series on them."""
+    return {**p.sla.ref.labels(), OBJECTIVE_LABEL: p.objective.name, **p.group}
 
 
 class BreachGauge(Collector):

@@ -12,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import AwareDatetime
 
+from pledge.sla.identity import Row
 from pledge.api.auth import Caller, Principal
 from pledge.api.bulk import report_figures_bulk
 from pledge.api.figures import (
-    Figures, Span, objective_of, ratio_float, reading_key, report_fallback, report_figures, scoped,
+    Figures, Span, objective_of, ratio_float, report_fallback, report_figures, scoped,
 )
 from pledge.api.listing import Filters
 from pledge.api.models import Report, ReportPage, ReportRow, Source
@@ -25,7 +26,6 @@ from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.periods import Period, named_period
 from pledge.sla import ServiceLevelAgreement, format_percent
-from pledge.status import sla_ident as ident
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 CSV_COLUMNS = ("objective", "group", "sli", "target", "state", "breached", "events_total", "events_bad",
@@ -71,8 +71,8 @@ def _report(sla: ServiceLevelAgreement, span: Span, figures: Figures, source: So
     rows = [ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,
                       target=ratio_float(objective_of(sla, r.objective).target), state=r.compliance.state,
                       breached=r.compliance.state == "Breached",
-                      events_total=figures[queries.REQUESTS].get(reading_key(r), 0.0),
-                      events_bad=figures[queries.ERRORS].get(reading_key(r), 0.0),
+                      events_total=figures[queries.REQUESTS].get(r.row, 0.0),
+                      events_bad=figures[queries.ERRORS].get(r.row, 0.0),
                       credit_percent=format_percent(r.credit) if r.credit is not None else None)
             for r in scoped(sla, figures, [], caller) if filters.row_matches(sla, r)]
     return Report(namespace=sla.metadata.namespace, name=sla.metadata.name, service=sla.spec.service,
@@ -103,18 +103,14 @@ async def list_reports(
     spans = {}
     for sla in slas:
         chosen = _period(sla, period, None, None)
-        spans[ident(sla)] = Span.of(sla, chosen, min(chosen.end, now))
+        spans[sla.ref] = Span.of(sla, chosen, min(chosen.end, now))
     recorded = await report_figures_bulk(api.client, slas, spans)
-    found = await asyncio.gather(*(report_fallback(api.client, s, recorded[ident(s)], spans[ident(s)]) for s in slas))
-    reports = [_report(s, spans[ident(s)], *figures, caller, now, filters) for s, figures in zip(slas, found)]
+    found = await asyncio.gather(*(report_fallback(api.client, s, recorded[s.ref], spans[s.ref]) for s in slas))
+    reports = [_report(s, spans[s.ref], *figures, caller, now, filters) for s, figures in zip(slas, found)]
     matching = [r for r in reports if r.rows]
     following = offset + limit if offset + limit < len(matching) else None
     return ReportPage(items=matching[offset:offset + limit], total=len(matching), limit=limit, offset=offset,
                       next_offset=following)
-
-
-def _group_name(group: dict[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(group.items()))
 
 
 def _credits(rows: list[ReportRow]) -> dict[str, str]:
@@ -122,7 +118,7 @@ def _credits(rows: list[ReportRow]) -> dict[str, str]:
     owed: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
         if row.credit_percent is not None:
-            name = _group_name(row.group)
+            name = Row.of(row.objective, row.group).group_text()
             owed[name] = max(owed[name], Decimal(row.credit_percent))
     return {name: format_percent(value) for name, value in owed.items()}
 
@@ -132,7 +128,7 @@ def _as_csv(report: Report) -> Response:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in report.rows:
-        writer.writerow([row.objective, _group_name(row.group), "" if row.sli is None else repr(row.sli), repr(row.target),
+        writer.writerow([row.objective, Row.of(row.objective, row.group).group_text(), "" if row.sli is None else repr(row.sli), repr(row.target),
                          row.state, str(row.breached).lower(), repr(row.events_total), repr(row.events_bad),
                          row.credit_percent or ""])
     filename = f"{report.namespace}-{report.name}-{report.period.label}.csv".replace("/", "_").replace(":", "")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
+from pledge.sla.identity import Row, SLARef
 from pledge.api.auth import Caller, Principal
 from pledge.clock import utc
 from pledge.api.deps import At, answer, find_sla, moment_of, snapshot_for
@@ -26,7 +27,6 @@ from pledge.prom import Alert
 from pledge.rules import names, queries
 from pledge.slo.budget import budget_remaining, burn_rate
 from pledge.sla import ServiceLevelAgreement, format_duration, parse_duration
-from pledge.status import sla_ident as ident
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 
@@ -68,8 +68,8 @@ async def get_sla(request: Request, caller: Caller, namespace: str, name: str, a
     api = api_state(request)
     if (snapshot := snapshot_for(api, at)) is not None:
         sla = await find_sla(api, caller, namespace, name, snapshot.at, snapshot)
-        return answer(api, snapshot, ("detail", ident(sla), caller.scope),
-                      lambda: sla_detail(sla, snapshot.spans[ident(sla)], *snapshot.details[ident(sla)], caller))
+        return answer(api, snapshot, ("detail", sla.ref, caller.scope),
+                      lambda: sla_detail(sla, snapshot.spans[sla.ref], *snapshot.details[sla.ref], caller))
     when = moment_of(api, at)
     sla = await find_sla(api, caller, namespace, name, when)
     span = span_at(sla, when)
@@ -91,13 +91,13 @@ async def list_details(
         return answer(api, snapshot, ("details", caller.scope, filters, limit, offset),
                       lambda: details_page(slas, snapshot.spans, snapshot.details, caller, filters, limit, offset))
     when = moment_of(api, at)
-    spans = {ident(s): span_at(s, when) for s in slas}
+    spans = {s.ref: span_at(s, when) for s in slas}
     return details_page(slas, spans, await bulk_figures(api.client, slas, spans, when), caller, filters, limit, offset)
 
 
-def details_page(slas: list[ServiceLevelAgreement], spans: dict[tuple[str, str], Span], found: Found,
+def details_page(slas: list[ServiceLevelAgreement], spans: dict[SLARef, Span], found: Found,
                  caller: Principal, filters: Filters, limit: int, offset: int) -> DetailPage:
-    details = [sla_detail(s, spans[ident(s)], *found[ident(s)], caller, filters) for s in slas]
+    details = [sla_detail(s, spans[s.ref], *found[s.ref], caller, filters) for s in slas]
     matching = [d for d in details if d.objectives]
     following = offset + limit if offset + limit < len(matching) else None
     return DetailPage(items=matching[offset:offset + limit], total=len(matching), limit=limit, offset=offset,
@@ -131,7 +131,7 @@ async def get_history(
     expr = queries.history(selector, seconds, sla.spec.grouping, seconds in recorded_windows(sla))
     found = history_keys(await api.client.query_range(expr, start.timestamp(), end.timestamp(), step_seconds), sla.spec.grouping)
     series = [_history_series(sla, key, figures, window) for key, figures in sorted(found.items())
-              if caller.sees_group(sla, dict(key[1]))]
+              if caller.sees_group(sla, key.group_labels())]
     return History(namespace=namespace, name=name, burn_window=window, series=series)
 
 
@@ -147,12 +147,12 @@ def _checked_range(start: dt.datetime, end: dt.datetime, step: str) -> int:
     return seconds
 
 
-def _history_series(sla: ServiceLevelAgreement, key: tuple[str, tuple[tuple[str, str], ...]],
+def _history_series(sla: ServiceLevelAgreement, key: Row,
                     figures: dict[str, dict[float, float]], window: str) -> HistorySeries:
-    objective = objective_of(sla, key[0])
+    objective = objective_of(sla, key.objective)
     period, burn = figures.get(queries.PERIOD, {}), figures.get(window, {})
     points = [HistoryPoint(t=utc(t), sli=1 - period[t] if t in period else None,
                            budget_remaining=budget_remaining(period[t], objective) if t in period else None,
                            burn_rate=burn_rate(burn[t], objective) if t in burn else None)
               for t in sorted({*period, *burn})]
-    return HistorySeries(objective=key[0], group=dict(key[1]), points=points)
+    return HistorySeries(objective=key.objective, group=key.group_labels(), points=points)

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from pledge.api.background import refresh_forever
+from pledge.sla.identity import SLARef
+from pledge.background import refresh_forever
 from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import Span, span_at
 from pledge.api.sources import SLASource
@@ -27,7 +28,6 @@ from pledge.rules import names
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.units import LONGEST_PERIOD
 from pledge.status import Reading, read_status
-from pledge.status import sla_ident as ident
 
 VISIBLE_FOR = LONGEST_PERIOD  # a customer's group recorded that recently is visible
 Visible = tuple[str, str, str]  # namespace, SLA name, customer
@@ -72,7 +72,7 @@ class Snapshot:
     at: float
     slas: list[ServiceLevelAgreement]
     readings: list[Reading]
-    spans: dict[tuple[str, str], Span]
+    spans: dict[SLARef, Span]
     details: Found
     visible: frozenset[Visible]
     taken: float  # monotonic seconds, for its expiry
@@ -80,7 +80,7 @@ class Snapshot:
 
 
 async def take(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float) -> Snapshot:
-    spans = {ident(s): span_at(s, at) for s in slas}
+    spans = {s.ref: span_at(s, at) for s in slas}
     readings, details, visible = await asyncio.gather(
         read_status(client, slas, at), bulk_figures(client, slas, spans, at), recorded_customers(client, at))
     return Snapshot(at, slas, readings, spans, details, visible, time.monotonic())

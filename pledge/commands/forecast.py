@@ -207,7 +207,7 @@ def risk_table(predictions: list[Prediction]) -> Table:
         table.add_column(name)
     for p in predictions:
         f = p.forecast
-        table.add_row(p.sla.key, p.objective.name, ",".join(p.group.values()) or "-", _percent(f.current.sli), p.state,
+        table.add_row(p.sla.key, p.objective.name, p.row.group_column(), _percent(f.current.sli), p.state,
                       f"{f.probability:.2f}", _time(f.breach_at), f"{_time(f.breach_earliest)} - {_time(f.breach_latest)}",
                       _percent(f.projected_sli), _time(f.exhaustion_at))
     return table

@@ -100,7 +100,7 @@ def _forecast(c: Context) -> timeseries.Panel:
 def _annotations(sla: ServiceLevelAgreement) -> list[dashboard.AnnotationQuery]:
     found = [panels.annotation(f"Maintenance: {e.reason or 'planned'}", maintenance_annotation(e), "blue")
              for e in sla.spec.exclusions]
-    found.append(panels.annotation("Firing alerts", firing(matchers(sla.identity())), "red"))
+    found.append(panels.annotation("Firing alerts", firing(matchers(sla.ref.labels())), "red"))
     return found
 
 
@@ -108,7 +108,7 @@ def detail(sla: ServiceLevelAgreement) -> dashboard.Dashboard:
     board = (dashboard.Dashboard(f"pledge: {sla.key}").uid(uid(sla)).tags(["pledge", "slo", sla.metadata.namespace])
              .time("now-7d", "now").refresh("1m").with_variable(panels.datasource_variable()))
     for label in sla.spec.grouping:
-        query = label_values(names.ERROR_RATIO_PERIOD, sla.identity(), label)
+        query = label_values(names.ERROR_RATIO_PERIOD, sla.ref.labels(), label)
         board = board.with_variable(panels.query_variable(label, label, query))
     for annotation in _annotations(sla):
         board = board.annotation(annotation)

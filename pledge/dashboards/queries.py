@@ -85,9 +85,8 @@ def objective_matchers(identity: Mapping[str, str], grouping: Iterable[str]) -> 
 
 
 def breach_probability(identity: Mapping[str, str], grouping: Iterable[str]) -> str:
-    """The API's forecast gauge: it names the SLA's namespace ``namespace``, not ``sla_namespace``."""
-    own = {"sla": identity["sla"], "namespace": identity["sla_namespace"], "objective": identity["objective"]}
-    return series(names.BREACH_PROBABILITY, matchers(own), like({label: label for label in grouping}))
+    """The API's forecast gauge, labelled like every recorded series."""
+    return series(names.BREACH_PROBABILITY, matchers(dict(identity)), like({label: label for label in grouping}))
 
 
 def maintenance_annotation(exclusion: Exclusion) -> str:

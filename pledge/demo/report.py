@@ -6,6 +6,7 @@ import datetime as dt
 
 from rich.table import Table
 
+from pledge.sla.identity import Row, SLARef
 from pledge.api.models import PredictionOut, Predictions
 from pledge.clock import rfc3339
 from pledge.slo.periods import current_period, so_far
@@ -34,7 +35,7 @@ def render_table(readings: list[Reading], at: float) -> Table:
         objective = next(o for o in r.sla.spec.objectives if o.name == r.objective)
         state = r.compliance.state
         table.add_row(
-            r.sla.key, r.objective, ",".join(r.group.values()) or "-",
+            r.sla.key, r.objective, r.row.group_column(),
             so_far(current_period(r.sla.spec.window, at), at), _percent(r.compliance.sli),
             f"{format_percent(objective.target)} %", _percent(r.compliance.budget_remaining, 1),
             f"[{STATE_STYLE[state]}]{state}[/]", "-" if r.credit is None else f"{format_percent(r.credit)} %",
@@ -66,7 +67,7 @@ def render_predictions(items: list[PredictionOut]) -> Table:
     for column in ("SLA", "objective", "group", "state", "SLI", "P(breach)", "breach around", "interval"):
         table.add_column(column, justify="right" if column in {"SLI", "P(breach)"} else "left")
     for p in items:
-        table.add_row(f"{p.namespace}/{p.name}", p.objective, ",".join(p.group.values()) or "-",
+        table.add_row(str(SLARef(p.namespace, p.name)), p.objective, Row.of(p.objective, p.group).group_column(),
                       f"[{STATE_STYLE[p.state]}]{p.state}[/]", _percent(p.sli), f"{p.probability:.2f}",
                       _moment(p.breach_at), _interval(p.breach_earliest, p.breach_latest))
     return table

@@ -12,12 +12,14 @@ from typing import Any
 
 import kopf
 
+from pledge.sla.identity import SLARef
 from pledge.clock import rfc3339
 from pledge.operator import status as st
 from pledge.operator.config import OperatorConfig
 from pledge.kube import Kind, Kube, KubeError, NoCredentials, document
 from pledge.operator.objects import KINDS, Desired, controller, desired, intact, matches, owned_by
-from pledge.operator.timer import PredictionReader, StatusReader
+from pledge.operator.timer import StatusReader
+from pledge.predictions import Rounds
 from pledge.prom import PrometheusClient, PrometheusError
 from pledge.rules import generate
 from pledge.rules.check import refuse
@@ -75,7 +77,8 @@ class Operator:
         self._kube: Kube | None = None
         self.reconciled = 0
         self.reader: StatusReader | None = None
-        self.predictor: PredictionReader | None = None
+        self.predictor: Rounds | None = None
+        self.known: list[ServiceLevelAgreement] = []  # every valid SLA, as of the latest status timer
 
     @property
     def kube(self) -> Kube:
@@ -94,7 +97,7 @@ class Operator:
         if self.config.prometheus_url is not None:
             client = PrometheusClient(self.config.prometheus_url)
             self.reader = StatusReader(client, self.config.status_interval * 0.9, self.config.clock)
-            self.predictor = PredictionReader(client, self.config.prediction_interval * 0.9, self.config.clock)
+            self.predictor = Rounds(client, lambda: self.known, self.config.clock, self.config.prediction_interval * 0.9)
 
     async def login(self, **_: Any) -> kopf.ConnectionInfo:
         """One identity for kopf and for our client: in-cluster service account or kubeconfig."""
@@ -164,15 +167,15 @@ class Operator:
         latest breach prediction (refreshed in the background at the slower prediction interval)."""
         assert self.reader is not None and self.predictor is not None  # created at startup with a Prometheus URL
         index: kopf.Index[str, ServiceLevelAgreement] = kwargs["slas"]  # kopf passes indices by their id
-        slas = [sla for store in index.values() for sla in store]
-        key = f"{body.meta.get('namespace')}/{body.meta.get('name')}"
+        self.known = [sla for store in index.values() for sla in store]
+        key = SLARef(str(body.meta.get("namespace")), str(body.meta.get("name")))
         try:
-            readings = await self.reader.readings(key, slas)
+            readings = await self.reader.readings(key, self.known)
         except PrometheusError as exc:
             logger.warning(f"status not refreshed, Prometheus failed: {exc}")
             return
         if readings:  # an invalid SLA is in no index and gets no readings
-            patch.status.update(st.objectives(readings, self.predictor.predictions(key, slas)))
+            patch.status.update(st.objectives(readings, self.predictor.of(key)))
 
     async def restore(self, type: str | None, body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
         """Drift: an owned rule object was edited or deleted; write it back from its SLA.

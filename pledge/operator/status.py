@@ -73,7 +73,7 @@ def failed(old: Mapping[str, Any], generation: int | None, reason: str, message:
 
 
 def _name(reading: Reading) -> str:
-    group = ",".join(f"{k}={v}" for k, v in sorted(reading.group.items()))
+    group = reading.row.group_text()
     return f"{reading.objective} ({group})" if group else reading.objective
 
 
@@ -84,7 +84,7 @@ def _rfc3339(unix: int | None) -> str | None:
 def _prediction_fields(reading: Reading, predictions: Sequence[Prediction]) -> dict[str, Any]:
     """The reading's breach probability and expected breach time, when a forecast covers it."""
     for p in predictions:
-        if p.objective.name == reading.objective and p.group == reading.group:
+        if p.row == reading.row:
             return {"breach_probability": f"{p.probability:.3f}", "predicted_breach_at": _rfc3339(p.forecast.breach_at)}
     return {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pledge.sla.identity import OBJECTIVE_LABEL
 from pledge.rules.model import Rule
 from pledge.rules.promql import matchers
 from pledge.rules.tiles import on_identity
@@ -16,7 +17,7 @@ class Context:
     def __init__(self, sla: ServiceLevelAgreement, objective: Objective) -> None:
         self.sla = sla
         self.objective = objective
-        self.identity = {**sla.identity(), "objective": objective.name}
+        self.identity = {**sla.ref.labels(), OBJECTIVE_LABEL: objective.name}
         self.grouping = list(sla.spec.grouping)
         self.matchers = matchers(self.identity)
         self.on = on_identity(self.grouping)

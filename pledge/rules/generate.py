@@ -168,7 +168,7 @@ def _annotations(c: Context, summary: str, description: str) -> dict[str, str]:
 
 def _who(c: Context) -> str:
     groups = "".join(f" {label}={{{{ $labels.{label} }}}}" for label in c.grouping)
-    return literal(f"{c.sla.metadata.namespace}/{c.sla.metadata.name} {c.objective.name}") + groups
+    return literal(f"{c.sla.key} {c.objective.name}") + groups
 
 
 def _fresh_ratio(c: Context, window: int) -> str:
@@ -249,11 +249,10 @@ def _breach_predicted_alert(c: Context) -> Rule:
     absent gauge yields no series, so it never fires, and SLAMetricAbsent never reads it.
     """
     prediction = c.sla.spec.alerting.breach_prediction
-    identity = {"sla": c.sla.metadata.name, "namespace": c.sla.metadata.namespace, "objective": c.objective.name}
     threshold = render_number(prediction.min_probability)
     return Rule(
         alert=names.ALERT_BREACH_PREDICTED,
-        expr=f"max {by(c.grouping)}({selector(names.BREACH_PROBABILITY, identity)}) >= {threshold}",
+        expr=f"max {by(c.grouping)}({selector(names.BREACH_PROBABILITY, c.identity)}) >= {threshold}",
         for_=format_duration(int(prediction.for_)),
         labels=_alert_labels(c, prediction.severity),
         annotations=_annotations(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from pledge.sla.identity import SLARef
 from pledge.sla.duration import Duration, format_duration
 from pledge.sla.errors import validate
 from pledge.sla.percent import Percent, Probability, format_percent
@@ -500,11 +501,13 @@ class ServiceLevelAgreement(Model):
     status: SLAStatus | None = None
 
     @property
-    def key(self) -> str:
-        return f"{self.metadata.namespace}/{self.metadata.name}"
+    def ref(self) -> SLARef:
+        return SLARef(self.metadata.namespace, self.metadata.name)
 
-    def identity(self) -> dict[str, str]:
-        return {"sla": self.metadata.name, "sla_namespace": self.metadata.namespace}
+    @property
+    def key(self) -> str:
+        """``namespace/name``: how people and messages name the SLA."""
+        return str(self.ref)
 
 
 def parse_sla(document: dict[str, Any]) -> ServiceLevelAgreement:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support import world
-from tests.support.world import client, until_snapshot
 from tests.support.api_checks import prometheus_calls
+from tests.support.world import client, until_snapshot
 
 pytestmark = pytest.mark.integration
 INCOMPLETE = (world.FRESH,)  # recorded history shorter than the period: the per-SLA path decides

@@ -63,7 +63,7 @@ def _operation(result: Result[schemathesis.APIOperation[Any, Any, Any, Any], Inv
 
 def fuzz(strategy: st.SearchStrategy[schemathesis.Case[Any]]) -> None:
     @given(case=strategy)
-    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=30, database=None, suppress_health_check=list(HealthCheck))
     def run(case: schemathesis.Case[Any]) -> None:
         for token in ("sre-token", "acme-token", "nonsense"):
             case.call_and_validate(headers={"Authorization": f"Bearer {token}"},

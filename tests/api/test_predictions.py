@@ -123,12 +123,12 @@ async def test_breach_gauge_for_read_all_only(api: str) -> None:
     samples = [x for family in text_string_to_metric_families(text) for x in family.samples
                if x.name == "pledge_breach_probability"]
     found = {tuple(sorted(x.labels.items())): x.value for x in samples}
-    expected = {tuple(sorted({"sla": i["name"], "namespace": i["namespace"], "objective": i["objective"],
+    expected = {tuple(sorted({"sla": i["name"], "sla_namespace": i["namespace"], "objective": i["objective"],
                               **i["group"]}.items())): i["probability"] for i in items}
     assert found == pytest.approx(expected, abs=1e-12) and len(samples) == len(items)
-    ident = {("sla", "burning"), ("namespace", "api"), ("objective", "availability")}
+    ident = {("sla", "burning"), ("sla_namespace", "api"), ("objective", "availability")}
     assert ident in [set(labels) for labels in found]
-    assert {("sla", "grouped"), ("namespace", "api"), ("objective", "availability"), ("customer", "acme")} in \
+    assert {("sla", "grouped"), ("sla_namespace", "api"), ("objective", "availability"), ("customer", "acme")} in \
         [set(labels) for labels in found]
     assert "pledge_breach_probability{" not in hidden and "pledge_api_request_duration_seconds" in hidden
 

@@ -261,7 +261,8 @@ def test_the_customer_view_reads_bulk_routes(tab: Tab) -> None:
 
 
 PROBLEM = {"title": "Service Unavailable", "status": 503, "detail": "Prometheus at http://prometheus:9090 timed out"}
-SAID_503 = "Prometheus, where the figures come from, is not answering right now (Prometheus at http://prometheus:9090 timed out)"
+SAID_503 = ("Prometheus, where the figures come from, is not answering right now (Prometheus at http://prometheus:9090 "
+            "timed out); try again in a minute")
 
 
 def fail_with_503(tab: Tab, pattern: str) -> None:

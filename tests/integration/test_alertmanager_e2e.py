@@ -47,6 +47,7 @@ from pledge.testing import LocalPrometheus
 from pledge.testing.alertmanager import LocalAlertmanager, check_config
 from pledge.testing.history import go_live, load_history
 from pledge.testing.synthetic import Metric, Timeline
+from tests.support.slas import document
 
 pytestmark = pytest.mark.integration
 NS, RPS = "e2e", 20.0
@@ -55,24 +56,16 @@ HISTORY = 2 * DAY
 DEADLINE = 8 * MINUTE
 
 
-def sla(name: str, service: str, **spec: Any) -> dict[str, Any]:
-    return ({"apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
-                      "metadata": {"name": name, "namespace": NS},
-                      "spec": {"service": service, "owner": "team-payments", "window": {"rolling": "30d"},
-                               "objectives": [{"name": "availability", "target": "99.9", "sli": {"ratio": {
-                                   "errors": f'http_requests_total{{service="{service}",code="500"}}',
-                                   "total": f'http_requests_total{{service="{service}"}}'}}}], **spec}})
-
-
 def slas(start: float) -> list[dict[str, Any]]:
     # 3 % of the budget in 30m: fires only after the 1h/5m page (2 % in 1h) and ends before it
     ticket = {"tiers": [{"name": "ticket-fast", "longWindow": "30m", "shortWindow": "5m", "budgetConsumed": "3"}]}
     predicted = {"breachPrediction": {"enabled": True, "for": "30s"}}
     window = {"start": _rfc3339(start - 10 * MINUTE), "end": _rfc3339(start + HOUR), "reason": "e2e maintenance"}
+    common: dict[str, Any] = {"owner": "team-payments", "window": {"rolling": "30d"}}
     return [
-        sla("payments", "pay", alerting={**ticket, **predicted}),
-        sla("payments-maintained", "pay", alerting=ticket, exclusions=[window]),
-        sla("forecast", "fc", customer="acme", alerting=predicted),
+        document("payments", NS, service="pay", alerting={**ticket, **predicted}, **common),
+        document("payments-maintained", NS, service="pay", alerting=ticket, exclusions=[window], **common),
+        document("forecast", NS, service="fc", customer="acme", alerting=predicted, **common),
     ]
 
 
@@ -108,7 +101,7 @@ class Traffic:
     def exposition(self, t: float) -> str:
         lines = [f'http_requests_total{{service="{s}",code="{code}"}} {value}'
                  for s in ("pay", "fc") for code, value in self.counters(s, t).items()]
-        lines += [f'{BREACH_PROBABILITY}{{sla="{name}",namespace="{NS}",objective="availability"}} 0.95'
+        lines += [f'{BREACH_PROBABILITY}{{sla="{name}",sla_namespace="{NS}",objective="availability"}} 0.95'
                   for name in ("forecast", "payments")]
         return "\n".join(lines) + "\n"
 

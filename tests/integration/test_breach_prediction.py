@@ -1,17 +1,19 @@
 """SLABreachPredicted measured with `promtool test rules` on generated rules.
 
 One promtool run plays an hour of 30 s scrapes: every SLA has healthy traffic, and the API's gauge
-``pledge_breach_probability`` is played per scenario (as the API exports it: sla, namespace,
+``pledge_breach_probability`` is played per scenario (as the API exports it: sla, sla_namespace,
 objective and grouping labels, plus the job and instance labels scraping adds). The ALERTS series are
 read back, so the assertions are on when the alert fired, for whom, and that nothing else fired.
 """
 
 from __future__ import annotations
 
+from typing import Any
 
 import pytest
 
 from tests.support.promtool_unit import Sample, probe_scenarios
+from tests.support.slas import document
 
 pytestmark = pytest.mark.integration
 
@@ -22,21 +24,9 @@ START = 600  # the gauge appears 10 minutes in
 FOR = 15 * 60  # the default `for`
 
 
-def sla(name: str, enabled: bool = True, **spec: object) -> dict[str, object]:
-    return {
-        "apiVersion": "pledge.dev/v1alpha1",
-        "kind": "ServiceLevelAgreement",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {
-            "service": name,
-            "objectives": [{"name": "availability", "target": "99.9", "sli": {"ratio": {
-                "errors": f'http_requests_total{{service="{name}",code="500"}}',
-                "total": f'http_requests_total{{service="{name}"}}',
-            }}}],
-            "alerting": {"breachPrediction": {"enabled": enabled}},
-            **spec,
-        },
-    }
+def sla(name: str, enabled: bool = True, **spec: Any) -> dict[str, Any]:
+    """A one-objective SLA of this test's namespace, its predicted-breach alert on or off."""
+    return document(name, NAMESPACE, alerting={"breachPrediction": {"enabled": enabled}}, **spec)
 
 
 def healthy(name: str, customers: tuple[str, ...] = ("",)) -> dict[str, str]:
@@ -50,7 +40,7 @@ def healthy(name: str, customers: tuple[str, ...] = ("",)) -> dict[str, str]:
 
 
 def gauge(name: str, values: str, namespace: str = NAMESPACE, instance: str = "api-0:8000", **groups: str) -> dict[str, str]:
-    labels = {"sla": name, "namespace": namespace, "objective": "availability", **groups,
+    labels = {"sla": name, "sla_namespace": namespace, "objective": "availability", **groups,
               "job": "pledge-api", "instance": instance}
     return {"pledge_breach_probability{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}": values}
 

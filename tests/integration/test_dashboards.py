@@ -37,7 +37,7 @@ def forecast_gauges(slas: list[ServiceLevelAgreement], timeline: Timeline) -> li
         groups = [{"customer": c} for c in ("acme", "globex", "initech")] if sla.spec.grouping else [{}]
         for objective in sla.spec.objectives:
             for group in groups:
-                labels = {"sla": sla.metadata.name, "namespace": sla.metadata.namespace, "objective": objective.name,
+                labels = {**sla.ref.labels(), "objective": objective.name,
                           **group, "job": "pledge-api"}
                 gauges.append(Metric(BREACH_PROBABILITY, labels, [0.3] * len(timeline.timestamps), "gauge"))
     return gauges

@@ -29,6 +29,7 @@ from pledge.sla import parse_sla
 from pledge.slo.periods import calendar_period
 from pledge.sla.units import DAY, HOUR, MINUTE
 from tests.support.promtool_unit import Sample, counter_values, probe
+from tests.support.slas import document
 
 pytestmark = pytest.mark.integration
 
@@ -36,18 +37,6 @@ BUDGET = 0.001  # 99.9 %
 ZONE = "Asia/Tokyo"  # 9 h ahead of UTC, no daylight saving
 EXHAUSTED = 'ALERTS{alertname="SLABudgetExhausted"}'
 Incident = tuple[int, int, float]  # start, end (unix seconds), share of requests failing
-
-
-def sla(name: str, window: dict[str, str]) -> dict[str, Any]:
-    return {
-        "apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
-        "metadata": {"name": name, "namespace": "long"},
-        "spec": {"service": name, "window": window, "objectives": [{
-            "name": "availability", "target": "99.9",
-            "sli": {"ratio": {"errors": f'http_requests_total{{service="{name}",code="500"}}',
-                              "total": f'http_requests_total{{service="{name}"}}'}},
-        }]},
-    }
 
 
 @dataclass(frozen=True)
@@ -124,7 +113,7 @@ def test_rolling_30d_over_35_days(tmp_path: Path) -> None:
     first, second = (DAY, DAY + 3 * HOUR, 0.3), (33 * DAY, 33 * DAY + 3 * HOUR, 0.3)
     traffic = Traffic.of(end, [first, second])
     times = [DAY, 29 * DAY + 23 * HOUR + 55 * MINUTE, 30 * DAY, 30 * DAY + TILE, 31 * DAY + HOUR + 35 * MINUTE, end]
-    fired, resolved, fired_again = run(tmp_path, sla("rolling", {"rolling": "30d"}), traffic, end,
+    fired, resolved, fired_again = run(tmp_path, document("rolling", "long", window={"rolling": "30d"}), traffic, end,
                                        lambda t: t - 30 * DAY, times)
     # the first incident spends the budget, and leaves it when it leaves the window
     assert first[0] < fired <= first[1] and 30 * DAY + first[0] < resolved <= 30 * DAY + first[1]
@@ -139,7 +128,7 @@ def test_calendar_quarter_over_93_days(tmp_path: Path) -> None:
     first, second = (60 * DAY, 60 * DAY + 6 * HOUR, 0.4), (q2 + DAY, q2 + DAY + HOUR, 0.4)
     traffic = Traffic.of(end, [first, second])
     times = [DAY, 45 * DAY + 35 * MINUTE, q2 - TILE, q2, q2 + TILE, q2 + HOUR + TILE, q2 + HOUR + 2 * TILE, end]
-    fired, reset, fired_again = run(tmp_path, sla("quarter", {"calendar": "quarter", "timezone": ZONE}), traffic,
+    fired, reset, fired_again = run(tmp_path, document("quarter", "long", window={"calendar": "quarter", "timezone": ZONE}), traffic,
                                     end, lambda t: int(calendar_period("quarter", ZONE, t).start), times)
     # the budget spent in Q1 stays spent until Q2 begins with a budget of its own
     assert first[0] < fired <= first[1] and reset == q2 and second[0] < fired_again <= second[1]

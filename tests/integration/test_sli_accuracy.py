@@ -23,7 +23,6 @@ from pledge.prom import PrometheusClient
 from pledge.rules import generate
 from pledge.rules.names import TILE
 from pledge.slo.exclusions import intervals
-from pledge.sla import ServiceLevelAgreement, parse_sla
 from pledge.sla.units import DAY, HOUR, MINUTE
 from pledge.testing import LocalPrometheus
 from pledge.testing.history import load_history
@@ -39,6 +38,7 @@ from pledge.testing.synthetic import (
     steady,
     window,
 )
+from tests.support.slas import ratio_sli, sla
 
 pytestmark = pytest.mark.integration
 
@@ -51,26 +51,13 @@ SUNDAYS = {"schedule": "weekly", "day": "sunday", "at": "02:00", "duration": "2h
 PERIOD_BOUND, DAY_BOUND = 1e-6, 1e-5  # the issue's goals; measured: within float rounding (1e-15)
 
 
-def sla(name: str, window_spec: dict[str, str], sli: dict[str, Any], **spec: Any) -> ServiceLevelAgreement:
-    return parse_sla({
-        "apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
-        "metadata": {"name": name, "namespace": "accuracy"},
-        "spec": {"service": name, "window": window_spec,
-                 "objectives": [{"name": "main", "target": "99.9", "sli": sli}], **spec},
-    })
-
-
-def ratio_sli(service: str) -> dict[str, Any]:
-    return {"ratio": {"errors": f'http_requests_total{{service="{service}",code="500"}}',
-                      "total": f'http_requests_total{{service="{service}"}}'}}
-
-
 SLAS = [
-    sla("bursty", {"rolling": "30d"}, ratio_sli("bursty")),
-    sla("edges", {"rolling": "30d"}, ratio_sli("edges")),
-    sla("spelled", {"rolling": "30d"}, {"latency": {"histogram": "http_request_duration_seconds",
-                                                   "selector": '{service="spelled"}', "threshold": 0.3}}),
-    sla("monthly", {"calendar": "month", "timezone": "Europe/Berlin"}, ratio_sli("monthly"), exclusions=[SUNDAYS]),
+    sla("bursty", "accuracy", objective="main", window={"rolling": "30d"}, sli=ratio_sli("bursty")),
+    sla("edges", "accuracy", objective="main", window={"rolling": "30d"}, sli=ratio_sli("edges")),
+    sla("spelled", "accuracy", objective="main", window={"rolling": "30d"},
+        sli={"latency": {"histogram": "http_request_duration_seconds", "selector": '{service="spelled"}', "threshold": 0.3}}),
+    sla("monthly", "accuracy", objective="main", window={"calendar": "month", "timezone": "Europe/Berlin"},
+        sli=ratio_sli("monthly"), exclusions=[SUNDAYS]),
 ]
 MAINTENANCE = intervals(SLAS[3].spec.exclusions, END - 31 * DAY, END)
 

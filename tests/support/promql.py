@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any, Optional
 
 import promql_parser
@@ -124,3 +125,107 @@ def compile_promql(text: str) -> Compiled:
     code, *_ = _Translator().code(promql_parser.parse(text))
     function: Compiled = eval(f"lambda t: {code}", dict(_HELPERS))  # noqa: S307 - our own generated code
     return function
+
+
+# --- the AST of generated rules ---------------------------------------------------------------------
+
+
+@cache
+def ast_of(expr: str) -> Any:
+    return promql_parser.parse(expr)
+
+
+def children(node: Any) -> list[Any]:
+    kind = type(node).__name__
+    if kind in ("ParenExpr", "UnaryExpr", "SubqueryExpr"):
+        return [node.expr]
+    if kind == "AggregateExpr":
+        return [node.expr] + ([node.param] if isinstance(node.param, promql_parser.Expr) else [])
+    if kind == "BinaryExpr":
+        return [node.lhs, node.rhs]
+    if kind == "Call":
+        return list(node.args)
+    if kind == "MatrixSelector":
+        return [node.vector_selector]
+    return []
+
+
+def nodes(node: Any) -> Iterator[Any]:
+    yield node
+    for child in children(node):
+        yield from nodes(child)
+
+
+def metric_of(selector: Any) -> str:
+    if selector.name:
+        return str(selector.name)
+    return next((m.value for m in selector.matchers.matchers if m.name == "__name__"), "")
+
+
+def raw_reach(node: Any, reach: dt.timedelta = dt.timedelta()) -> Iterator[tuple[str, dt.timedelta]]:
+    """(metric, how far back it is read) for every selector: ranges of enclosing subqueries add up."""
+    kind = type(node).__name__
+    if kind == "MatrixSelector":
+        yield metric_of(node.vector_selector), reach + node.range + (node.vector_selector.offset or dt.timedelta())
+        return
+    if kind == "VectorSelector":
+        yield metric_of(node), reach + (node.offset or dt.timedelta())
+        return
+    if kind == "SubqueryExpr":
+        reach = reach + node.range
+    for child in children(node):
+        yield from raw_reach(child, reach)
+
+
+def strip(node: Any) -> Any:
+    while type(node).__name__ == "ParenExpr":
+        node = node.expr
+    return node
+
+
+def recorded_names(node: Any) -> set[str]:
+    return {metric_of(n) for n in nodes(node) if isinstance(n, promql_parser.VectorSelector)
+            and metric_of(n).startswith("pledge:")}
+
+
+def reads_pledge_series(node: Any) -> bool:
+    return bool(recorded_names(node))
+
+
+def reads_raw_series(node: Any) -> bool:
+    return any(isinstance(n, promql_parser.VectorSelector) and not metric_of(n).startswith("pledge:") for n in nodes(node))
+
+
+def reads_series(node: Any) -> bool:
+    return any(isinstance(n, promql_parser.VectorSelector) for n in nodes(node))
+
+
+def is_label_replace(node: Any, label: str = "pledge_part") -> bool:
+    node = strip(node)
+    return (isinstance(node, promql_parser.Call) and node.func.name == "label_replace"
+            and node.args[1].val == label and [a.val for a in node.args[3:]] == ["", ""])
+
+
+def or_chain(node: Any) -> list[Any]:
+    node = strip(node)
+    if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "or" and not (node.modifier and node.modifier.matching):
+        return or_chain(node.lhs) + or_chain(node.rhs)
+    return [node]
+
+
+def part_sums(node: Any) -> list[Any]:
+    """Every `sum by (...) (label_replace(...) or label_replace(...) ...)`: parts told apart by pledge_part."""
+    return [n for n in nodes(node) if isinstance(n, promql_parser.AggregateExpr)
+            and all(is_label_replace(part) for part in or_chain(n.expr))]
+
+
+def matrices(node: Any) -> list[Any]:
+    return [n for n in nodes(node) if isinstance(n, promql_parser.MatrixSelector)]
+
+
+def offset_of(matrix: Any) -> dt.timedelta:
+    return matrix.vector_selector.offset or dt.timedelta()
+
+
+def selector_labels(selector: Any) -> dict[str, str]:
+    return {m.name: m.value for m in selector.matchers.matchers if m.name != "__name__"}

@@ -14,8 +14,8 @@ from typing import Any
 import promql_parser
 
 from pledge.rules.model import Rule
-from tests.support.generated import TILES, ast_of, metric_of, offset_of, reads_series, selector_labels, strip
-from tests.support.promql import compile_promql
+from tests.support.generated import TILES
+from tests.support.promql import ast_of, compile_promql, metric_of, offset_of, reads_series, selector_labels, strip
 
 Tiles = Any  # Counter of tile start times, or None for an empty vector
 

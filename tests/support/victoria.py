@@ -11,7 +11,7 @@ Findings (VictoriaMetrics 1.79.5) this module is built on:
 * rate() and increase() count from the last sample before the window to the last one inside and
   do not extrapolate: over a window of whole scrape intervals they hold exactly the events of the
   steps ending in it, where Prometheus sees one step fewer and extrapolates. The burn rates read
-  from raw counters (5m, 30m, 1h) differ accordingly (tests/api/world.py, Truth.rate_window).
+  from raw counters (5m, 30m, 1h) differ accordingly (tests/support/world.py, Truth.rate_window).
 
 * vmalert's replay evaluates each group rule by rule with range queries and remote-writes the
   results; it does not know that one rule reads another's output, so chained rules need one

@@ -274,7 +274,7 @@ def test_min_probability_pattern_agrees_with_the_model(written: str) -> None:
     assert (path not in {p for p, _ in schema_errors(document)}) == _model_accepts(document)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.from_regex(r"\A[0-9]{0,3}\.?[0-9]{0,3}%?\Z"))
 def test_min_probability_pattern_agrees_with_the_model_everywhere(written: str) -> None:
     document = _prediction(written)
@@ -312,7 +312,7 @@ def _percent_accepted(written: str) -> bool:
     return True
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.from_regex(r"\A[0-9]{0,4}\.?[0-9]{0,3}%?\Z"))
 def test_percent_pattern_agrees_with_the_model_everywhere(written: str) -> None:
     document = _with({"spec.creditCap": written})

@@ -29,8 +29,7 @@ def _assert_sound(outcome: Outcome) -> None:
         assert yaml.safe_load(outcome.rules) == yaml.safe_load(batch_rules([outcome]))
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(strategy(BASES))
 def test_any_document_is_rejected_with_field_paths_or_renders_rules_that_read_back(text: str) -> None:
     _assert_sound(classify(text))

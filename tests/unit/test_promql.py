@@ -101,7 +101,7 @@ def test_injection_stays_inside_the_matcher() -> None:
     assert {m.name: m.value for m in parsed.matchers.matchers} == {"team": hostile, "job": "api"}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.text())
 def test_any_label_value_survives_escaping(value: str) -> None:
     text = selector("metric", {"label": value, "other": "x"})
@@ -149,7 +149,7 @@ def test_le_regex_matches_go_exponent_spelling(threshold: float, go_spelling: st
     assert _le_pattern(threshold).fullmatch(go_spelling), le_regex(threshold)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.decimals(min_value="0.001", max_value="1000", places=3))
 def test_le_regex_matches_trailing_zero_spellings_only(value: Any) -> None:
     threshold = float(value)

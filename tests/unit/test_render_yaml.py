@@ -85,19 +85,19 @@ DATA = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.dictionaries(TEXT, DATA, max_size=6))
 def test_any_mapping_reads_back_exactly(data: dict[str, Any]) -> None:
     round_trips(data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(DATA)
 def test_any_value_reads_back_exactly(data: object) -> None:
     round_trips(data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(TEXT)
 def test_the_fast_analysis_is_pyyaml_s_own(text: str) -> None:
     """The writer's shortcut for plain-beyond-doubt text gives PyYAML's own verdict on every string."""
@@ -109,7 +109,7 @@ def test_the_fast_analysis_is_pyyaml_s_own(text: str) -> None:
 NAME = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,15}", fullmatch=True)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.dictionaries(NAME, st.one_of(TEXT, st.lists(TEXT, max_size=3), st.dictionaries(NAME, TEXT, max_size=4)),
                        max_size=6))
 def test_libyaml_and_pyyaml_write_the_same_file(data: dict[str, Any]) -> None:

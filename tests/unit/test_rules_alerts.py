@@ -12,20 +12,8 @@ import pytest
 from pledge.rules import generate
 from pledge.rules.templates import literal
 from pledge.slo.windows import alert_windows
-from tests.support.generated import (
-    ALL,
-    RATIO,
-    alerts_of,
-    all_slas,
-    ast_of,
-    burn_tier,
-    groups_of,
-    metric_of,
-    nodes,
-    recorded_names,
-    rules_of,
-    strip,
-)
+from tests.support.generated import ALL, RATIO, alerts_of, all_slas, burn_tier, groups_of, rules_of
+from tests.support.promql import ast_of, metric_of, nodes, recorded_names, strip
 from tests.support.slas import with_spec
 
 
@@ -145,9 +133,9 @@ def test_breach_predicted_alert_iff_enabled(name: str) -> None:
             aggregation.modifier.type == promql_parser.AggModifierType.By and aggregation.modifier.labels == sla.spec.grouping)
         gauge = strip(aggregation.expr)
         assert isinstance(gauge, promql_parser.VectorSelector) and gauge.name == GAUGE
-        # the gauge's contract: sla, namespace (the SLA's), objective -- not the recorded series' sla_namespace
+        # the gauge's contract: the recorded series' identity labels (sla, sla_namespace, objective)
         assert {m.name: (m.op, m.value) for m in gauge.matchers.matchers} == {
-            "sla": (EQUAL, sla.metadata.name), "namespace": (EQUAL, sla.metadata.namespace),
+            "sla": (EQUAL, sla.metadata.name), "sla_namespace": (EQUAL, sla.metadata.namespace),
             "objective": (EQUAL, rule.labels["objective"])}
         assert "summary" in rule.annotations and "{{ $value | humanizePercentage }}" in rule.annotations["description"]
 
@@ -164,7 +152,7 @@ def test_breach_predicted_labels_match_the_other_alerts() -> None:
 
 def test_breach_predicted_settings_reach_the_rule() -> None:
     (availability, latency) = alerts_of("two-objectives", "SLABreachPredicted")
-    assert availability.expr == (f'max ({GAUGE}{{namespace="test",objective="availability",sla="two-objectives"}})'
+    assert availability.expr == (f'max ({GAUGE}{{objective="availability",sla="two-objectives",sla_namespace="test"}})'
                                  " >= 0.925")
     assert (availability.for_, availability.labels["severity"]) == ("30m", "page")
     assert "fires from 92.5 %" in latency.annotations["description"]

@@ -15,15 +15,11 @@ from tests.support.generated import (
     TILES,
     alerts_of,
     all_slas,
-    ast_of,
     burn_tier,
-    metric_of,
-    nodes,
-    reads_pledge_series,
     records_of,
     rules_of,
-    strip,
 )
+from tests.support.promql import ast_of, metric_of, nodes, reads_pledge_series, strip
 
 
 # --- (11) exclusions -------------------------------------------------------------------------------------

@@ -22,14 +22,13 @@ from tests.support.generated import (
     SLI_RECORDS,
     TILES,
     all_slas,
-    ast_of,
     burn_tier,
     duration,
     groups_of,
-    recorded_names,
     rules_of,
     window_of,
 )
+from tests.support.promql import ast_of, recorded_names
 from tests.support.slas import with_spec
 
 

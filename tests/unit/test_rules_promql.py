@@ -24,9 +24,13 @@ from tests.support.generated import (
     TILES,
     alerts_of,
     all_slas,
-    ast_of,
     fastest_first,
     groups_of,
+    records_of,
+    rules_of,
+)
+from tests.support.promql import (
+    ast_of,
     is_label_replace,
     metric_of,
     nodes,
@@ -36,8 +40,6 @@ from tests.support.generated import (
     reads_pledge_series,
     reads_raw_series,
     reads_series,
-    records_of,
-    rules_of,
     strip,
 )
 from tests.support.slas import with_spec
@@ -173,7 +175,7 @@ def test_budget_and_burn_thresholds_for_99_9() -> None:
         assert f"> {number})" in text
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.decimals(min_value=Decimal("50"), max_value=Decimal("99.999"), places=3))
 def test_budget_renders_exactly_for_any_target(target: Decimal) -> None:
     sla = with_spec("prop", {"service": "x", "objectives": [{"name": "a", "target": str(target), "sli": RATIO}]})
@@ -202,19 +204,19 @@ def test_grouping_labels_are_kept_by_aggregations_and_matches(name: str) -> None
     aggregations = matches = raw_matches = 0
     for rule in rules_of(name):
         parsed = ast_of(rule.expr)
-        part_sums = part_sums(parsed)
+        sums = part_sums(parsed)
         for node in nodes(parsed):
             if isinstance(node, promql_parser.AggregateExpr):
                 aggregations += 1
                 assert node.modifier is not None and node.modifier.type == promql_parser.AggModifierType.By, rule.name
                 assert set(grouping) <= set(node.modifier.labels), (rule.name, node.modifier.labels)
-                if any(node is p for p in part_sums):
+                if any(node is p for p in sums):
                     assert node.modifier.labels == [*IDENTITY, *grouping] and str(node.op) == "sum", rule.name
                 elif reads_pledge_series(node):
                     raise AssertionError(f"{rule.name}: an aggregation over recorded series outside the tile parts")
             if is_label_replace(node):
                 # a part's label is dropped by its sum: every label_replace is a part of one
-                assert any(any(node is part for part in or_chain(p.expr)) for p in part_sums), rule.name
+                assert any(any(node is part for part in or_chain(p.expr)) for p in sums), rule.name
             if isinstance(node, promql_parser.BinaryExpr) and node.modifier and node.modifier.matching:
                 matching = node.modifier.matching
                 if matching.labels:

@@ -23,8 +23,13 @@ from tests.support.generated import (
     TILES,
     TILE_STEP,
     all_slas,
-    ast_of,
     duration,
+    records_of,
+    rules_of,
+    window_of,
+)
+from tests.support.promql import (
+    ast_of,
     matrices,
     metric_of,
     nodes,
@@ -35,11 +40,8 @@ from tests.support.generated import (
     reads_raw_series,
     reads_series,
     recorded_names,
-    records_of,
-    rules_of,
     selector_labels,
     strip,
-    window_of,
 )
 from tests.support.slas import with_spec
 from tests.support.tiles import TileSimulator, check_window, evaluations

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pledge.rules import generate
@@ -102,7 +102,7 @@ def test_example_parses(path: Path) -> None:
 def test_minimal_document_and_defaults() -> None:
     sla = parse_sla(_doc(**{"spec.window": None}))
     assert sla.key == "shop/checkout"
-    assert sla.identity() == {"sla": "checkout", "sla_namespace": "shop"}
+    assert sla.ref.labels() == {"sla": "checkout", "sla_namespace": "shop"} and sla.key == str(sla.ref) == "shop/checkout"
     assert int(sla.spec.window.rolling or 0) == 30 * 86_400  # default window
     assert sla.spec.alerting.policy == "sre-workbook"
     assert sla.spec.alerting.absent is True
@@ -646,14 +646,14 @@ def _parse_or_spec_error(document: Any) -> ServiceLevelAgreement | None:
         return None
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(st.dictionaries(KEYS, JSONISH, max_size=5) | JSONISH)
 def test_arbitrary_documents_raise_only_spec_error(document: Any) -> None:
     _parse_or_spec_error(document)
     _parse_or_spec_error({**MINIMAL, "spec": document})
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400)
 @given(st.sampled_from(range(len(EXAMPLE_DATA))), st.data(), LEAVES | JSONISH)
 def test_mutated_examples_raise_only_spec_error(index: int, data: st.DataObject, value: Any) -> None:
     document = copy.deepcopy(EXAMPLE_DATA[index])
@@ -873,7 +873,7 @@ def test_calendar_period_bounds_the_long_window() -> None:
     assert _only(document) == 'spec.alerting.tiers[0].longWindow: must not be longer than the period (7d), got "8d"'
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200)
 @given(name=st.sampled_from(["page-fast", "ticket-slow", "custom"]), enabled=st.booleans(),
        severity=st.sampled_from([None, "page"]), long=st.sampled_from([None, "5m", "10m", "1h", "6d", "31d"]),
        short=st.sampled_from([None, "1m", "5m", "1h", "2d"]), budget=st.sampled_from([None, "2"]),

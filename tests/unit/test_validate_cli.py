@@ -17,17 +17,15 @@ from pledge.api.sources import DirectorySource, read_directory
 from pledge.commands.main import main
 from pledge.files import line_of, split_problem
 from pledge.sla import SpecError
+from tests.support.slas import as_yaml
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
 
 
 def sla(name: str, namespace: str = "team", target: str = "99.9") -> str:
-    return ("apiVersion: pledge.dev/v1alpha1\nkind: ServiceLevelAgreement\n"
-            f"metadata: {{name: {name}, namespace: {namespace}}}\n"
-            "spec:\n  service: api\n  objectives:\n    - name: availability\n"
-            f'      target: "{target}"\n'
-            '      sli: {ratio: {errors: "e_total", total: "t_total"}}\n')
+    """An SLA file's text: 14 lines, the target on line 10 (a second document after `---` starts on line 16)."""
+    return as_yaml(name, namespace, service="api", target=target, sli={"ratio": {"errors": "e_total", "total": "t_total"}})
 
 
 def run(*args: str) -> Result:
@@ -166,11 +164,11 @@ def test_two_slas_with_one_name_are_an_error_naming_both_places(tmp_path: Path) 
     second = write(tmp_path / "sub" / "b.yaml", f"{sla('other')}---\n{sla('api')}")
     result = run(str(tmp_path))
     assert result.exit_code == 1
-    assert f"SLA team/api is defined twice: at {first}:1 and at {second}:11 (document 2)" in result.output
+    assert f"SLA team/api is defined twice: at {first}:1 and at {second}:16 (document 2)" in result.output
     problem = as_json(str(tmp_path))["problems"][0]
-    assert (problem["file"], problem["line"], problem["path"]) == (str(second), 11, "metadata.name")
+    assert (problem["file"], problem["line"], problem["path"]) == (str(second), 16, "metadata.name")
     within = write(tmp_path / "one.yaml", f"{sla('x')}---\n{sla('x')}")
-    assert f"at {within}:1 (document 1) and at {within}:11 (document 2)" in run(str(within)).output
+    assert f"at {within}:1 (document 1) and at {within}:16 (document 2)" in run(str(within)).output
     twice = as_json(str(first), str(tmp_path), str(first))  # one file reached three times is read once
     assert twice["files"].count(str(first)) == 1
 
@@ -194,7 +192,7 @@ def test_json_output_has_files_slas_problems_and_skipped(tmp_path: Path) -> None
     assert found["slas"] == [{"file": str(tmp_path / "good.yaml"), "line": 1, "namespace": "team", "name": "good",
                               "objectives": ["availability"], "window": "30d rolling"}]
     bad, broken = found["problems"]
-    assert bad == {"file": str(tmp_path / "bad.yaml"), "line": 8, "path": "spec.objectives[0].target",
+    assert bad == {"file": str(tmp_path / "bad.yaml"), "line": 10, "path": "spec.objectives[0].target",
                    "message": 'must be between 0 and 100 exclusive, got "100"', "severity": "error"}
     assert broken["file"] == str(tmp_path / "broken.yaml") and broken["path"] is None and broken["line"] == 2
     assert broken["message"].startswith("not valid YAML")

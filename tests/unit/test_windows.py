@@ -79,7 +79,7 @@ def test_windows_grow_with_the_period() -> None:
         assert all(a < b for a, b in zip(shorter, longer))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(st.integers(min_value=24, max_value=400 * 24))
 def test_any_rolling_period_gives_consistent_windows(hours: int) -> None:
     """Whatever the period, each tier's burn rate is exactly its budget share times period over long window."""

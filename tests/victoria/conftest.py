@@ -17,8 +17,8 @@ import pytest
 
 from pledge.rules import generate
 from tests.support import world
-from tests.support.world import World, say
 from tests.support.victoria import alerts_evaluated, running_victoria
+from tests.support.world import World, say
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "victoria: needs VictoriaMetrics and vmalert (Debian package victoria-metrics)")

@@ -10,8 +10,8 @@ import pytest
 from pledge.prom import PrometheusClient
 from pledge.slo.exclusions import intervals
 from tests.support import world
-from tests.support.world import World
 from tests.support.api_checks import recorded_at
+from tests.support.world import World
 
 pytestmark = [pytest.mark.integration, pytest.mark.victoria]
 TILE = 300

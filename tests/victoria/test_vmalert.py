@@ -13,10 +13,10 @@ from pledge.prom import PrometheusClient
 from pledge.rules import generate, rule_file, to_yaml
 from pledge.sla import parse_yaml
 from tests.support import world
-from tests.support.world import World
 from tests.support.api_checks import expected_burns
 from tests.support.hostile import write_rules
 from tests.support.victoria import binary
+from tests.support.world import World
 
 pytestmark = [pytest.mark.integration, pytest.mark.victoria]
 EXAMPLES = sorted((Path(pledge.__file__).parent / "examples").glob("*.yaml"))

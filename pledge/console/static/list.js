@@ -165,7 +165,7 @@ export async function listView(view) {
     const focused = area.contains(document.activeElement) ? document.activeElement.id : null;
     area.replaceChildren(...listTable(rows, predictions, redraw));
     if (focused) document.getElementById(focused)?.focus();
-    fillDetails(document.getElementById("sla-rows"), details, report);
+    fillDetails(area.querySelector("#sla-rows"), details, report);
   };
   const load = async () => {
     let slas;

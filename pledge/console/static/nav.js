@@ -7,12 +7,13 @@ let leave = () => {};
 /** A new view: its `stale()` turns true once the next one begins; `onLeave` registers its clean-up. */
 export function begin() {
   leaveView();
-  visit += 1;
   const mine = visit;
   return { stale: () => mine !== visit, onLeave: (clean) => { leave = clean; } };
 }
 
+/** The view on screen is left (a navigation, a sign-out): it is stale from now on. */
 export function leaveView() {
+  visit += 1;
   leave();
   leave = () => {};
 }

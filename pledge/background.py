@@ -1,5 +1,5 @@
-"""The API's background rounds (the figures snapshot, breach predictions): one loop for both, so a
-failed round is logged the same way and never ends the loop."""
+"""Background rounds (the API's figures snapshot, breach predictions for the API and the operator): one
+loop for all, so a failed round is logged the same way and never ends the loop."""
 
 from __future__ import annotations
 
