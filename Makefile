@@ -64,6 +64,9 @@ lint-js: node_modules/.package-lock.json
 	npx --no-install eslint --max-warnings 0 pledge/console/static
 
 node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || \
+	  ( echo "installing Node.js and npm (Debian packages nodejs, npm) for eslint"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null )
 	npm ci --silent --no-audit --no-fund
 
 # The console's screenshots in docs/screenshots/, taken in Chromium over the API tests' world.

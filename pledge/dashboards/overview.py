@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard, stat, table
 
+from pledge.slo.budget import STATE_CODE
 from pledge.dashboards import panels
 from pledge.dashboards.queries import (
     OVERVIEW_FILTERS,
@@ -50,9 +51,9 @@ def _counts() -> list[stat.Panel]:
     pages = firing(join(like(OVERVIEW_FILTERS), 'severity="page"'))
     return [
         panels.single("Breached", "Objectives (and groups) below target for the period.",
-                      f"count({state(period)} == 2)", "none", [(None, "green"), (1.0, "red")], empty="0"),
+                      f"count({state(period)} == {STATE_CODE['Breached']})", "none", [(None, "green"), (1.0, "red")], empty="0"),
         panels.single("At risk", "Objectives inside their tolerance band (below warning, above target).",
-                      f"count({state(period)} == 1)", "none", [(None, "green"), (1.0, "orange")], empty="0"),
+                      f"count({state(period)} == {STATE_CODE['AtRisk']})", "none", [(None, "green"), (1.0, "orange")], empty="0"),
         panels.single("Firing alerts", "pledge alerts firing now (pages and tickets).",
                       f"count({overview_alerts()})", "none", [(None, "green"), (1.0, "red")], empty="0"),
         panels.single("Pages", "Firing alerts of severity page.",

@@ -25,10 +25,12 @@ from grafana_foundation_sdk.models.dashboard import (
 )
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
+from pledge.slo.budget import STATE_CODE, State
 from pledge.dashboards.queries import ALL
 
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
-STATES = {"0": ("Met", "green"), "1": ("AtRisk", "orange"), "2": ("Breached", "red")}
+COLOURS: dict[State, str] = {"Met": "green", "AtRisk": "orange", "Breached": "red"}
+STATES = {str(code): (state, COLOURS[state]) for state, code in STATE_CODE.items()}
 LEGEND = "{{sla_namespace}}/{{sla}} {{objective}}"
 
 

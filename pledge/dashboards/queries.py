@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from pledge.slo.budget import STATE_CODE
 from pledge.rules import names
 from pledge.rules.generate import maintenance
 from pledge.rules.promql import matchers, selector
@@ -53,19 +54,21 @@ def scoped(name: str) -> str:
 
 def with_budget(ratio: str, budget: str = names.BUDGET) -> str:
     """An error ratio in budget units: the burn rate."""
-    return f"{ratio} / {ON_IDENTITY} group_left() {budget}"
+    return f"({ratio}) / {ON_IDENTITY} group_left() {budget}"
 
 
 def sli(period_ratio: str) -> str:
-    return f"1 - {period_ratio}"
+    return f"1 - ({period_ratio})"
 
 
 def state(period_ratio: str) -> str:
-    """2 when the period's errors exceed the budget (Breached), 1 inside the tolerance band (AtRisk),
-    else 0 (Met); the SLA's own target and warning, as its metadata series record them."""
-    breached = f"({period_ratio} > {ON_IDENTITY} group_left() {names.BUDGET}) * 0 + 2"
-    at_risk = f"({period_ratio} > {ON_IDENTITY} group_left() (1 - {names.WARNING})) * 0 + 1"
-    return f"{breached} or {at_risk} or {period_ratio} * 0"
+    """pledge.slo.budget.state in PromQL, as STATE_CODE numbers: Breached when the period's errors
+    exceed the budget, AtRisk inside the tolerance band, else Met; the SLA's own target and warning,
+    as its metadata series record them (a test holds it to the Python state on a real world)."""
+    ratio = f"({period_ratio})"  # an `or` of selectors: binds looser than any operator here
+    breached = f"({ratio} > {ON_IDENTITY} group_left() {names.BUDGET}) * 0 + {STATE_CODE['Breached']}"
+    at_risk = f"({ratio} > {ON_IDENTITY} group_left() (1 - {names.WARNING})) * 0 + {STATE_CODE['AtRisk']}"
+    return f"{breached} or {at_risk} or {ratio} * 0 + {STATE_CODE['Met']}"
 
 
 def firing(extra: str = "") -> str:

@@ -15,6 +15,9 @@ from pledge.sla.percent import budget_ratio
 # healthy one (missing metrics are not good news). It ranks below AtRisk and Breached: those are
 # known problems with budget at stake, while NoData may be a quiet service or a broken exporter.
 SEVERITY: Final[tuple[State, ...]] = ("Breached", "AtRisk", "NoData", "Met")
+# A state as a number, where only numbers fit (Grafana value mappings over PromQL): worse is higher.
+# NoData has none: no sample.
+STATE_CODE: Final[dict[State, int]] = {"Met": 0, "AtRisk": 1, "Breached": 2}
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ from pledge.testing.synthetic import Metric, Timeline
 from pledge.dashboards import uid
 from pledge.slo.exclusions import intervals
 from pledge.sla.model import Exclusion
+from pledge.prom import PrometheusClient
+from pledge.sla.identity import Row, SLARef
+from pledge.slo.budget import STATE_CODE
+from pledge.status import Reading, read_status
 from tests.support.dashboards import BOARDS, PANELS, SLAS, Query, promql
 
 pytestmark = pytest.mark.integration
@@ -115,3 +119,29 @@ def test_maintenance_annotation_marks_each_window(prometheus: LocalPrometheus, s
     marked = {float(t) for series in response["data"]["result"] for t, _ in series["values"]}
     expected = {t for a, b in intervals([exclusion], start, end) for t in range(int(a), int(b), 60)}
     assert expected and marked == expected
+
+
+def _overview_column(prom: LocalPrometheus, column: str) -> dict[tuple[SLARef, Row], float]:
+    table = next(q for q in PANELS if q.board == "pledge-overview.json" and q.where.startswith(f"SLAs/{column}#"))
+    grouping = {sla.ref: sla.spec.grouping for sla in SLAS}
+    found = {}
+    for sample in answer(prom, table):
+        ref = SLARef.of_labels(sample["metric"])
+        found[ref, Row.of_labels(sample["metric"], grouping[ref])] = float(sample["value"][1])
+    return found
+
+
+def test_the_overview_shows_the_state_and_sli_the_api_and_operator_read(prometheus: LocalPrometheus) -> None:
+    """One state: the overview's PromQL gives every row the STATE_CODE of pledge.slo.budget.state, and
+    its SLI, as pledge.status reads them for the API and the operator (the demo's world holds all three
+    states). Both columns once read an `or` of selectors unparenthesised: every grouped row showed 2."""
+
+    async def read() -> list[Reading]:
+        async with PrometheusClient(prometheus.url) as client:
+            return await read_status(client, SLAS, END + 1)
+
+    readings = [r for r in asyncio.run(read()) if r.compliance.state != "NoData"]
+    assert _overview_column(prometheus, "state") == {(r.sla.ref, r.row): STATE_CODE[r.compliance.state] for r in readings}
+    assert {r.compliance.state for r in readings} == set(STATE_CODE)
+    assert _overview_column(prometheus, "SLI") == pytest.approx({(r.sla.ref, r.row): r.compliance.sli for r in readings},
+                                                                abs=1e-12)
