@@ -18,6 +18,8 @@ from pledge.rules import names, queries
 from pledge.sla import ServiceLevelAgreement
 
 At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
+Limit = Annotated[int, Query(ge=1, le=1_000, description="items per page")]
+Offset = Annotated[int, Query(ge=0, description="items to skip")]
 
 
 def moment_of(api: ApiState, at: dt.datetime | None) -> float:

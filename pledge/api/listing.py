@@ -59,9 +59,7 @@ def page_of(readings: list[Reading], slas: list[ServiceLevelAgreement], caller: 
             by_sla[reading.sla.key].append(reading)
     summaries = [summary(s, by_sla[s.key]) for s in candidates if by_sla[s.key]]
     matching = [s for s in summaries if filters.state is None or s.state == filters.state]
-    page = matching[offset:offset + limit]
-    following = offset + limit if offset + limit < len(matching) else None
-    return SLAPage(items=page, total=len(matching), limit=limit, offset=offset, next_offset=following)
+    return SLAPage.of(matching, limit, offset)
 
 
 async def sla_page(client: PrometheusClient, slas: list[ServiceLevelAgreement], caller: Principal, filters: Filters,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, TypedDict
+from collections.abc import Sequence
+from typing import Literal, Self, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,22 @@ class Out(BaseModel):
 WindowKind = Literal["rolling", "calendar"]
 CalendarUnit = Literal["week", "month", "quarter"]
 WINDOW_KIND_DESCRIPTION = "rolling: the last window_length, judged now; calendar: the current window_calendar in window_timezone"
+
+
+class Page(Out):
+    """One page of a list (``limit`` items from ``offset``), the same for every list route."""
+
+    total: int = Field(description="SLAs matching the filters, across all pages")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last one")
+
+    @classmethod
+    def of(cls, matching: Sequence[Out], limit: int, offset: int) -> Self:
+        """The page of ``matching`` (every item that matches, in order) at ``offset``."""
+        following = offset + limit if offset + limit < len(matching) else None
+        return cls.model_validate({"items": matching[offset:offset + limit], "total": len(matching), "limit": limit,
+                                   "offset": offset, "next_offset": following})
 
 
 class WindowFields(Out):
@@ -72,12 +89,8 @@ class SLASummary(WindowFields):
     objectives: list[ObjectiveSummary]
 
 
-class SLAPage(Out):
+class SLAPage(Page):
     items: list[SLASummary]
-    total: int = Field(description="SLAs matching the filters, across all pages")
-    limit: int
-    offset: int
-    next_offset: int | None = Field(description="offset of the next page; null on the last one")
 
 
 class Budget(Out):
@@ -139,12 +152,8 @@ class SLADetail(WindowFields):
     objectives: list[ObjectiveDetail]
 
 
-class DetailPage(Out):
+class DetailPage(Page):
     items: list[SLADetail] = Field(description="each as GET /v1/slas/{namespace}/{name} answers it")
-    total: int = Field(description="SLAs matching the filters, across all pages")
-    limit: int
-    offset: int
-    next_offset: int | None = Field(description="offset of the next page; null on the last one")
 
 
 class HistoryPoint(Out):
@@ -220,12 +229,9 @@ class Report(Out):
         examples=[{"customer=acme": "10"}])
 
 
-class ReportPage(Out):
+class ReportPage(Page):
     items: list[Report] = Field(description="each as GET /v1/slas/{namespace}/{name}/report answers it")
     total: int = Field(description="SLAs with rows in the period matching the filters, across all pages")
-    limit: int
-    offset: int
-    next_offset: int | None = Field(description="offset of the next page; null on the last one")
 
 
 class Health(Out):

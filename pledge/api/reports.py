@@ -21,7 +21,7 @@ from pledge.api.figures import (
 from pledge.api.listing import Filters
 from pledge.api.models import Report, ReportPage, ReportRow, Source
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.deps import At, find_sla
+from pledge.api.deps import At, Limit, Offset, find_sla
 from pledge.api.state import api_state
 from pledge.rules import queries
 from pledge.slo.periods import Period, named_period
@@ -87,7 +87,7 @@ async def list_reports(
     period: Annotated[str, Query(description="2026-10, 2026-Q4 or 2026-W44, in each SLA's time zone")],
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
     tier: str | None = None, at: At = None,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100, offset: Offset = 0,
 ) -> ReportPage:
     """Filters and paging as GET /v1/details; ``customer`` keeps that customer's rows. One Prometheus
     query per moment the SLAs' periods end at (one per time zone for a closed period), however many SLAs;
@@ -108,9 +108,7 @@ async def list_reports(
     found = await asyncio.gather(*(report_fallback(api.client, s, recorded[s.ref], spans[s.ref]) for s in slas))
     reports = [_report(s, spans[s.ref], *figures, caller, now, filters) for s, figures in zip(slas, found)]
     matching = [r for r in reports if r.rows]
-    following = offset + limit if offset + limit < len(matching) else None
-    return ReportPage(items=matching[offset:offset + limit], total=len(matching), limit=limit, offset=offset,
-                      next_offset=following)
+    return ReportPage.of(matching, limit, offset)
 
 
 def _credits(rows: list[ReportRow]) -> dict[str, str]:

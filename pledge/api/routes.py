@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 from pledge.sla.identity import Row, SLARef
 from pledge.api.auth import Caller, Principal
 from pledge.clock import utc
-from pledge.api.deps import At, answer, find_sla, moment_of, snapshot_for
+from pledge.api.deps import At, Limit, Offset, answer, find_sla, moment_of, snapshot_for
 from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import (
     WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows,
@@ -48,7 +48,7 @@ async def list_slas(
     request: Request, caller: Caller,
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
     tier: str | None = None, state: State | None = None, at: At = None,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100, offset: Offset = 0,
 ) -> SLAPage | Response:
     """Figures come from the recorded period series: two Prometheus queries however many SLAs,
     asked by the background snapshot unless ``at`` is given."""
@@ -82,7 +82,7 @@ async def list_details(
     request: Request, caller: Caller,
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
     tier: str | None = None, at: At = None,
-    limit: Annotated[int, Query(ge=1, le=1_000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100, offset: Offset = 0,
 ) -> DetailPage | Response:
     """A full report in one request: filters and paging as GET /v1/slas (no state filter)."""
     api, filters = api_state(request), Filters(namespace, service, customer, tier)
@@ -99,9 +99,7 @@ def details_page(slas: list[ServiceLevelAgreement], spans: dict[SLARef, Span], f
                  caller: Principal, filters: Filters, limit: int, offset: int) -> DetailPage:
     details = [sla_detail(s, spans[s.ref], *found[s.ref], caller, filters) for s in slas]
     matching = [d for d in details if d.objectives]
-    following = offset + limit if offset + limit < len(matching) else None
-    return DetailPage(items=matching[offset:offset + limit], total=len(matching), limit=limit, offset=offset,
-                      next_offset=following)
+    return DetailPage.of(matching, limit, offset)
 
 
 def sla_detail(sla: ServiceLevelAgreement, span: Span, figures: Figures, alerts: list[Alert], source: Source,
