@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
@@ -132,8 +132,8 @@ class Problem:
         return f"{where}{self.path or self.scope}: {self.message}"
 
     def as_json(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "path": self.path, "message": self.message,
-                "severity": self.severity}
+        """As `pledge validate --format json` lists it (where in the file, not which document)."""
+        return {key: value for key, value in asdict(self).items() if key not in ("document", "scope")}
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,7 @@ class Skipped:
     document: int | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {"file": self.file, "reason": self.reason, "severity": self.severity, "line": self.line,
-                "document": self.document}
+        return asdict(self)
 
 
 @dataclass(frozen=True)

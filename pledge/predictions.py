@@ -33,19 +33,18 @@ from pledge.sla import ServiceLevelAgreement
 from pledge.sla.model import Objective
 from pledge.sla.percent import format_percent
 from pledge.sla.units import HOUR
-from pledge.sla.identity import OBJECTIVE_LABEL, Row, SLARef, group_of
+from pledge.sla.identity import OBJECTIVE_LABEL, SLARef, group_of
+from pledge.status import OfRow
 
 HISTORY = 30 * 86_400
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """One objective of one SLA, for one group value (``group`` is empty without grouping)."""
+class Prediction(OfRow):
+    """The forecast of a breach, with its words for customer success; ``terms`` is the objective's spec."""
 
-    sla: ServiceLevelAgreement
-    objective: Objective
-    group: dict[str, str]
+    terms: Objective
     forecast: Forecast
     message: str
 
@@ -57,9 +56,6 @@ class Prediction:
     def probability(self) -> float:
         return self.forecast.probability
 
-    @property
-    def row(self) -> Row:
-        return Row.of(self.objective.name, self.group)
 
 
 def _batch(fetched: Mapping[Key, StepCounts], keys: list[Key]) -> StepCounts:
@@ -70,7 +66,8 @@ def _batch(fetched: Mapping[Key, StepCounts], keys: list[Key]) -> StepCounts:
 
 def _prediction(sla: ServiceLevelAgreement, objective: Objective, group: dict[str, str], f: Forecast) -> Prediction:
     who = ",".join(group.values()) or sla.spec.customer or sla.spec.service
-    return Prediction(sla, objective, group, f, message(sla, objective, f"{who}'s {sla.spec.service} {objective.name}", f))
+    words = message(sla, objective, f"{who}'s {sla.spec.service} {objective.name}", f)
+    return Prediction(sla, objective.name, group, objective, f, words)
 
 
 def _when(unix: float) -> str:

@@ -20,19 +20,26 @@ from pledge.sla.identity import Row, SLARef
 
 
 @dataclass(frozen=True)
-class Reading:
-    """One objective of one SLA, for one group value (``group`` is empty without grouping)."""
+class OfRow:
+    """What is known of one objective of one SLA, for one group value (``group`` is empty without
+    grouping): a reading here, a prediction in pledge.predictions."""
 
     sla: ServiceLevelAgreement
     objective: str
     group: dict[str, str]
-    compliance: Compliance
-    credit: Decimal | None
-    alerts: tuple[Alert, ...]
 
     @property
     def row(self) -> Row:
         return Row.of(self.objective, self.group)
+
+
+@dataclass(frozen=True)
+class Reading(OfRow):
+    """The period's compliance, the credit it owes and the alerts firing."""
+
+    compliance: Compliance
+    credit: Decimal | None
+    alerts: tuple[Alert, ...]
 
 
 def period_ratios(sla: ServiceLevelAgreement, samples: list[Sample]) -> dict[Row, float]:

@@ -35,7 +35,7 @@ class PredictionCache(Rounds):
 def gauge_labels(p: Prediction) -> dict[str, str]:
     """The identity labels of every recorded series (sla, sla_namespace, objective), then the SLA's grouping
     labels: the gauge joins the recorded series on them."""
-    return {**p.sla.ref.labels(), OBJECTIVE_LABEL: p.objective.name, **p.group}
+    return {**p.sla.ref.labels(), OBJECTIVE_LABEL: p.objective, **p.group}
 
 
 class BreachGauge(Collector):

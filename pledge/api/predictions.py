@@ -46,8 +46,8 @@ def prediction_out(p: Prediction) -> PredictionOut:
     f, sla = p.forecast, p.sla
     return PredictionOut(
         namespace=sla.metadata.namespace, name=sla.metadata.name, service=sla.spec.service,
-        customer=p.group.get("customer", sla.spec.customer), objective=p.objective.name, group=p.group,
-        target=float(percent_to_ratio(p.objective.target)), state=p.state, sli=f.current.sli,
+        customer=p.group.get("customer", sla.spec.customer), objective=p.objective, group=p.group,
+        target=float(percent_to_ratio(p.terms.target)), state=p.state, sli=f.current.sli,
         projected_sli=f.projected_sli, probability=f.probability, breach_at=utc(f.breach_at),
         breach_earliest=utc(f.breach_earliest), breach_latest=utc(f.breach_latest),
         exhaustion_at=utc(f.exhaustion_at), horizon_seconds=f.horizon, at=utc(f.at),

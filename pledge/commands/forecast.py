@@ -191,7 +191,7 @@ async def _predict(url: str, slas: list[ServiceLevelAgreement], at: float, horiz
 
 def _row(p: Prediction) -> dict[str, Any]:
     f = p.forecast
-    return {"sla": p.sla.key, "objective": p.objective.name, "group": p.group, "probability": round(f.probability, 3),
+    return {"sla": p.sla.key, "objective": p.objective, "group": p.group, "probability": round(f.probability, 3),
             "breach_at": f.breach_at, "breach_earliest": f.breach_earliest, "breach_latest": f.breach_latest,
             "sli": f.current.sli, "state": p.state, "projected_sli": f.projected_sli, "exhaustion_at": f.exhaustion_at,
             "horizon_s": f.horizon, "at": f.at, "message": p.message}
@@ -207,7 +207,7 @@ def risk_table(predictions: list[Prediction]) -> Table:
         table.add_column(name)
     for p in predictions:
         f = p.forecast
-        table.add_row(p.sla.key, p.objective.name, p.row.group_column(), _percent(f.current.sli), p.state,
+        table.add_row(p.sla.key, p.objective, p.row.group_column(), _percent(f.current.sli), p.state,
                       f"{f.probability:.2f}", _time(f.breach_at), f"{_time(f.breach_earliest)} - {_time(f.breach_latest)}",
                       _percent(f.projected_sli), _time(f.exhaustion_at))
     return table
