@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from pledge.commands.main import main
+from pledge.files import Foreign, read_yaml, recognise
+from pledge.importers.detect import peer
 from pledge.sla import parse_sla, parse_yaml
 from tests.support.peers import PEERS, examples, imported
 
@@ -82,3 +84,21 @@ def test_nothing_is_written_when_one_slo_is_unsupported(tmp_path: Path) -> None:
 def test_validate_points_at_import() -> None:
     result = CliRunner().invoke(main, ["validate", str(PEERS / "pyrra")])
     assert result.exit_code == 3 and "pledge import" in result.output
+
+
+@pytest.mark.parametrize("name", examples())
+def test_validate_and_import_classify_a_peer_file_alike(name: str) -> None:
+    """One classifier: the format `pledge validate` names when it skips a peer's file is the format
+    `pledge import` reads it as (they once disagreed on a Sloth file without `service`)."""
+    documents = read_yaml(PEERS / name, name)
+    assert isinstance(documents, list) and documents
+    folder, file = name.split("/")
+    read_as = {peer(d) for d in documents} - {None}
+    assert read_as == {"openslo" if file.startswith("openslo") else folder}  # Sloth ships an OpenSLO example too
+    for document in documents:
+        foreign = recognise(document)
+        assert foreign is not None and foreign.slo_format
+        assert peer(document) == foreign.peer
+    sloth_without_service = {"version": "prometheus/v1", "slos": []}
+    assert peer(sloth_without_service) == "sloth" and recognise(sloth_without_service) == Foreign(
+        "a Sloth prometheus/v1 spec", slo_format=True, peer="sloth")
