@@ -9,7 +9,6 @@ the forecast itself is pledge.forecasting's pure function. Shared, like pledge.s
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from collections import defaultdict
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pledge.background import refresh_forever
-from pledge.clock import Clock
+from pledge.clock import Clock, utc
 from pledge.forecasting.analogs import calibration
 from pledge.forecasting.fetch import Key, fetch
 from pledge.forecasting.forecast import Forecast, forecast
@@ -71,7 +70,7 @@ def _prediction(sla: ServiceLevelAgreement, objective: Objective, group: dict[st
 
 
 def _when(unix: float) -> str:
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%d %b %H:%M UTC")
+    return utc(unix).strftime("%d %b %H:%M UTC")
 
 
 def _hours(seconds: int) -> str:

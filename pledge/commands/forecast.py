@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -22,7 +21,7 @@ from pledge.forecasting.io import read_counts, read_metric, write_predictions
 from pledge.forecasting.methods import BurnRate, Linear, Method
 from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.series import StepCounts, SeriesError
-from pledge.clock import system
+from pledge.clock import system, utc
 from pledge.commands.common import AT_HELP, Moment, load, report
 from pledge.predictions import Prediction, predict
 from pledge.prom.client import PrometheusClient
@@ -198,7 +197,7 @@ def _row(p: Prediction) -> dict[str, Any]:
 
 
 def _time(unix: int | None) -> str:
-    return "-" if unix is None else dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%d %b %H:%M")
+    return "-" if unix is None else utc(unix).strftime("%d %b %H:%M")
 
 
 def risk_table(predictions: list[Prediction]) -> Table:
