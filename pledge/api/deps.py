@@ -16,6 +16,7 @@ from pledge.api.snapshot import VISIBLE_FOR, Snapshot, moment
 from pledge.api.state import ApiState
 from pledge.rules import names, queries
 from pledge.sla import ServiceLevelAgreement
+from pledge.sla.identity import SLARef
 
 At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
 Limit = Annotated[int, Query(ge=1, le=1_000, description="items per page")]
@@ -48,7 +49,8 @@ async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
     customer's group. Whether it did is looked up (in the snapshot, or with one Prometheus index
     lookup) whether the SLA exists or not, so neither the answer nor its time tells an unknown SLA
     from a hidden one."""
-    sla = next((s for s in api.source.slas() if (s.metadata.namespace, s.metadata.name) == (namespace, name)), None)
+    wanted = SLARef(namespace, name)
+    sla = next((s for s in api.source.slas() if s.ref == wanted), None)
     if sla is not None and caller.owns(sla):
         return sla
     if not caller.everything:
@@ -60,4 +62,4 @@ async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
             recorded = bool(await api.client.series(matches, at - VISIBLE_FOR, at))
         if sla is not None and recorded and "customer" in sla.spec.grouping:
             return sla
-    raise HTTPException(404, f"no SLA {namespace}/{name}")
+    raise HTTPException(404, f"no SLA {wanted}")
