@@ -1,6 +1,6 @@
 """The pledge Kubernetes operator: ServiceLevelAgreement resources reconciled into owned rule objects.
 
-Importing it registers nothing: `pledge operator` (pledge.operator.cli) and the tests build their own
+Importing it registers nothing: `pledge operator` (pledge.commands.operator) and the tests build their own
 registries; `kopf run -m pledge.operator.kopf_main` fills kopf's default one.
 """
 
