@@ -13,15 +13,21 @@ from pledge.prom import PrometheusError
 log = logging.getLogger(__name__)
 
 
+async def once(refresh: Callable[[], Awaitable[None]], what: str) -> None:
+    """One round; a failure is logged, never raised, and leaves the previous answers in place (each
+    owner decides how long they may be served)."""
+    try:
+        await refresh()
+    except PrometheusError as exc:
+        log.warning("%s not refreshed, Prometheus failed: %s", what, exc)
+    except Exception:  # a round runs in the background: nobody else would see it fail
+        log.exception("%s not refreshed", what)
+
+
 async def refresh_forever(refresh: Callable[[], Awaitable[None]], interval: float, what: str) -> None:
-    """Run ``refresh`` every ``interval`` seconds, counted from the start of each round; a failed
-    round leaves the previous answers in place (each owner decides how long they may be served)."""
+    """Run ``refresh`` every ``interval`` seconds, counted from the start of each round; a failed round
+    never ends the loop."""
     while True:
         started = time.monotonic()
-        try:
-            await refresh()
-        except PrometheusError as exc:
-            log.warning("%s not refreshed, Prometheus failed: %s", what, exc)
-        except Exception:  # the loop must outlive any one bad round
-            log.exception("%s not refreshed", what)
+        await once(refresh, what)
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))

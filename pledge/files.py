@@ -365,8 +365,16 @@ def expand(paths: tuple[Path, ...]) -> list[tuple[Path, bool]]:
 
 
 def check(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
-    """Every file under ``paths``; two SLAs with one namespace/name are an error naming both places.
-    ``skip_foreign``: files named that are not SLAs are skipped as if a walk had found them."""
+    """Every file under ``paths`` (``scan``), then the ruler's checks of each SLA (``ruler_accepted``)."""
+    found = scan(paths, skip_foreign)
+    found.slas = ruler_accepted(found.slas, found.problems)
+    return found
+
+
+def scan(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
+    """Every file under ``paths``, read and validated; two SLAs with one namespace/name are an error
+    naming both places. ``skip_foreign``: files named that are not SLAs are skipped as if a walk had
+    found them. The rules are not generated yet: ``check`` adds that."""
     scan = Scan()
     for path, named in expand(paths):
         one = check_file(path, str(path), named and not skip_foreign)
@@ -386,20 +394,24 @@ def check(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
             found.file, found.line, "metadata.name",
             f"SLA {found.sla.key} is defined twice: at {earlier.place()} and at {found.place()}; "
             "names must be unique within a namespace", "error", document))
-    scan.slas = [found for found in unique if _rules_accepted(found, scan)]
+    scan.slas = unique
     return scan
 
 
-def _rules_accepted(found: Found, scan: Scan) -> bool:
-    """What validate accepts, a ruler accepts: the SLA's rules are generated and checked as the
-    operator checks them before writing (pledge.rules.check); a refusal is the SLA's error."""
-    try:
-        refuse(generate(found.sla))
-    except SpecError as exc:
-        document = found.document if found.documents > 1 else None
-        scan.problems += [Problem(found.file, found.line, *split_problem(p), "error", document) for p in exc.problems]
-        return False
-    return True
+def ruler_accepted(slas: list[Found], problems: list[Problem]) -> list[Found]:
+    """What validate accepts, a ruler accepts: each SLA's rules are generated and checked as the
+    operator checks them before writing (pledge.rules.check, a few ms an SLA); a refusal is the SLA's
+    error, added to ``problems``."""
+    accepted = []
+    for found in slas:
+        try:
+            refuse(generate(found.sla))
+        except SpecError as exc:
+            document = found.document if found.documents > 1 else None
+            problems += [Problem(found.file, found.line, *split_problem(p), "error", document) for p in exc.problems]
+            continue
+        accepted.append(found)
+    return accepted
 
 
 def read_slas(file: Traversable, source: str) -> list[ServiceLevelAgreement]:

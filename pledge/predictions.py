@@ -9,22 +9,20 @@ the forecast itself is pledge.forecasting's pure function. Shared, like pledge.s
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from pledge.background import refresh_forever
+from pledge.background import once, refresh_forever
 from pledge.clock import Clock, utc
 from pledge.forecasting.analogs import calibration
 from pledge.forecasting.fetch import Key, fetch
 from pledge.forecasting.forecast import Forecast, forecast
 from pledge.forecasting.goal import goals_of
 from pledge.forecasting.series import StepCounts
-from pledge.prom import PrometheusClient, PrometheusError
+from pledge.prom import PrometheusClient
 from pledge.rules.queries import any_sla_matchers
 from pledge.slo.budget import State, credit_percent
 from pledge.slo.periods import current_period
@@ -36,7 +34,6 @@ from pledge.sla.identity import OBJECTIVE_LABEL, SLARef, group_of
 from pledge.status import OfRow
 
 HISTORY = 30 * 86_400
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -161,12 +158,12 @@ class Rounds:
         self._round: asyncio.Task[None] | None = None
 
     async def _compute(self) -> None:
-        self._started, at = self.elapsed(), self.clock()
-        found = await predict(self.client, self.slas(), at)
-        by_sla: dict[SLARef, list[Prediction]] = defaultdict(list)
+        self._started, at, slas = self.elapsed(), self.clock(), self.slas()
+        found = await predict(self.client, slas, at)
+        by_sla: dict[SLARef, list[Prediction]] = {sla.ref: [] for sla in slas}  # also those without history
         for prediction in found:
             by_sla[prediction.sla.ref].append(prediction)
-        self._latest, self._by_sla, self.computed_at = found, dict(by_sla), at
+        self._latest, self._by_sla, self.computed_at = found, by_sla, at
 
     async def refresh(self) -> None:
         """One round now; Prometheus errors propagate and the previous round stays."""
@@ -187,19 +184,14 @@ class Rounds:
         return self._latest or []
 
     def of(self, sla: SLARef) -> list[Prediction]:
-        """The cached predictions of one SLA; starts a round in the background when they are stale (a
-        failed round is retried after ``max_age``, not at every call)."""
+        """The cached predictions of one SLA; starts a round in the background when they are stale or
+        the SLA is new to them (a failed round is retried after ``max_age``, not at every call)."""
         idle = self._round is None or self._round.done()
-        if idle and self.elapsed() - self._started >= self.max_age:
+        stale = self.elapsed() - self._started >= self.max_age
+        if idle and (stale or (sla not in self._by_sla and self._latest is not None)):
             self._started = self.elapsed()
-            self._round = asyncio.create_task(self._background())
+            self._round = asyncio.create_task(once(self.refresh, "breach predictions"))
         return self._by_sla.get(sla, [])
-
-    async def _background(self) -> None:
-        try:
-            await self.refresh()
-        except PrometheusError as exc:
-            log.warning("breach predictions not refreshed, Prometheus failed: %s", exc)
 
     async def run(self) -> None:
         """Refresh forever, ``max_age`` apart; a failed round keeps the previous one (with its computed_at)."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from pledge.api.auth import TokenStore, parse_tokens
-from pledge.files import check
+from pledge.files import Found, Problem, Scan, check, ruler_accepted, scan
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 
 if TYPE_CHECKING:
@@ -61,34 +61,59 @@ def packaged_examples() -> Path:
 
 
 def read_directory(folder: Path) -> list[ServiceLevelAgreement]:
-    """Every SLA under the folder, read as `pledge validate` reads it (pledge.files.check: recursive,
-    one namespace/name once, the rules checked); SpecError lists every problem at once. Files that are
-    not SLAs are skipped, as a walk skips them, and logged."""
+    """Every SLA under the folder, as `pledge validate` accepts it (pledge.files.check: recursive, one
+    namespace/name once, the rules checked); SpecError lists every problem at once."""
     scan = check((folder,))
-    for skipped in scan.skipped:
-        log.log(logging.WARNING if skipped.severity == "warning" else logging.INFO,
-                "skipped %s: %s", skipped.file, skipped.reason)
     if errors := scan.spec_errors():
         raise SpecError([str(error) for error in errors], str(folder))
     return [found.sla for found in scan.slas]
 
 
 class DirectorySource(StaticSource):
-    """The SLA files under one directory (default: the packaged examples), read once: by ``read()``, so
-    `pledge serve` fails before serving, or else at start-up. Reading 1,000 files takes seconds."""
+    """The SLA files under one directory (default: the packaged examples), read as `pledge validate`
+    reads them, once. ``read()`` reads the files (1,000 in about a second), so `pledge serve` fails
+    before serving on any problem they have; the ruler's checks of each SLA's rules (a few ms an SLA,
+    seconds for 1,000) run after start in a worker thread, and an SLA they refuse is then dropped with
+    its problems logged as errors: the SLAs served are those validate accepts."""
 
     def __init__(self, folder: Path | None = None) -> None:
         super().__init__([])
         self.folder = folder if folder is not None else packaged_examples()
-        self._read = False
+        self._found: list[Found] | None = None
+        self._ruler: asyncio.Task[None] | None = None
 
-    def read(self) -> None:
-        """Read the files now; SpecError lists every problem of every file."""
-        self._slas, self._read = read_directory(self.folder), True
+    def read(self) -> Scan:
+        """Read the files now: SpecError lists every problem of every file; the scan says what was
+        skipped and warned about."""
+        found = scan((self.folder,))
+        if errors := found.spec_errors():
+            raise SpecError([str(error) for error in errors], str(self.folder))
+        self._found, self._slas = found.slas, [f.sla for f in found.slas]
+        return found
 
     async def start(self) -> None:
-        if not self._read:
+        if self._found is None:
             self.read()
+        self._ruler = asyncio.create_task(self._check_rules())
+
+    async def _check_rules(self) -> None:
+        assert self._found is not None
+        refused: list[Problem] = []
+        accepted = await asyncio.to_thread(ruler_accepted, self._found, refused)
+        for problem in refused:
+            log.error("SLA not served, its rules would be refused: %s:%s: %s", problem.file, problem.line, problem.text())
+        if refused:
+            self._slas = [f.sla for f in accepted]
+
+    async def checked(self) -> None:
+        """Return once the ruler's checks are done (tests, and a caller that must not serve early)."""
+        if self._ruler is not None:
+            await self._ruler
+
+    async def stop(self) -> None:
+        if self._ruler is not None:
+            self._ruler.cancel()
+            await asyncio.gather(self._ruler, return_exceptions=True)
 
 
 class MissingExtra(RuntimeError):

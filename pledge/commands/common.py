@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pledge.clock import parse_moment
-from pledge.files import check
+from pledge.files import Scan, check
 from pledge.sla import ServiceLevelAgreement, SpecError
 
 
@@ -16,9 +16,14 @@ def load(paths: tuple[Path, ...]) -> tuple[list[ServiceLevelAgreement], list[Spe
     """Every SLA in ``paths``; problems are collected per file so one bad file hides no other. What a
     walk skipped is noted on stderr."""
     scan = check(paths)
+    note_skipped(scan)
+    return [found.sla for found in scan.slas], scan.spec_errors()
+
+
+def note_skipped(scan: Scan) -> None:
+    """What a walk skipped (other YAML, other SLO formats), on stderr: nothing disappears unsaid."""
     for skipped in scan.skipped:
         click.echo(f"skipped {skipped.file}: {skipped.reason}", err=True)
-    return [found.sla for found in scan.slas], scan.spec_errors()
 
 
 def report(errors: list[SpecError]) -> None:

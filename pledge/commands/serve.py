@@ -10,6 +10,7 @@ import click
 from pydantic import ValidationError
 
 from pledge.api.app import create_app
+from pledge.commands.common import note_skipped
 from pledge.api.auth import TokenStore
 from pledge.api.server import serve_forever
 from pledge.api.settings import Settings, load_settings
@@ -60,9 +61,12 @@ def _source(settings: Settings) -> SLASource:
         return KubernetesSource(settings.namespace)
     source = DirectorySource(settings.sla_dir)
     try:
-        source.read()  # fail now, with every problem listed, rather than at start-up
+        found = source.read()  # fail now, with every problem listed, rather than at start-up
     except SpecError as exc:
         _fail(str(exc))
+    note_skipped(found)
+    if not found.slas:
+        click.secho(f"warning: no SLA in {source.folder}: the API serves none", fg="yellow", err=True)
     return source
 
 

@@ -16,6 +16,7 @@ import yaml
 from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.render import rule_file, to_yaml
 from pledge.sla.errors import SpecError
+from pledge.sla.loader import CSafeLoader
 from pledge.sla.model import LABEL_NAME_REGEX, METRIC_NAME_REGEX
 
 _LABEL_NAME = re.compile(LABEL_NAME_REGEX)
@@ -78,7 +79,7 @@ def problems(groups: list[RuleGroup]) -> list[str]:
             found += [f"{group.name}/{index} {rule.name}: {p}" for p in _rule_problems(rule)]
     document = rule_file(groups)
     try:
-        if yaml.safe_load(to_yaml(document)) != document:
+        if yaml.load(to_yaml(document), Loader=CSafeLoader) != document:  # libyaml's reader: 8x the pure one
             found.append("the rule file does not read back as written")
     except (ValueError, TypeError) as exc:
         found.append(f"the rule file cannot be written: {exc}")

@@ -17,7 +17,7 @@ from pledge.sla.errors import SpecError, shown
 from pledge.sla.model import ServiceLevelAgreement, parse_sla
 
 try:
-    from yaml import CSafeLoader
+    from yaml import CSafeLoader as CSafeLoader  # also the rule check's read-back (pledge.rules.check)
 except ImportError:  # PyYAML built without libyaml: ``_plain`` says no, the reference reads everything
     CSafeLoader = yaml.SafeLoader  # type: ignore[misc, assignment]
 

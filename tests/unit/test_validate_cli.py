@@ -266,8 +266,21 @@ def test_serve_reads_a_directory_as_validate_does(tmp_path: Path) -> None:
     defined twice (with two targets it used to serve whichever file came first)."""
     write(tmp_path / "rules.yaml", "groups: [{name: g, rules: []}]\n")
     write(tmp_path / "team" / "api.yaml", sla("api"))
-    assert [s.key for s in read_directory(tmp_path)] == ["team/api"]
+    write(tmp_path / "team" / "web.yaml", sla("web"))
+    assert [s.key for s in read_directory(tmp_path)] == ["team/api", "team/web"]
     assert run(str(tmp_path)).exit_code == 0
+
+    async def served() -> tuple[list[str], list[str]]:
+        source = DirectorySource(tmp_path)
+        skipped = [s.file for s in source.read().skipped]
+        await source.start()
+        await source.checked()  # the ruler's checks, in a worker thread after start
+        try:
+            return [s.key for s in source.slas()], skipped
+        finally:
+            await source.stop()
+
+    assert asyncio.run(served()) == (["team/api", "team/web"], [str(tmp_path / "rules.yaml")])
     write(tmp_path / "other" / "api.yaml", sla("api", target="99.5"))
     with pytest.raises(SpecError, match="SLA team/api is defined twice") as refused:
         DirectorySource(tmp_path).read()
