@@ -21,6 +21,7 @@ import yaml
 from pledge.rules import generate
 from pledge.rules.check import refuse
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
+from pledge.sla.identity import SLARef
 from pledge.sla.loader import read_documents
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -382,10 +383,10 @@ def scan(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
         scan.problems.extend(one.problems)
         scan.skipped.extend(one.skipped)
         scan.slas.extend(one.slas)
-    first: dict[str, Found] = {}
+    first: dict[SLARef, Found] = {}
     unique: list[Found] = []
     for found in scan.slas:
-        earlier = first.setdefault(found.sla.key, found)
+        earlier = first.setdefault(found.sla.ref, found)
         if earlier is found:
             unique.append(found)
             continue

@@ -51,7 +51,7 @@ class Definition(Out):
 async def get_definition(request: Request, caller: Caller, namespace: str, name: str) -> Definition:
     api = api_state(request)
     sla = await find_sla(api, caller, namespace, name, api.clock())
-    selector = queries.sla_matchers(namespace, name, caller.matchers(sla))
+    selector = queries.sla_matchers(sla.ref, caller.matchers(sla))
     recorded, grouping = recorded_windows(sla), sla.spec.grouping
 
     def ratio(window: int) -> str:

@@ -55,9 +55,9 @@ async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
         return sla
     if not caller.everything:
         if snapshot is not None:
-            recorded = any((namespace, name, c) in snapshot.visible for c in caller.customers)
+            recorded = any((wanted, c) in snapshot.visible for c in caller.customers)
         else:
-            matches = [f"{names.REQUESTS_TILE}{{{queries.sla_matchers(namespace, name, {'customer': c})}}}"
+            matches = [f"{names.REQUESTS_TILE}{{{queries.sla_matchers(wanted, {'customer': c})}}}"
                        for c in sorted(caller.customers)]
             recorded = bool(await api.client.series(matches, at - VISIBLE_FOR, at))
         if sla is not None and recorded and "customer" in sla.spec.grouping:

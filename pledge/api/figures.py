@@ -152,7 +152,7 @@ async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, c
     range. When the recorded history is shorter than the period (rules deployed recently) and
     the raw counters go further back, every figure comes from the raw counters instead.
     """
-    selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
+    selector = queries.sla_matchers(sla.ref, caller.matchers(sla))
     grouping, recorded = sla.spec.grouping, recorded_windows(sla)
     exact = span.at - span.period.start
     history = queries.history_needed(exact)
@@ -173,7 +173,7 @@ async def report_figures(client: PrometheusClient, sla: ServiceLevelAgreement, c
                          span: Span) -> tuple[Figures, Source]:
     """The period's events from the recorded base rates, or from the raw counters when only
     those go back that far."""
-    selector = queries.sla_matchers(sla.metadata.namespace, sla.metadata.name, caller.matchers(sla))
+    selector = queries.sla_matchers(sla.ref, caller.matchers(sla))
     length = span.at - span.period.start
     figures = split(await client.query(queries.period_events(selector, length), at=span.at), sla.spec.grouping)
     return await report_fallback(client, sla, figures, span)

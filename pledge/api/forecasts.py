@@ -13,13 +13,13 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from pledge.rules import names
 from pledge.sla.identity import OBJECTIVE_LABEL
 from pledge.api.sources import SLASource
 from pledge.clock import Clock, system
 from pledge.predictions import Prediction, Rounds
 from pledge.prom import PrometheusClient
 
-GAUGE = "pledge_breach_probability"
 
 
 class PredictionCache(Rounds):
@@ -46,7 +46,7 @@ class BreachGauge(Collector):
         self.cache = cache
 
     def collect(self) -> Iterator[Metric]:
-        metric = Metric(GAUGE, "probability that the SLA objective is breached within the default horizon", "gauge")
+        metric = Metric(names.BREACH_PROBABILITY, "probability that the SLA objective is breached within the default horizon", "gauge")
         for p in self.cache.cached():
-            metric.add_sample(GAUGE, gauge_labels(p), p.probability)
+            metric.add_sample(names.BREACH_PROBABILITY, gauge_labels(p), p.probability)
         yield metric

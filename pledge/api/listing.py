@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from pledge.sla.identity import SLARef
 from pledge.api.auth import Principal
 from pledge.api.models import ObjectiveSummary, SLAPage, SLASummary, window_fields
 from pledge.prom import PrometheusClient
@@ -53,11 +54,11 @@ def page_of(readings: list[Reading], slas: list[ServiceLevelAgreement], caller: 
             limit: int, offset: int) -> SLAPage:
     """The page from ``readings`` (those of the candidate SLAs at least: a snapshot's are every SLA's)."""
     candidates = [s for s in slas if caller.sees_sla(s) and filters.spec_matches(s)]
-    by_sla: dict[str, list[Reading]] = defaultdict(list)
+    by_sla: dict[SLARef, list[Reading]] = defaultdict(list)
     for reading in readings:
         if caller.sees_group(reading.sla, reading.group) and filters.row_matches(reading.sla, reading):
-            by_sla[reading.sla.key].append(reading)
-    summaries = [summary(s, by_sla[s.key]) for s in candidates if by_sla[s.key]]
+            by_sla[reading.sla.ref].append(reading)
+    summaries = [summary(s, by_sla[s.ref]) for s in candidates if by_sla[s.ref]]
     matching = [s for s in summaries if filters.state is None or s.state == filters.state]
     return SLAPage.of(matching, limit, offset)
 

@@ -124,7 +124,7 @@ async def get_history(
     api = api_state(request)
     sla = await find_sla(api, caller, namespace, name, end.timestamp())
     step_seconds = _checked_range(start, end, step)
-    selector = queries.sla_matchers(namespace, name, caller.matchers(sla))
+    selector = queries.sla_matchers(sla.ref, caller.matchers(sla))
     seconds = parse_duration(window)
     expr = queries.history(selector, seconds, sla.spec.grouping, seconds in recorded_windows(sla))
     found = history_keys(await api.client.query_range(expr, start.timestamp(), end.timestamp(), step_seconds), sla.spec.grouping)

@@ -30,7 +30,7 @@ from pledge.sla.units import LONGEST_PERIOD
 from pledge.status import Reading, read_status
 
 VISIBLE_FOR = LONGEST_PERIOD  # a customer's group recorded that recently is visible
-Visible = tuple[str, str, str]  # namespace, SLA name, customer
+Visible = tuple[SLARef, str]  # an SLA and a customer it recorded a group for
 MAX_RENDERED = 32 * 2**20  # bytes of rendered answers one snapshot keeps
 
 
@@ -41,9 +41,9 @@ def moment(clock: Clock, step: float) -> float:
 
 
 async def recorded_customers(client: PrometheusClient, at: float) -> frozenset[Visible]:
-    """Every (namespace, SLA, customer) with a recorded group within VISIBLE_FOR: one index lookup."""
+    """Every (SLA, customer) with a recorded group within VISIBLE_FOR: one index lookup."""
     found = await client.series([f'{names.REQUESTS_TILE}{{customer!=""}}'], at - VISIBLE_FOR, at)
-    return frozenset((s.get("sla_namespace", ""), s.get("sla", ""), s["customer"]) for s in found)
+    return frozenset((SLARef.of_labels(s), s["customer"]) for s in found)
 
 
 class Rendered:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pledge.api.auth import TokenStore, parse_tokens
 from pledge.files import Found, Problem, Scan, check, ruler_accepted, scan
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
+from pledge.sla.identity import SLARef
 
 if TYPE_CHECKING:
     from pledge.kube import Kube
@@ -197,7 +198,7 @@ class KubernetesSource(Follower):
     def __init__(self, namespace: str | None = None) -> None:
         super().__init__(f"ServiceLevelAgreements in {namespace or 'all namespaces'}")
         self.namespace = namespace
-        self._by_key: dict[str, ServiceLevelAgreement] = {}
+        self._by_ref: dict[SLARef, ServiceLevelAgreement] = {}
         self._sorted: list[ServiceLevelAgreement] = []
 
     def slas(self) -> list[ServiceLevelAgreement]:
@@ -206,20 +207,20 @@ class KubernetesSource(Follower):
     async def read(self) -> str:
         listing = await self.kube.list_slas(self.namespace)
         found = (self._parsed(obj) for obj in listing.items)
-        self._by_key = {sla.key: sla for sla in found if sla is not None}
-        self._sorted = sorted(self._by_key.values(), key=lambda sla: sla.key)
+        self._by_ref = {sla.ref: sla for sla in found if sla is not None}
+        self._sorted = sorted(self._by_ref.values(), key=lambda sla: sla.ref)
         return listing.version
 
     async def changes(self, version: str) -> AsyncIterator[str]:
         async for kind, obj in self.kube.watch_slas(self.namespace, version):
             metadata = obj.get("metadata", {})
-            key = f"{metadata.get('namespace')}/{metadata.get('name')}"
+            ref = SLARef(str(metadata.get("namespace")), str(metadata.get("name")))
             sla = None if kind == "DELETED" else self._parsed(obj)
             if kind == "DELETED":
-                self._by_key.pop(key, None)
+                self._by_ref.pop(ref, None)
             elif sla is not None:
-                self._by_key[key] = sla
-            self._sorted = sorted(self._by_key.values(), key=lambda s: s.key)
+                self._by_ref[ref] = sla
+            self._sorted = sorted(self._by_ref.values(), key=lambda s: s.ref)
             yield str(metadata.get("resourceVersion") or version)
 
     def _parsed(self, obj: dict[str, Any]) -> ServiceLevelAgreement | None:

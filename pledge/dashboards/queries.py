@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from pledge.sla.identity import NAMESPACE_LABEL
 from pledge.slo.budget import STATE_CODE
 from pledge.rules import names
 from pledge.rules.generate import maintenance
@@ -19,7 +20,7 @@ from pledge.sla.model import Exclusion
 
 ON_IDENTITY = on_identity([])
 ALL = ".*"  # what the test worlds and Grafana's "All" put in a variable
-OVERVIEW_FILTERS = {"sla_namespace": "namespace", "owner": "owner", "customer": "customer", "sla_tier": "tier"}  # label: variable
+OVERVIEW_FILTERS = {NAMESPACE_LABEL: "namespace", "owner": "owner", "customer": "customer", "sla_tier": "tier"}  # label: variable
 HAS_CUSTOMER = 'customer!=""'
 
 
@@ -46,7 +47,7 @@ def _metadata_filter(*extra: str) -> str:
 def scoped(name: str) -> str:
     """``name`` for the SLAs the overview's variables pick. A customer is a grouping label on the
     recorded series of a per-customer SLA, or the metadata of a customer-based SLA: either matches."""
-    namespace = like({"sla_namespace": "namespace"})
+    namespace = like({NAMESPACE_LABEL: "namespace"})
     grouped = f"{series(name, namespace, like({'customer': 'customer'}))} and {ON_IDENTITY} {_metadata_filter()}"
     customer_based = f"{series(name, namespace)} and {ON_IDENTITY} {_metadata_filter(like({'customer': 'customer'}), HAS_CUSTOMER)}"
     return f"({grouped}) or ({customer_based})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pledge.sla.identity import NAMESPACE_LABEL, OBJECTIVE_LABEL, SLA_LABEL
 from pledge.rules import names
 from pledge.rules.promql import escape_label_value
 from pledge.sla.duration import format_duration
@@ -43,7 +44,7 @@ def matcher(label: str, value: str) -> str:
 def group_labels(slas: list[ServiceLevelAgreement]) -> list[str]:
     """SLA and objective, then every grouping label: one notification per objective and group."""
     grouping = sorted({label for sla in slas for label in sla.spec.grouping})
-    return ["sla_namespace", "sla", "objective", *grouping]
+    return [NAMESPACE_LABEL, SLA_LABEL, OBJECTIVE_LABEL, *grouping]
 
 
 def owner_route(owner: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Names of the series pledge records: the contract between rules, API, dashboards and forecaster.
 
-Convention level:metric:operation. Every recorded series carries ``sla``, ``sla_namespace`` and
-``objective`` plus the SLA's grouping labels, so one query serves every SLA.
+Convention level:metric:operation. Every recorded series carries the identity labels of
+pledge.sla.identity (``sla``, ``sla_namespace``, ``objective``) plus the SLA's grouping labels, so one
+query serves every SLA.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from pledge.sla.duration import format_duration
 from pledge.sla.units import HOUR, MINUTE
 
-IDENTITY_LABELS = ("sla", "sla_namespace", "objective")
 BASE_WINDOW = 5 * MINUTE  # the shortest window, always recorded
 # "Burn now": the one window every figure called the current burn rate reads (the API's `burn_now`, the
 # console's list and detail, the overview dashboard). The base window: recorded for every SLA, whatever

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from pledge.sla.identity import SLARef
 from pledge.rules import names
 from pledge.rules.promql import by, escape_label_value, matchers, sli_rates
 from pledge.rules.tiles import TILE, summed_events, summed_ratio
@@ -28,9 +29,9 @@ PIECE_LABEL = "pledge_piece"
 Interval = tuple[float, float]
 
 
-def sla_matchers(namespace: str, name: str, extra: dict[str, str] | None = None) -> str:
+def sla_matchers(sla: SLARef, extra: dict[str, str] | None = None) -> str:
     """Matchers for every recorded series of one SLA (plus e.g. a customer scope)."""
-    return matchers({"sla": name, "sla_namespace": namespace, **(extra or {})})
+    return matchers({**sla.labels(), **(extra or {})})
 
 
 def with_label(expr: str, label: str, value: str) -> str:

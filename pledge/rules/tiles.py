@@ -18,6 +18,7 @@ and open in Prometheus 3 and VictoriaMetrics, and both then hold the same tiles.
 
 from __future__ import annotations
 
+from pledge.sla.identity import IDENTITY_LABELS
 from pledge.rules import names
 from pledge.rules.promql import by, escape_label_value
 from pledge.sla.duration import format_duration
@@ -35,7 +36,7 @@ REQUESTS: Kind = (names.REQUESTS_TILE, names.REQUESTS_HOUR_TILE)
 
 def on_identity(grouping: list[str]) -> str:
     """``on(...)`` matching one objective and group value of one SLA."""
-    return f"on({', '.join([*names.IDENTITY_LABELS, *grouping])})"
+    return f"on({', '.join([*IDENTITY_LABELS, *grouping])})"
 
 
 def tiles_back(span: float, tile: int = TILE) -> str:
@@ -79,7 +80,7 @@ def _part(expr: str, part: str) -> str:
 
 def _summed(parts: list[str], grouping: list[str]) -> str:
     """Parts told apart by a label, then added: a part that is empty (no history yet) adds nothing."""
-    return f"sum {by([*names.IDENTITY_LABELS, *grouping])}({' or '.join(parts)})"
+    return f"sum {by([*IDENTITY_LABELS, *grouping])}({' or '.join(parts)})"
 
 
 def window_sum(kind: Kind, selector: str, window: int, grouping: list[str]) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from pledge.sla.identity import SLARef
+from pledge.sla.identity import IDENTITY_LABELS, SLARef
 from pledge.sla.duration import Duration, format_duration
 from pledge.sla.errors import validate
 from pledge.sla.percent import Percent, Probability, format_percent
@@ -31,7 +31,7 @@ NAME_REGEX = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 # patterns are Go regular expressions, the model's Rust ones).
 LABEL_NAME_REGEX = r"^([a-zA-Z][a-zA-Z0-9_]*|_([a-zA-Z0-9][a-zA-Z0-9_]*)?)$"
 METRIC_NAME_REGEX = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
-RESERVED_LABELS = frozenset({"sla", "sla_namespace", "objective", "le", "severity", "burn_tier", "sla_tier"})
+RESERVED_LABELS = frozenset({*IDENTITY_LABELS, "le", "severity", "burn_tier", "sla_tier"})
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 

@@ -66,7 +66,7 @@ class Plan:
 
 
 def selector(sla: ServiceLevelAgreement) -> str:
-    return sla_matchers(sla.metadata.namespace, sla.metadata.name)
+    return sla_matchers(sla.ref)
 
 
 def utc(moment: float) -> str:

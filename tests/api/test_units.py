@@ -11,6 +11,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from pledge.sla.identity import SLARef
 from pledge.commands.serve import serve
 from pledge.api.settings import load_settings
 from pledge.prom import PrometheusClient
@@ -77,7 +78,7 @@ def test_serve_refuses_to_start_without_tokens_or_with_bad_slas(tmp_path: Path, 
 
 
 def test_label_values_are_escaped_in_every_query() -> None:
-    selector = queries.sla_matchers("ns", "name", {"customer": 'a"} or vector(1) # \\\n'})
+    selector = queries.sla_matchers(SLARef("ns", "name"), {"customer": 'a"} or vector(1) # \\\n'})
     assert 'customer="a\\"} or vector(1) # \\\\\\n"' in selector
     grouped = parse_sla({"apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement",
                          "metadata": {"name": "name", "namespace": "ns"},
