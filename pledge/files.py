@@ -31,24 +31,23 @@ Severity = Literal["error", "warning"]
 Peer = Literal["sloth", "pyrra", "openslo"]
 
 
-def yaml_files(folder: Traversable, recursive: bool = False) -> list[Traversable]:
-    """A folder's YAML files, sorted by name (a folder may be packaged data). ``recursive`` also walks
-    its sub-folders, in name order, skipping hidden files and folders (``.git``, ``.github``)."""
-    return list(_walk(folder, recursive, set()))
+def yaml_files(folder: Traversable) -> list[Traversable]:
+    """A folder's YAML files, sorted by name, and its sub-folders' in name order, skipping hidden
+    files and folders (``.git``, ``.github``)."""
+    return list(_walk(folder, set()))
 
 
-def _walk(folder: Traversable, recursive: bool, seen: set[Path]) -> Iterable[Traversable]:
+def _walk(folder: Traversable, seen: set[Path]) -> Iterable[Traversable]:
     if isinstance(folder, Path):
         real = folder.resolve()
         if real in seen:  # a symlink loop
             return
         seen.add(real)
     for entry in sorted(folder.iterdir(), key=lambda f: f.name):
-        if recursive and entry.name.startswith("."):
+        if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            if recursive:
-                yield from _walk(entry, recursive, seen)
+            yield from _walk(entry, seen)
         elif entry.name.endswith(YAML_SUFFIXES):
             yield entry
 
@@ -356,7 +355,7 @@ def expand(paths: tuple[Path, ...]) -> list[tuple[Path, bool]]:
     reached twice (named, and found in a directory also named) is read once, as named."""
     found: dict[Path, tuple[Path, bool]] = {}
     for path in paths:
-        files = yaml_files(path, recursive=True) if path.is_dir() else [path]
+        files = yaml_files(path) if path.is_dir() else [path]
         for file in files:
             if isinstance(file, Path):
                 earlier = found.get(file.resolve())
@@ -413,13 +412,3 @@ def ruler_accepted(slas: list[Found], problems: list[Problem]) -> list[Found]:
             continue
         accepted.append(found)
     return accepted
-
-
-def read_slas(file: Traversable, source: str) -> list[ServiceLevelAgreement]:
-    """One file's SLAs; an unreadable, undecodable or invalid file, or one that holds no SLA, raises
-    SpecError, so callers collect one kind of problem. Other documents beside SLAs are left out."""
-    scan = check_file(file, source, named=True)
-    errors = scan.spec_errors()
-    if errors:
-        raise errors[0]
-    return [found.sla for found in scan.slas]

@@ -22,7 +22,7 @@ from pledge.forecasting.methods import BurnRate, Linear, Method
 from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.series import StepCounts, SeriesError
 from pledge.clock import system, utc
-from pledge.commands.common import AT_HELP, Moment, load, report
+from pledge.commands.common import AT_HELP, Moment, load_or_exit
 from pledge.predictions import Prediction, predict
 from pledge.prom.client import PrometheusClient
 from pledge.sla.duration import parse_duration
@@ -168,10 +168,7 @@ def _run(series: StepCounts, goal: Goal, methods: list[Method], horizons: list[i
 def forecast(files: tuple[Path, ...], url: str, horizon: str | None, history: str, min_probability: float,
              at: float | None, as_json: bool) -> None:
     """SLAs (and group values) at risk of breaching, most likely first."""
-    slas, errors = load(files)
-    if errors:
-        report(errors)
-        raise SystemExit(1)
+    slas = load_or_exit(files)
     span = parse_durations(horizon, "--horizon")[0] if horizon else None
     moment = system() if at is None else at
     found = asyncio.run(_predict(url, slas, moment, span, parse_durations(history, "--history")[0]))

@@ -72,11 +72,6 @@ def failed(old: Mapping[str, Any], generation: int | None, reason: str, message:
     ], now)
 
 
-def _name(reading: Reading) -> str:
-    group = reading.row.group_text()
-    return f"{reading.objective} ({group})" if group else reading.objective
-
-
 def _rfc3339(unix: int | None) -> str | None:
     return None if unix is None else rfc3339(unix)
 
@@ -93,7 +88,7 @@ def objectives(readings: Sequence[Reading], predictions: Sequence[Prediction] = 
     """Per objective (and group value): SLI in percent, budget remaining as a ratio, state, and the
     breach prediction if there is one; plus the worst state."""
     entries = [ObjectiveStatus(
-        name=_name(r),
+        name=str(r.row),
         sli=None if r.compliance.sli is None else f"{r.compliance.sli * 100:.3f}",
         budget_remaining=None if r.compliance.budget_remaining is None else f"{r.compliance.budget_remaining:.3f}",
         state=r.compliance.state,

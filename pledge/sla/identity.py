@@ -4,7 +4,7 @@ Every series pledge records carries the SLA's reference (``sla``, ``sla_namespac
 objective, plus the SLA's grouping labels: one query serves every SLA. The rules write these labels;
 the API, the operator, predictions, dashboards and the console read them back with the two types
 here, so "which SLA" and "which row" have one spelling (and one text: ``shop/checkout``,
-``availability customer=acme``)."""
+``availability (customer=acme)``)."""
 
 from __future__ import annotations
 
@@ -77,4 +77,5 @@ class Row:
         return labels.get(OBJECTIVE_LABEL) == self.objective and all(labels.get(k) == v for k, v in self.group)
 
     def __str__(self) -> str:
-        return f"{self.objective} {self.group_text()}" if self.group else self.objective
+        """``availability (customer=acme)``: how the operator's status names the row."""
+        return f"{self.objective} ({self.group_text()})" if self.group else self.objective

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -17,9 +18,21 @@ from typing import Any, Self
 import httpx
 
 from pledge.prom.errors import PrometheusError, PrometheusUnavailable
-from pledge.tsdb.promtool import StrPath, check_rules, find_binary
+from pledge.tsdb.promtool import StrPath, find_binary, promtool
 
 _GRACE_SECONDS = 10.0
+_RULES_FOUND = re.compile(r"SUCCESS: (\d+) rules found")
+
+def check_rules(path: StrPath) -> int:
+    """Validate a rule file (lint findings such as duplicate rules fail too); return its rule count."""
+    result = promtool("check", "rules", "--lint=all", "--lint-fatal", path)
+    found = _RULES_FOUND.search(result.stdout)
+    if found is None:
+        raise PrometheusError(
+            f"unexpected output from promtool check rules: {result.stdout!r}"
+        )
+    return int(found.group(1))
+
 
 Refusal = Callable[[str], str | None]
 

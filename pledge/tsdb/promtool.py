@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 
-from pledge.prom.errors import MissingComponent, PrometheusError, PromtoolError
+from pledge.prom.errors import MissingComponent, PromtoolError
 
 StrPath = str | os.PathLike[str]
 
 _DEBIAN_PACKAGES = {"prometheus": "prometheus", "promtool": "prometheus", "vmalert": "victoria-metrics",
                     "prometheus-alertmanager": "prometheus-alertmanager", "amtool": "prometheus-alertmanager"}
-_RULES_FOUND = re.compile(r"SUCCESS: (\d+) rules found")
 
 
 def find_binary(name: str) -> str:
@@ -31,14 +29,3 @@ def promtool(*args: StrPath) -> subprocess.CompletedProcess[str]:
     if result.returncode != 0:
         raise PromtoolError(command, result.returncode, result.stdout, result.stderr)
     return result
-
-
-def check_rules(path: StrPath) -> int:
-    """Validate a rule file (lint findings such as duplicate rules fail too); return its rule count."""
-    result = promtool("check", "rules", "--lint=all", "--lint-fatal", path)
-    found = _RULES_FOUND.search(result.stdout)
-    if found is None:
-        raise PrometheusError(
-            f"unexpected output from promtool check rules: {result.stdout!r}"
-        )
-    return int(found.group(1))

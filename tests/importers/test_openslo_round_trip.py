@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
+from pathlib import Path
 
 import pytest
 import yaml
 
-from pledge.files import read_slas, yaml_files
+from pledge.api.sources import packaged_examples
+from pledge.files import Found, check
 from pledge.importers import import_documents, to_openslo
 from pledge.sla import ServiceLevelAgreement, parse_sla
 
-EXAMPLES = yaml_files(files("pledge") / "examples")
+EXAMPLES = check((packaged_examples(),)).slas
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda f: f.name)
-def test_export_then_import_is_the_same_sla(example: object) -> None:
-    [sla] = read_slas(example, str(example))  # type: ignore[arg-type]
-    assert isinstance(sla, ServiceLevelAgreement)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda f: Path(f.file).name)
+def test_export_then_import_is_the_same_sla(example: Found) -> None:
+    sla = example.sla
+    assert isinstance(sla, ServiceLevelAgreement) and len(EXAMPLES) >= 6
     text = "---\n".join(yaml.safe_dump(d) for d in to_openslo(sla))
     documents = [(d, "export") for d in yaml.safe_load_all(text)]
     assert [d["kind"] for d, _ in documents].count("SLO") == len(sla.spec.objectives)

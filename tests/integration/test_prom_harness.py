@@ -15,7 +15,8 @@ import pytest
 
 from pledge.clock import parse_moment
 from pledge.prom import MissingComponent, PrometheusBadResponse, PrometheusClient, PrometheusError, PrometheusQueryError, PrometheusUnavailable, PromtoolError
-from pledge.testing import LocalPrometheus, Series, backfill_openmetrics, backfill_rules, check_rules, find_binary
+from pledge.testing import LocalPrometheus, Series, backfill_openmetrics, backfill_rules, check_rules
+from pledge.tsdb.promtool import find_binary
 from pledge.sla.units import HOUR
 
 pytestmark = pytest.mark.integration

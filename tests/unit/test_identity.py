@@ -38,7 +38,7 @@ def test_texts_of_an_sla_and_a_row() -> None:
     assert row == Row.of_labels({"objective": "availability", "customer": "acme", "region": "eu", "sla": "x"},
                                 ["region", "customer"])
     assert (str(row), row.group_text(), row.group_column()) == (
-        "availability customer=acme,region=eu", "customer=acme,region=eu", "acme,eu")
+        "availability (customer=acme,region=eu)", "customer=acme,region=eu", "acme,eu")
     assert (str(Row("latency")), Row("latency").group_text(), Row("latency").group_column()) == ("latency", "", "-")
     assert row.matches({"objective": "availability", "customer": "acme", "region": "eu", "alertname": "SLABurn"})
     assert not row.matches({"objective": "availability", "customer": "globex", "region": "eu"})

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from pledge.rules import Rule, RuleGroup, rule_file, to_yaml
 from pledge.rules.render import _UNBOUNDED, FastRuleFileDumper, RuleFileDumper
-from pledge.testing import check_rules, promtool
+from pledge.testing import check_rules
+from pledge.tsdb.promtool import promtool
 
 # the characters behind the fuzzing campaign's broken and altered files, and their neighbours
 TRICKY = [
