@@ -352,7 +352,9 @@ def row(method: str, d: Decisions, p: Floats) -> Row:
 # --- the run --------------------------------------------------------------------------------------
 
 def methods() -> list[Method]:
-    return [Linear(), BurnRate(), IncidentSimulation()]
+    from research.forecasting.fleet import FleetIncidents  # issue 26 item 4, research: fleet_tables.json
+
+    return [Linear(), BurnRate(), IncidentSimulation(), FleetIncidents()]
 
 
 def run(sites: Sequence[Site], targets: Sequence[Decimal], serve: Serve = forecast,
