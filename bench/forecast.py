@@ -19,6 +19,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -29,9 +30,11 @@ from pledge.forecasting.fetch import fetch
 from pledge.forecasting.forecast import forecast
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.methods import Linear
-from research.forecasting.scenarios import KINDS, scenario
 from pledge.forecasting.series import StepCounts
 from pledge.prom.client import PrometheusClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # research/ is not installed: the repository's
+from research.forecasting.scenarios import KINDS, scenario  # noqa: E402
 
 COUNT, DAYS, STEP = 10_000, 30, 300
 

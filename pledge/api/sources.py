@@ -4,7 +4,10 @@ and, optionally, its tokens (a Kubernetes Secret): behind one protocol, so the r
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterable
 from importlib import resources
 from pathlib import Path
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from pledge.api.auth import TokenStore, parse_tokens
-from pledge.files import Found, Problem, Scan, check, ruler_accepted, scan
+from pledge.files import Scan, check, scan
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 from pledge.sla.identity import SLARef
 
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
+VALIDATE = (sys.executable, "-m", "pledge", "validate", "--format", "json", "--")
 TOKENS_KEY = "tokens.yaml"
 
 
@@ -73,15 +77,16 @@ def read_directory(folder: Path) -> list[ServiceLevelAgreement]:
 class DirectorySource(StaticSource):
     """The SLA files under one directory (default: the packaged examples), read as `pledge validate`
     reads them, once. ``read()`` reads the files (1,000 in about a second), so `pledge serve` fails
-    before serving on any problem they have; the ruler's checks of each SLA's rules (a few ms an SLA,
-    seconds for 1,000) run after start in a worker thread, and an SLA they refuse is then dropped with
-    its problems logged as errors: the SLAs served are those validate accepts."""
+    before serving on any problem they have. The ruler's checks of each SLA's rules take a few ms an SLA
+    (seconds for 1,000, which would hold this interpreter from answering), so after start `pledge
+    validate` runs over the folder in a child process, and an SLA it refuses is dropped with its
+    problems logged as errors: the SLAs served are those validate accepts."""
 
     def __init__(self, folder: Path | None = None) -> None:
         super().__init__([])
         self.folder = folder if folder is not None else packaged_examples()
-        self._found: list[Found] | None = None
-        self._ruler: asyncio.Task[None] | None = None
+        self._read = False
+        self._validated: asyncio.Task[None] | None = None
 
     def read(self) -> Scan:
         """Read the files now: SpecError lists every problem of every file; the scan says what was
@@ -89,32 +94,46 @@ class DirectorySource(StaticSource):
         found = scan((self.folder,))
         if errors := found.spec_errors():
             raise SpecError([str(error) for error in errors], str(self.folder))
-        self._found, self._slas = found.slas, [f.sla for f in found.slas]
+        self._slas, self._read = [f.sla for f in found.slas], True
         return found
 
     async def start(self) -> None:
-        if self._found is None:
+        if not self._read:
             self.read()
-        self._ruler = asyncio.create_task(self._check_rules())
+        self._validated = asyncio.create_task(self._validate())
 
-    async def _check_rules(self) -> None:
-        assert self._found is not None
-        refused: list[Problem] = []
-        accepted = await asyncio.to_thread(ruler_accepted, self._found, refused)
-        for problem in refused:
-            log.error("SLA not served, its rules would be refused: %s:%s: %s", problem.file, problem.line, problem.text())
-        if refused:
-            self._slas = [f.sla for f in accepted]
+    async def _validate(self) -> None:
+        # Popen and a thread, not asyncio's subprocess: cancelling that while it starts the child hangs
+        # the loop (CPython 3.11); killing this child ends the thread's communicate() at once.
+        child = subprocess.Popen([*VALIDATE, str(self.folder)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            out, _ = await asyncio.to_thread(child.communicate)
+        finally:
+            if child.poll() is None:  # cancelled: the server stops
+                child.kill()
+                child.wait()
+        try:
+            verdict = json.loads(out)
+            accepted = {SLARef(s["namespace"], s["name"]) for s in verdict["slas"]}
+        except (ValueError, KeyError, TypeError):
+            log.error("`pledge validate` of %s failed (exit %s): its rule checks were not applied",
+                      self.folder, child.returncode)
+            return
+        for problem in verdict["problems"]:
+            if problem["severity"] == "error":
+                log.error("SLA not served: %s:%s: %s: %s", problem["file"], problem["line"],
+                          problem["path"] or "(document)", problem["message"])
+        self._slas = [sla for sla in self._slas if sla.ref in accepted]
 
-    async def checked(self) -> None:
-        """Return once the ruler's checks are done (tests, and a caller that must not serve early)."""
-        if self._ruler is not None:
-            await self._ruler
+    async def validated(self) -> None:
+        """Return once `pledge validate` has run (tests, and a caller that must not serve early)."""
+        if self._validated is not None:
+            await self._validated
 
     async def stop(self) -> None:
-        if self._ruler is not None:
-            self._ruler.cancel()
-            await asyncio.gather(self._ruler, return_exceptions=True)
+        if self._validated is not None:
+            self._validated.cancel()
+            await asyncio.gather(self._validated, return_exceptions=True)
 
 
 class MissingExtra(RuntimeError):

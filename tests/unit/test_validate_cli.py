@@ -274,7 +274,7 @@ def test_serve_reads_a_directory_as_validate_does(tmp_path: Path) -> None:
         source = DirectorySource(tmp_path)
         skipped = [s.file for s in source.read().skipped]
         await source.start()
-        await source.checked()  # the ruler's checks, in a worker thread after start
+        await source.validated()  # `pledge validate` in a child process after start
         try:
             return [s.key for s in source.slas()], skipped
         finally:
