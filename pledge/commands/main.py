@@ -247,7 +247,8 @@ def backfill(paths: tuple[Path, ...], url: str, data_dir: Path, days: int | None
     except (BackfillError, PrometheusError) as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C cancels the run; asyncio.run re-raises it as
+        # CancelledError, not KeyboardInterrupt, when the task was cancelled twice (a query's own timeout too)
         click.secho("interrupted: run the same command again; it keeps the levels already moved into the data "
                     "directory and records the rest", fg="yellow", err=True)
         sys.exit(130)
