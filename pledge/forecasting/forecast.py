@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from pledge.forecasting.counts import Counts, burn, counts, future_traffic, kept_history, now
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.analogs import Pledge
+from pledge.forecasting.fleet import FleetIncidents, as_slices, time_slices
+from pledge.forecasting.methods import RowPredictions
 from pledge.forecasting.series import Floats, Ints, StepCounts
 from pledge.slo.budget import Compliance, compliance, error_ratio
 from pledge.slo.periods import current_period
@@ -34,6 +37,12 @@ class Forecast:
     current: Compliance
 
 
+class Outlook(Protocol):
+    """A serving method: the rows' predictions and their expected burn to the horizon."""
+
+    def outlook(self, c: Counts, s: Ints, i: Ints, horizon: int) -> tuple[RowPredictions, Floats]: ...
+
+
 def default_horizon(goal: Goal, at: int) -> int:
     """Until the end of the current calendar period, or 7 days for rolling windows."""
     if goal.window.calendar is None:
@@ -53,12 +62,25 @@ def forecast(series: StepCounts, goal: Goal, horizon: int | None = None) -> list
 
 
 def _chunk(series: StepCounts, goal: Goal, horizon: int | None) -> list[Forecast]:
+    at = int(series.timestamps[-1])
+    h = horizon or default_horizon(goal, at)
+    slices = time_slices(series, goal.objective.sli.kind == "bool_gauge") if goal.window.calendar is not None \
+        else np.zeros(np.atleast_2d(series.total).shape[0], dtype=bool)
+    out: list[Forecast | None] = [None] * slices.size
+    for rows, part, method in ((np.flatnonzero(slices), as_slices(series), FleetIncidents()),
+                               (np.flatnonzero(~slices), series, Pledge())):
+        if rows.size:
+            taken = StepCounts(part.timestamps, np.atleast_2d(part.errors)[rows], np.atleast_2d(part.total)[rows], part.step)
+            for r, f in zip(rows.tolist(), _forecasts(taken, goal, at, h, method)):
+                out[r] = f
+    return [f for f in out if f is not None]
+
+
+def _forecasts(series: StepCounts, goal: Goal, at: int, h: int, method: Outlook) -> list[Forecast]:
     c = counts(series, goal)
     rows = c.errors.shape[0]
     s, i = np.arange(rows, dtype=np.int64), np.full(rows, series.timestamps.size - 1, dtype=np.int64)
-    at = int(series.timestamps[-1])
-    h = horizon or default_horizon(goal, at)
-    p, median = Pledge().outlook(c, s, i, h)
+    p, median = method.outlook(c, s, i, h)
     bad, valid = now(c, s, i)
     current = [compliance(None if math.isnan(v) else error_ratio(b, v), goal.objective) for b, v in zip(bad.tolist(), valid.tolist())]
     rate = burn(c, s, i, CURRENT_BURN)

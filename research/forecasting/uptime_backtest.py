@@ -352,9 +352,8 @@ def row(method: str, d: Decisions, p: Floats) -> Row:
 # --- the run --------------------------------------------------------------------------------------
 
 def methods() -> list[Method]:
-    from research.forecasting.fleet import FleetIncidents  # issue 26 item 4, research: fleet_tables.json
-
-    return [Linear(), BurnRate(), IncidentSimulation(), FleetIncidents()]
+    """The baselines scored beside ``pledge`` (whose probe answers are the fleet method's)."""
+    return [Linear(), BurnRate(), IncidentSimulation()]
 
 
 def run(sites: Sequence[Site], targets: Sequence[Decimal], serve: Serve = forecast,

@@ -1,7 +1,7 @@
-"""The fleet method of research/forecasting/fleet.py (issue 26 item 4, research) on hand-built
-windows: the prior's shrinkage, arithmetic certainty, no p = 0 / 1 on open periods, monotonicity, and
-the serving-shaped call agreeing with the scorer's Method. No real data (CI has none): the fitted
-tables are the committed research/forecasting/fleet_tables.json or tables built here."""
+"""The fleet method of pledge/forecasting/fleet.py (issue 26 item 4) on hand-built windows: the prior's
+shrinkage, arithmetic certainty, no p = 0 / 1 on open periods, monotonicity, and the serving entry point
+agreeing with the scorer's Method. No real data (CI has none): the fitted tables are the shipped
+pledge/forecasting/fleet_tables.json or tables built here."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pledge.forecasting.counts import counts
 from pledge.forecasting.goal import goal_for
 from pledge.forecasting.series import Floats, Ints, StepCounts
 from pledge.sla.model import Window
-from research.forecasting.fleet import (FLOOR, WINDOW, FleetIncidents, Tables, features, load_tables, needed,
-                                        probability, rate, raw_probability, serve)
+from pledge.forecasting.fleet import (FLOOR, WINDOW, FleetIncidents, Tables, features, load_tables, needed,
+                                      probability, rate, raw_probability)
+from pledge.forecasting.forecast import forecast
 
 STEP = 300
 DAY = 288
@@ -185,7 +186,7 @@ def test_fewer_days_left_with_the_budget_intact_means_a_lower_p(budget: float) -
 
 # --- the scorer's Method and the serving-shaped call agree -------------------------------------------
 
-def test_the_method_and_serving_give_the_same_answer() -> None:
+def test_the_method_and_the_serving_entry_point_give_the_same_answer() -> None:
     t = load_tables()
     start = int(dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc).timestamp())
     decision = start + 12 * 86_400  # 00:00 UTC on the 13th
@@ -200,7 +201,7 @@ def test_the_method_and_serving_give_the_same_answer() -> None:
     i: Ints = np.full(3, steps - 1, dtype=np.int64)
     horizon = start + 31 * 86_400 - decision
     method = FleetIncidents(t).predict(c, s, i, horizon).probability
-    served = serve(StepCounts(stamps[-WINDOW:], errors[:, -WINDOW:], total[:, -WINDOW:], STEP), goal.budget,
-                   goal.window, t)
+    served = np.array([f.probability for f in forecast(StepCounts(stamps[-WINDOW:], errors[:, -WINDOW:],
+                                                                  total[:, -WINDOW:], STEP), goal)])
     assert np.allclose(method, served)
     assert len(set(np.round(served, 6).tolist())) == 3  # three different histories, three answers
