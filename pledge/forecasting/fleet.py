@@ -158,6 +158,18 @@ class Mixture:
         out: Floats = np.where(x < self.fleet.size, self.fleet[np.minimum(x, self.fleet.size - 1)], 0.0)
         return out
 
+    def mean(self, rows: Ints, x: Ints, weight: Floats) -> Floats:
+        """Per row of ``rows``: sum over lengths ``x`` (1-D, from 1) of P(length >= x) x ``weight``, without
+        a rows x lengths array: the own record is short, beyond it both parts follow the fleet's shape."""
+        cap = OWN_CAP - 1
+        fleet = self._fleet(x) * weight
+        near = x < cap
+        own = self.own[rows][:, x[near]] @ weight[near]
+        beyond = self.own[rows, cap] * float(np.sum(fleet[~near])) / max(float(self._fleet(np.array(cap))), 1e-300)
+        n = self.n[rows]
+        out: Floats = (self.weight * float(np.sum(fleet)) + n * (own + beyond)) / (self.weight + n)
+        return out
+
     def __call__(self, x: Ints) -> Floats:
         """``x``: rows x anything, non-negative lengths."""
         rows = np.arange(self.n.size)[:, None]
@@ -268,6 +280,12 @@ def probability(f: Features, budget: float, remaining: Ints, t: Tables, fleet_su
 def windows(c: Counts, s: Ints, i: Ints, width: int = WINDOW) -> tuple[Floats, Floats]:
     """The ``width`` steps ending at each row's decision (before the data: no traffic)."""
     e, v = np.atleast_2d(c.series.errors), np.atleast_2d(c.series.total)
+    if i.size and np.all(i == i[0]):  # serving: every row decides at its last step, a plain slice
+        last = int(i[0]) + 1
+        pad = max(0, width - last)
+        cut = slice(max(0, last - width), last)
+        e, v = (a[:, cut] if np.array_equal(s, np.arange(a.shape[0])) else a[s, cut] for a in (e, v))
+        return (np.pad(e, ((0, 0), (pad, 0))), np.pad(v, ((0, 0), (pad, 0)))) if pad else (e, v)
     cols = i[:, None] - width + 1 + np.arange(width)[None, :]
     inside = cols >= 0
     cols = np.maximum(cols, 0)
@@ -305,18 +323,20 @@ class FleetIncidents:
 
 def expected_bad(f: Features, remaining: Ints, t: Tables, fleet_survival: Floats) -> Floats:
     """E[bad steps to the period's end]: incidents expected x their mean length cut at the end, plus
-    the rest of an incident in progress (means of the same model ``raw_probability`` sums over)."""
+    the rest of an incident in progress (means of the model ``raw_probability`` sums over)."""
     a, b = rate(f, t)
-    r = remaining.astype(np.float64)
-    top = int(remaining.max())
     mix = Mixture(f.own, fleet_survival, t.duration_weight)
-    x = np.arange(1, top + 1)
-    survival = mix(np.broadcast_to(x, (remaining.size, top)))
-    cut = np.clip((r[:, None] - x[None, :] + 1) / r[:, None], 0.0, 1.0)
-    new = a / b * r * np.sum(survival * cut, axis=1)
-    so = f.ongoing[:, None]
-    rest = mix(so + x[None, :]) / np.maximum(mix(so), 1e-300) * (x[None, :] <= r[:, None])
-    out: Floats = new + np.where(f.ongoing > 0, np.sum(rest, axis=1), 0.0)
+    out = np.zeros(remaining.size)
+    for r in np.unique(remaining).tolist():  # serving: one horizon for every row
+        rows = np.flatnonzero(remaining == r)
+        x = np.arange(1, r + 1)
+        cut = (r - x + 1) / r
+        out[rows] = a[rows] / b[rows] * r * mix.mean(rows, x, cut)
+        going = rows[f.ongoing[rows] > 0]
+        if going.size:
+            so = f.ongoing[going][:, None]
+            ahead = Mixture(f.own[going], fleet_survival, t.duration_weight)
+            out[going] += np.sum(ahead(so + x[None, :]) / np.maximum(ahead(so), 1e-300), axis=1)
     return out
 
 
@@ -338,5 +358,7 @@ def as_slices(series: StepCounts) -> StepCounts:
     """One event per monitored step, bad by the share of the step that was (a ``boolGauge`` tile holds
     seconds of good and bad time; a probe holds 0 or 1)."""
     errors, total = np.atleast_2d(series.errors), np.atleast_2d(series.total)
+    if float(total.max(initial=0.0)) <= 1.0:  # probes: already one event per monitored step
+        return series
     share = np.divide(errors, total, out=np.zeros_like(errors), where=total > 0)
     return StepCounts(series.timestamps, np.clip(share, 0.0, 1.0), (total > 0).astype(np.float64), series.step)

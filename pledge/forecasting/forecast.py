@@ -70,7 +70,8 @@ def _chunk(series: StepCounts, goal: Goal, horizon: int | None) -> list[Forecast
     for rows, part, method in ((np.flatnonzero(slices), as_slices(series), FleetIncidents()),
                                (np.flatnonzero(~slices), series, Pledge())):
         if rows.size:
-            taken = StepCounts(part.timestamps, np.atleast_2d(part.errors)[rows], np.atleast_2d(part.total)[rows], part.step)
+            taken = part if rows.size == slices.size else \
+                StepCounts(part.timestamps, np.atleast_2d(part.errors)[rows], np.atleast_2d(part.total)[rows], part.step)
             for r, f in zip(rows.tolist(), _forecasts(taken, goal, at, h, method)):
                 out[r] = f
     return [f for f in out if f is not None]
