@@ -163,7 +163,7 @@ class Mixture:
         a rows x lengths array: the own record is short, beyond it both parts follow the fleet's shape."""
         cap = OWN_CAP - 1
         fleet = self._fleet(x) * weight
-        near = x < cap
+        near = x <= cap
         own = self.own[rows][:, x[near]] @ weight[near]
         beyond = self.own[rows, cap] * float(np.sum(fleet[~near])) / max(float(self._fleet(np.array(cap))), 1e-300)
         n = self.n[rows]

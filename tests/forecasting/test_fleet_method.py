@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from pledge.forecasting.counts import counts
-from pledge.forecasting.goal import goal_for
+from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.series import Floats, Ints, StepCounts
-from pledge.sla.model import Window
-from pledge.forecasting.fleet import (FLOOR, WINDOW, FleetIncidents, Tables, features, load_tables, needed,
-                                      probability, rate, raw_probability)
+from pledge.sla.model import SLI, BoolGaugeSLI, Objective, Window
+from pledge.forecasting.fleet import (FLOOR, OWN_CAP, WINDOW, FleetIncidents, Mixture, Tables, features,
+                                      load_tables, needed, probability, rate, raw_probability, time_slices)
 from pledge.forecasting.forecast import forecast
 
 STEP = 300
@@ -205,3 +205,45 @@ def test_the_method_and_the_serving_entry_point_give_the_same_answer() -> None:
                                                                   total[:, -WINDOW:], STEP), goal)])
     assert np.allclose(method, served)
     assert len(set(np.round(served, 6).tolist())) == 3  # three different histories, three answers
+
+
+# --- which rows the fleet method answers in serving -------------------------------------------------
+
+def test_probe_rows_go_to_the_fleet_and_sparse_requests_do_not() -> None:
+    n = WINDOW
+    probe = np.ones(n)
+    new_probe = np.concatenate([np.zeros(n - 5 * DAY), np.ones(5 * DAY)])  # monitoring began 5 days ago
+    sparse = (np.arange(n) % 7 == 0).astype(np.float64)  # a request every 35 minutes
+    busy = np.full(n, 40.0)
+    total = np.stack([probe, new_probe, sparse, busy])
+    series = StepCounts(np.arange(1, n + 1, dtype=np.int64) * STEP, np.zeros_like(total), total, STEP)
+    assert time_slices(series, bool_gauge=False).tolist() == [True, True, False, False]
+    assert time_slices(series, bool_gauge=True).tolist() == [True] * 4
+
+
+def test_a_bool_gauge_tile_is_judged_like_the_probes_it_averages() -> None:
+    """A boolGauge tile holds seconds bad of seconds valid: the fleet reads it as a share of one step,
+    so whole bad steps give the probes' answer exactly."""
+    start = int(dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc).timestamp())
+    stamps = start + 12 * 86_400 - STEP * np.arange(WINDOW - 1, -1, -1, dtype=np.int64)
+    rng = np.random.default_rng(3)
+    probes = (rng.random((2, WINDOW)) < np.array([[0.0003], [0.0012]])).astype(np.float64)
+    window = Window(calendar="month")
+    gauge = Goal(Objective(name="up", target=Decimal("99.9"), sli=SLI(bool_gauge=BoolGaugeSLI(metric="up"))), window)
+    as_probes = forecast(StepCounts(stamps, probes, np.ones_like(probes), STEP), goal_for(Decimal("99.9"), window))
+    as_gauge = forecast(StepCounts(stamps, probes * STEP, np.full_like(probes, STEP), STEP), gauge)
+    assert [f.probability for f in as_gauge] == pytest.approx([f.probability for f in as_probes])
+    assert as_probes[0].probability < as_probes[1].probability  # four times the bad steps: more likely
+    assert all(FLOOR <= f.probability <= 1 - FLOOR for f in as_probes)
+
+
+def test_the_expected_rest_of_the_period_sums_the_mixture() -> None:
+    """Mixture.mean (no rows x lengths array) is the plain sum of its survival function."""
+    own = np.zeros((2, OWN_CAP))
+    own[0, [1, 3, 5]] = [4, 2, 1]
+    own[1, OWN_CAP - 1] = 2  # two long incidents: the own record beyond the cap follows the fleet
+    mix = Mixture(own, FLEET.survival(), FLEET.duration_weight)
+    x = np.arange(1, 500)
+    weight = (500 - x) / 499
+    brute = np.sum(mix(np.broadcast_to(x, (2, x.size))) * weight, axis=1)
+    assert mix.mean(np.arange(2), x, weight) == pytest.approx(brute)
