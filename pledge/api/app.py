@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.middleware.gzip import GZipMiddleware
 
 from pledge import console
-from pledge.api import burndown, definition, predictions, reports, routes
+from pledge.api import burndown, definition, predictions, record, reports, routes
 from pledge.api.auth import Caller, TokenStore
 from pledge.api.draining import Draining
 from pledge.api.forecasts import PredictionCache
@@ -90,6 +90,7 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
     app.include_router(routes.router)
     app.include_router(reports.router)
     app.include_router(burndown.router)
+    app.include_router(record.router)
     app.include_router(predictions.router)
     app.include_router(definition.router)
     _ops(app)

@@ -15,10 +15,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from pledge.forecasting.backtest import Decisions, replay, run
+from pledge.forecasting.backtest import Decisions, period_record, replay, run
 from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.io import read_counts, read_metric, write_predictions
 from pledge.forecasting.methods import BurnRate, Linear, Method
+from pledge.forecasting.record import DAY, Record, summarize
 from pledge.forecasting.analogs import Pledge
 from pledge.forecasting.series import StepCounts, SeriesError
 from pledge.clock import system, utc
@@ -140,6 +141,7 @@ def backtest(csv_file: Path | None, metric: Path | None, bad_when: str | None, t
     else:
         wide().print(score_table(results))
         wide().print(reliability_table(results))
+        print_record(series, goal, chosen)
     if predictions_path is not None:
         click.echo(f"wrote {write_predictions(predictions_path, series, kept)} decisions to {predictions_path}", err=True)
     if plot_path is not None:
@@ -147,6 +149,45 @@ def backtest(csv_file: Path | None, metric: Path | None, bad_when: str | None, t
 
         plot(plot_path, replay(series, goal), kept, spans[0])
         click.echo(f"wrote {plot_path}", err=True)
+
+
+def record_table(records: dict[str, Record], unit: str) -> Table:
+    """Each method's track record, as GET /v1/predictions/record gives pledge's (pledge.forecasting.record)."""
+    table = Table(title=f"Track record: will the {unit} end below target? One decision a day at 00:00 UTC")
+    for name in ("method", f"{unit}s", "breached", "warned", "warned, breached", "missed", "median warning d",
+                 "decisions", "Brier", "base rate", "skill"):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    for method, r in records.items():
+        table.add_row(method, str(r.periods), str(r.breached), str(r.warned), str(r.warned_breached), str(r.missed),
+                      _fmt(None if r.median_warning is None else r.median_warning / DAY, 1), str(r.decisions),
+                      _fmt(r.brier, 4), _fmt(r.base_rate), _fmt(r.brier_skill))
+    return table
+
+
+def record_reliability_table(records: dict[str, Record]) -> Table:
+    table = Table(title="Track record reliability: share of the period's decisions that breached, per bin")
+    for name in ("method", "bin", "decisions", "predicted", "observed"):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    for method, r in records.items():
+        for b in r.reliability:
+            if b.count:
+                table.add_row(method, f"{b.low:.1f}-{b.high:.1f}", str(b.count), _fmt(b.predicted, 3), _fmt(b.observed, 3))
+    return table
+
+
+def print_record(series: StepCounts, goal: Goal, methods: list[Method]) -> None:
+    """For a calendar window: each method's track record over the periods the history covers whole."""
+    calendar = goal.window.calendar
+    if calendar is None:
+        click.echo("Track record: judged for calendar windows only (--window calendar:month); a rolling window's "
+                   "predictions are about the next 7 days, not a period that closes.")
+        return
+    r = replay(series, goal)
+    records = {m.name: summarize(period_record(r, m), calendar) for m in methods}
+    wide().print(record_table(records, calendar))
+    wide().print(record_reliability_table(records))
+    for method, record in records.items():
+        click.echo(f"{method}: {record.words}")
 
 
 def _run(series: StepCounts, goal: Goal, methods: list[Method], horizons: list[int], every: int,

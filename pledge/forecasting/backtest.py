@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pledge.forecasting.counts import Counts, breached, burn, counts
+from pledge.forecasting.counts import Counts, boundaries, breached, burn, counts
 from pledge.forecasting.goal import Goal
 from pledge.forecasting.methods import Method, RowPredictions
+from pledge.forecasting.record import DAY, Judged, outcome
 from pledge.forecasting.scoring import Tally, tally
 from pledge.forecasting.series import Ints, StepCounts
+from pledge.slo.periods import calendar_period
 
 EVERY = 3_600  # a decision every hour (the issue's setting): lead times are reported to that resolution
 
@@ -100,3 +102,31 @@ def run(histories: Sequence[tuple[StepCounts, Goal]], methods: Sequence[Method],
                 if progress is not None:
                     progress()
     return totals
+
+
+def period_record(r: Replay, method: Method) -> list[Judged]:
+    """The track record's input (pledge.forecasting.record) from a replay of a calendar window: every
+    period the history covers whole, with the method's answer to the question the API serves ("will
+    the period end below target?", the horizon to the period's end) at each 00:00 UTC inside it, and
+    the period's outcome and breach moment from its error ratio so far at every step."""
+    window, step = r.counts.goal.window, r.counts.step
+    assert window.calendar is not None, "a rolling window has no period that closes"
+    t = r.counts.series.timestamps
+    bad, valid = (np.atleast_2d(a)[0] for a in (r.counts.series.errors, r.counts.series.total))
+    found: list[Judged] = []
+    bounds = boundaries(window, float(t[0] - step), float(t[-1])).tolist()
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        if start < t[0] - step or end > t[-1]:
+            continue  # not covered whole
+        steps = np.flatnonzero((t > start) & (t <= end))
+        so_far, events = np.cumsum(bad[steps]), np.cumsum(valid[steps])
+        ratio = np.divide(so_far, events, out=np.full(steps.size, np.nan), where=events > 0)
+        settled = outcome(t[steps].astype(np.float64), ratio, start, end, r.counts.goal.budget)
+        if settled is None:
+            continue
+        midnights = steps[(t[steps] % DAY == 0) & (t[steps] < end)]
+        chance = [float(method.predict(r.counts, np.zeros(1, dtype=np.int64), np.array([i], dtype=np.int64),
+                                       int(end - t[i])).probability[0]) for i in midnights.tolist()]
+        found.append(Judged(float(start), float(end), t[midnights].astype(np.float64), np.array(chance, dtype=np.float64),
+                            settled[0], settled[1], calendar_period(window.calendar, window.timezone, start).label))
+    return found

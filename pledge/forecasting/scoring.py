@@ -96,10 +96,7 @@ def tally(decided: Ints, warned: np.ndarray, probability: Floats, starts: Ints, 
     outcome = breach_within(decided, starts, horizon_steps)
     result.brier_sum = float(np.sum((probability - outcome) ** 2))
     result.outcome_sum = float(outcome.sum())
-    where = np.clip(np.searchsorted(BINS, probability, side="right") - 1, 0, BINS.size - 2)
-    result.bin_count = np.bincount(where, minlength=BINS.size - 1).astype(np.float64)
-    result.bin_predicted = np.bincount(where, probability, minlength=BINS.size - 1).astype(np.float64)
-    result.bin_observed = np.bincount(where, outcome.astype(np.float64), minlength=BINS.size - 1).astype(np.float64)
+    result.bin_count, result.bin_predicted, result.bin_observed = reliability_sums(probability, outcome)
     result.months = decided.size * every * step / MONTH
     flags = np.zeros(starts.size, dtype=bool) if foreseeable is None else foreseeable
     chosen = (starts - horizon_steps >= decided[0]) & (starts <= decided[-1] + every)
@@ -114,6 +111,16 @@ def tally(decided: Ints, warned: np.ndarray, probability: Floats, starts: Ints, 
         result.alarms += 1
         result.true_alarms += int(np.any((starts > decided[first]) & (starts <= decided[last] + horizon_steps)))
     return result
+
+
+def reliability_sums(probability: Floats, outcome: np.ndarray) -> tuple[Floats, Floats, Floats]:
+    """Per bin of BINS (the last one closed: p = 1 falls in 0.9-1.0): decisions, the sum of their
+    predictions and of their outcomes. Shared by the backtest's tallies and pledge.forecasting.record."""
+    where = np.clip(np.searchsorted(BINS, probability, side="right") - 1, 0, BINS.size - 2)
+    count = np.bincount(where, minlength=BINS.size - 1).astype(np.float64)
+    predicted = np.bincount(where, probability, minlength=BINS.size - 1).astype(np.float64)
+    observed = np.bincount(where, np.asarray(outcome, dtype=np.float64), minlength=BINS.size - 1).astype(np.float64)
+    return count, predicted, observed
 
 
 def breach_within(decided: Ints, starts: Ints, horizon_steps: int) -> np.ndarray:

@@ -65,6 +65,11 @@ export async function allPages(path, params = {}) {
   return items;
 }
 
+/** How pledge's past predictions of closed calendar periods turned out (GET /v1/predictions/record): the whole
+ * record the token sees, or one customer's; `periods` closed periods back per SLA. */
+export const trackRecord = (customer, periods = 6) =>
+  api(`/v1/predictions/record?${new URLSearchParams({ periods: String(periods), ...(customer ? { customer } : {}) })}`);
+
 /** A failure in words for the people who read the console (customer success included). */
 export function explain(failure) {
   if (!(failure instanceof ApiError)) return `the console failed (${failure.message})`;

@@ -1,8 +1,9 @@
 // The customer view (#/customer/{name}) and the monthly report page (#/report/{customer}/{YYYY-MM}),
 // each from bulk routes: GET /v1/slas for the customers, GET /v1/details?customer= for the SLAs now,
-// GET /v1/reports?period=&customer= for each month's reports, GET /v1/predictions?customer=.
+// GET /v1/reports?period=&customer= for each month's reports, GET /v1/predictions?customer=, and
+// GET /v1/predictions/record?customer= for how the predictions of past months turned out.
 
-import { allPages, api, enc, request, slaPath } from "./api.js";
+import { allPages, api, enc, request, slaPath, trackRecord } from "./api.js";
 import { groupCell, h, link, problem, show, slaLink, stateCell, table } from "./dom.js";
 import { credit, percent, when } from "./format.js";
 import { allSlas, rowsOf } from "./list.js";
@@ -54,6 +55,33 @@ function predictionItem(p) {
   return h("li", { class: "message" }, h("span", { text: p.message }), h("span", { class: "muted", text: expected }));
 }
 
+const RECORD_PERIODS = 6;
+const days = (x) => (x === null || x === undefined ? "—" : `${x.toFixed(1)} days`);
+const decimal = (x, digits = 2) => (x === null || x === undefined ? "—" : x.toFixed(digits));
+
+// The track record: can a prediction be trusted before it is forwarded? The API's words, the reliability
+// (of the decisions that said about p, how many were followed by a breach), and the record per SLA.
+function recordPanel(record) {
+  const fleet = record.fleet;
+  const said = h("p", { class: "message", id: "record-words" }, h("strong", { text: "Track record: " }), fleet.words);
+  if (!fleet.periods) return [said, h("p", { class: "muted", text: record.how })];
+  const bins = fleet.reliability.filter((b) => b.decisions).map((b) => h("tr", {},
+    h("td", { text: `${decimal(b.low, 1)}–${decimal(b.high, 1)}` }), h("td", { class: "num", text: String(b.decisions) }),
+    h("td", { class: "num", text: percent(b.predicted, 0) }), h("td", { class: "num", text: percent(b.observed, 0) })));
+  const rows = record.items.map((r) => h("tr", {}, h("td", {}, slaLink(r.namespace, r.name)), h("td", { text: r.objective }),
+    groupCell(r.group), h("td", { class: "num", text: String(r.periods) }), h("td", { class: "num", text: String(r.warned) }),
+    h("td", { class: "num", text: String(r.warned_breached) }), h("td", { class: "num", text: String(r.missed) }),
+    h("td", { class: "num", text: days(r.median_warning_days) })));
+  const skill = `Brier score ${decimal(fleet.brier, 3)} over ${fleet.decisions} daily predictions; `
+    + `skill against always saying the base rate (${percent(fleet.base_rate, 0)} of periods breached): ${decimal(fleet.brier_skill)}.`;
+  return [said, h("p", { class: "muted", text: skill }),
+    table("Reliability: of the daily predictions in each range, how many were followed by a breach",
+      ["predicted", "predictions ", "mean predicted ", "breached "], bins, { id: "record-reliability" }),
+    table(`The last ${record.periods_back} closed periods per SLA`,
+      ["SLA", "objective", "group", "periods ", "warned ", "warned, breached ", "missed ", "median warning "], rows),
+    h("p", { class: "muted", text: record.how })];
+}
+
 // Fills `box` with what `load` answers, or with the failure in words.
 async function fill(box, what, load, draw) {
   try {
@@ -82,9 +110,11 @@ export async function customerView(view, customer) {
     stateCell(o.state), h("td", { class: "num", text: percent(o.sli) }), h("td", { class: "num", text: percent(o.target, 2) }),
     h("td", { class: "num", text: percent(o.budget_remaining, 1) }))));
   const forecasts = busy("predictions", "Forecasting…"), reports = busy("reports", "Reading the reports…");
+  const record = busy("record", "Reading the track record…");
   show(h("h1", {}, "Customer ", h("span", { id: "customer-name", text: chosen })),
     h("label", { class: "no-print" }, "customer ", picker),
     h("section", { class: "card", "aria-labelledby": "risk-title" }, h("h2", { id: "risk-title", text: "Breach predictions, most likely first" }), forecasts),
+    h("section", { class: "card", "aria-labelledby": "record-title" }, h("h2", { id: "record-title", text: "Track record of these predictions" }), record),
     h("section", { class: "card", "aria-labelledby": "own-title" }, h("h2", { id: "own-title", text: `${chosen}'s SLAs now` }),
       table("Current period", ["SLA", "objective", "state", "SLI ", "target ", "budget left "], now)),
     h("section", { class: "card", "aria-labelledby": "reports-title" }, h("h2", { id: "reports-title", text: "Past periods and credits owed" }),
@@ -95,6 +125,7 @@ export async function customerView(view, customer) {
         reportRows(found.flat(), true))),
     fill(forecasts, "The breach predictions", () => api(`/v1/predictions?customer=${enc(chosen)}`),
       (found) => (found.items.length ? h("ul", {}, found.items.map(predictionItem)) : h("p", { text: "No prediction for this customer yet." }))),
+    fill(record, "The track record", () => trackRecord(chosen, RECORD_PERIODS), recordPanel),
   ]);
 }
 
