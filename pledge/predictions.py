@@ -24,7 +24,7 @@ from pledge.forecasting.goal import goals_of
 from pledge.forecasting.series import StepCounts
 from pledge.prom import PrometheusClient
 from pledge.rules.queries import any_sla_matchers
-from pledge.slo.budget import State, credit_percent
+from pledge.slo.budget import State, behind_words, credit_percent
 from pledge.slo.periods import current_period
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.model import Objective
@@ -86,10 +86,17 @@ def message(sla: ServiceLevelAgreement, objective: Objective, what: str, f: Fore
         end = f"within the next {_hours(f.horizon)} (by {_when(f.at + f.horizon)})"
     if f.current.state == "Breached" and f.current.sli is not None:
         owed = credit_percent(f.current.sli, objective, sla.spec.credits, sla.spec.credit_cap)
-        credit = f"{format_percent(owed)} % credit owed" if owed else "no credit tier reached"
-        return f"{what} is already below {target} % {period}: {100 * f.current.sli:.2f} %; {credit}."
+        if window.calendar is None:
+            credit = f"{format_percent(owed)} % credit owed" if owed else "no credit tier reached"
+            return f"{what} is already below {target} % {period}: {100 * f.current.sli:.2f} %; {credit}."
+        credit = f"{format_percent(owed)} % credit at this figure" if owed else "no credit tier reached at this figure"
+        return (f"{what} can no longer end {period} at or above {target} %: {100 * f.current.sli:.2f} % so far; "
+                f"{credit}, owed when the {window.calendar} closes.")
     chance = f"{100 * f.probability:.0f} % chance"
     meaning = f"of 100 forecasts like this one, about {100 * f.probability:.0f} end in a breach"
+    if f.current.state == "Behind" and f.current.won_back is not None and window.calendar is not None:
+        behind = behind_words(objective, f.current.won_back, window.calendar)
+        return f"{what} is {behind}: {chance} of ending below {target} % {end} ({meaning})."
     if f.breach_at is not None and f.probability >= 0.5:
         return f"{what}: {chance} of falling below {target} % {end}, most likely around {_when(f.breach_at)} ({meaning})."
     return f"{what}: {chance} of falling below {target} % {end} ({meaning})."

@@ -15,6 +15,7 @@ from pledge.clock import utc
 from pledge.prom import Alert, PrometheusClient, Sample
 from pledge.rules import names, queries
 from pledge.slo.budget import Compliance, compliance, credit_percent
+from pledge.slo.periods import calendar_elapsed
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.identity import Row, SLARef
 
@@ -47,16 +48,19 @@ def period_ratios(sla: ServiceLevelAgreement, samples: list[Sample]) -> dict[Row
     return {Row.of_labels(s.labels, sla.spec.grouping): s.value for s in samples if SLARef.of_labels(s.labels) == sla.ref}
 
 
-def readings_for(sla: ServiceLevelAgreement, ratios: dict[Row, float], alerts: list[Alert]) -> list[Reading]:
+def readings_for(sla: ServiceLevelAgreement, ratios: dict[Row, float], alerts: list[Alert], *,
+                 elapsed: float | None = None) -> list[Reading]:
     """Every objective and group value of ``sla`` from its period error ratios; an objective
-    without a ratio (no data, no traffic) reads NoData."""
+    without a ratio (no data, no traffic) reads NoData. ``elapsed``: the share of an open calendar
+    period gone (pledge.slo.periods.calendar_elapsed), below target so far then reads Behind while
+    the period can still end above target; None judges the ratios now (rolling, closed)."""
     found = []
     mine = [a for a in alerts if a.state == "firing" and SLARef.of_labels(a.labels) == sla.ref]
     for objective in sla.spec.objectives:
         rows: list[tuple[Row, float | None]] = [(row, ratio) for row, ratio in sorted(ratios.items())
                                                 if row.objective == objective.name]
         for row, ratio in rows or [(Row(objective.name), None)]:
-            result = compliance(ratio, objective)
+            result = compliance(ratio, objective, elapsed=elapsed)
             applies = [c for c in sla.spec.credits if c.below <= objective.target]
             credit = credit_percent(result.sli, objective, applies, sla.spec.credit_cap) \
                 if applies and result.sli is not None else None
@@ -91,4 +95,6 @@ async def read_status(client: PrometheusClient, slas: list[ServiceLevelAgreement
     firing: dict[SLARef, list[Alert]] = defaultdict(list)
     for alert in alerts:
         firing[SLARef.of_labels(alert.labels)].append(alert)
-    return [reading for sla in slas for reading in readings_for(sla, period_ratios(sla, by_sla[sla.ref]), firing[sla.ref])]
+    return [reading for sla in slas
+            for reading in readings_for(sla, period_ratios(sla, by_sla[sla.ref]), firing[sla.ref],
+                                        elapsed=calendar_elapsed(sla.spec.window, at))]

@@ -43,7 +43,7 @@ def summary(sla: ServiceLevelAgreement, readings: list[Reading]) -> SLASummary:
         target = next(o.target for o in sla.spec.objectives if o.name == r.objective)
         rows.append(ObjectiveSummary(objective=r.objective, group=r.group, sli=r.compliance.sli,
                                      target=float(percent_to_ratio(target)), state=r.compliance.state,
-                                     budget_remaining=r.compliance.budget_remaining))
+                                     budget_remaining=r.compliance.budget_remaining, won_back=r.compliance.won_back))
     spec = sla.spec
     return SLASummary(namespace=sla.metadata.namespace, name=sla.metadata.name, service=spec.service,
                       customer=spec.customer, tier=spec.tier, owner=spec.owner, **window_fields(spec.window),

@@ -69,13 +69,23 @@ def window_fields(window: Window) -> WindowArgs:
                       window_calendar=window.calendar, window_timezone=window.timezone)
 
 
+STATE_DESCRIPTION = (
+    "Met at or above warning; AtRisk between warning and target; below target: Behind while an open calendar period "
+    "can still end above target (below target so far), Breached when it can no longer (the errors so far exceed the "
+    "whole period's budget) or for a rolling window; NoData without data (unknown, not good news)")
+WON_BACK_DESCRIPTION = (
+    "Behind only: the share of the whole period's error budget the rest of the period would have to win back to end "
+    "at target, (error ratio - budget) x share of the period gone / budget; null in every other state")
+
+
 class ObjectiveSummary(Out):
     objective: str = Field(examples=["availability"])
     group: dict[str, str] = Field(description="grouping label values; empty without grouping", examples=[{"customer": "acme"}])
     sli: float | None = Field(examples=[0.99963])
     target: float = Field(examples=[0.999])
-    state: State
+    state: State = Field(description=STATE_DESCRIPTION)
     budget_remaining: float | None = Field(description="1 untouched, 0 spent, negative overspent", examples=[0.63])
+    won_back: float | None = Field(None, description=WON_BACK_DESCRIPTION, examples=[None])
 
 
 class SLASummary(WindowFields):
@@ -114,8 +124,9 @@ class ObjectiveDetail(Out):
     sli: float | None = Field(examples=[0.99963])
     target: float = Field(examples=[0.999])
     warning: float | None = Field(examples=[0.9995])
-    state: State
+    state: State = Field(description=STATE_DESCRIPTION)
     budget_remaining: float | None = Field(examples=[0.63])
+    won_back: float | None = Field(None, description=WON_BACK_DESCRIPTION, examples=[None])
     events_total: float = Field(description="valid events in the period", examples=[1234567.0])
     events_bad: float = Field(examples=[456.0])
     budget_events: Budget
@@ -208,11 +219,16 @@ class ReportRow(Out):
     group: dict[str, str]
     sli: float | None = Field(examples=[0.99871])
     target: float
-    state: State
-    breached: bool
+    state: State = Field(description=STATE_DESCRIPTION + "; a closed period is Met, AtRisk, Breached or NoData")
+    breached: bool = Field(description="state is Breached: the period closed below target, or can no longer end above it")
     events_total: float
     events_bad: float
-    credit_percent: str | None = Field(description="credit owed for this objective (capped)", examples=["10"])
+    credit_percent: str | None = Field(
+        description="credit for this objective (capped): owed once the period has closed (final); while it is open, the "
+                    "credit so far (if the period ended now), not owed", examples=["10"])
+    final: bool = Field(description="false while the period is open: state and credit are so far, not final",
+                        examples=[True])
+    won_back: float | None = Field(None, description=WON_BACK_DESCRIPTION, examples=[None])
 
 
 class Report(Out):
@@ -221,11 +237,12 @@ class Report(Out):
     service: str
     customer: str | None
     period: PeriodOut
-    closed: bool = Field(description="false while the period is still running")
+    closed: bool = Field(description="false while the period is still running: every figure is so far")
     source: Source = Field(description=SOURCE_DESCRIPTION)
     rows: list[ReportRow]
     credits: dict[str, str] = Field(
-        description="credit owed per group (highest over objectives, capped); key '' without grouping",
+        description="credit per group (highest over objectives, capped); key '' without grouping: owed once the "
+                    "period has closed, the credit so far while it is open (closed false)",
         examples=[{"customer=acme": "10"}])
 
 

@@ -16,7 +16,7 @@ from pledge.sla.identity import Row
 from pledge.api.auth import Caller, Principal
 from pledge.api.bulk import report_figures_bulk
 from pledge.api.figures import (
-    Figures, Span, objective_of, ratio_float, report_fallback, report_figures, scoped,
+    Figures, Span, objective_of, period_ratios, ratio_float, report_fallback, report_figures,
 )
 from pledge.api.listing import Filters
 from pledge.api.models import Report, ReportPage, ReportRow, Source
@@ -24,12 +24,14 @@ from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.deps import At, Limit, Offset, find_sla
 from pledge.api.state import api_state
 from pledge.rules import queries
-from pledge.slo.periods import Period, named_period
+from pledge.slo.periods import Period, elapsed_share, named_period
 from pledge.sla import ServiceLevelAgreement, format_percent
+from pledge.status import readings_for
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
+# New columns go at the end: readers of the older CSV keep their column positions.
 CSV_COLUMNS = ("objective", "group", "sli", "target", "state", "breached", "events_total", "events_bad",
-               "credit_percent")
+               "credit_percent", "final", "won_back")
 
 
 def _period(sla: ServiceLevelAgreement, period: str | None, start: AwareDatetime | None,
@@ -68,13 +70,20 @@ async def get_report(
 
 def _report(sla: ServiceLevelAgreement, span: Span, figures: Figures, source: Source, caller: Principal,
             now: float, filters: Filters = Filters()) -> Report:
+    """The report's period is judged as a calendar period, whatever the SLA's window: while it is
+    open, below target so far is Behind unless it can no longer end above target, and the credits
+    are so far (``final`` false); once it has closed, they are owed."""
+    elapsed = elapsed_share(span.period, now)
+    readings = [r for r in readings_for(sla, period_ratios(figures), [], elapsed=elapsed)
+                if caller.sees_group(sla, r.group) and filters.row_matches(sla, r)]
     rows = [ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,
                       target=ratio_float(objective_of(sla, r.objective).target), state=r.compliance.state,
                       breached=r.compliance.state == "Breached",
                       events_total=figures[queries.REQUESTS].get(r.row, 0.0),
                       events_bad=figures[queries.ERRORS].get(r.row, 0.0),
-                      credit_percent=format_percent(r.credit) if r.credit is not None else None)
-            for r in scoped(sla, figures, [], caller) if filters.row_matches(sla, r)]
+                      credit_percent=format_percent(r.credit) if r.credit is not None else None,
+                      final=elapsed is None, won_back=r.compliance.won_back)
+            for r in readings]
     return Report(namespace=sla.metadata.namespace, name=sla.metadata.name, service=sla.spec.service,
                   customer=sla.spec.customer, period=span.out(), closed=span.period.end <= now, source=source,
                   rows=rows, credits=_credits(rows))
@@ -128,7 +137,7 @@ def _as_csv(report: Report) -> Response:
     for row in report.rows:
         writer.writerow([row.objective, Row.of(row.objective, row.group).group_text(), "" if row.sli is None else repr(row.sli), repr(row.target),
                          row.state, str(row.breached).lower(), repr(row.events_total), repr(row.events_bad),
-                         row.credit_percent or ""])
+                         row.credit_percent or "", str(row.final).lower(), "" if row.won_back is None else repr(row.won_back)])
     filename = f"{report.namespace}-{report.name}-{report.period.label}.csv".replace("/", "_").replace(":", "")
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -14,8 +14,8 @@ from pledge.clock import utc
 from pledge.api.deps import At, Limit, Offset, answer, find_sla, moment_of, snapshot_for
 from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import (
-    WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, recorded_windows,
-    scoped, span_at,
+    WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, period_ratios,
+    recorded_windows, span_at,
 )
 from pledge.api.listing import Filters, page_of, sla_page
 from pledge.api.models import (
@@ -26,7 +26,9 @@ from pledge.api.state import api_state
 from pledge.prom import Alert
 from pledge.rules import names, queries
 from pledge.slo.budget import budget_remaining, burn_rate
+from pledge.slo.periods import elapsed_share
 from pledge.sla import ServiceLevelAgreement, format_duration, parse_duration
+from pledge.status import Reading, readings_for
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 
@@ -102,14 +104,24 @@ def details_page(slas: list[ServiceLevelAgreement], spans: dict[SLARef, Span], f
     return DetailPage.of(matching, limit, offset)
 
 
+def judged(sla: ServiceLevelAgreement, span: Span, figures: Figures, alerts: list[Alert], caller: Principal,
+           filters: Filters = Filters()) -> list[Reading]:
+    """The readings of ``span`` the caller sees: an open calendar period is judged so far (Behind
+    while it can still end above target), a rolling window now."""
+    elapsed = None if sla.spec.window.rolling is not None else elapsed_share(span.period, span.at)
+    return [r for r in readings_for(sla, period_ratios(figures), alerts, elapsed=elapsed)
+            if caller.sees_group(sla, r.group) and filters.row_matches(sla, r)]
+
+
 def sla_detail(sla: ServiceLevelAgreement, span: Span, figures: Figures, alerts: list[Alert], source: Source,
                caller: Principal, filters: Filters = Filters()) -> SLADetail:
     spec, meta = sla.spec, sla.metadata
-    readings = [r for r in scoped(sla, figures, alerts, caller) if filters.row_matches(sla, r)]
+    objectives = [objective_detail(r, figures, span).model_copy(update={"won_back": r.compliance.won_back})
+                  for r in judged(sla, span, figures, alerts, caller, filters)]
     return SLADetail(namespace=meta.namespace, name=meta.name, service=spec.service, customer=spec.customer,
                      tier=spec.tier, owner=spec.owner, **window_fields(spec.window), at=utc(span.at),
                      burn_now_window=format_duration(names.BURN_NOW),
-                     period=span.out(), source=source, objectives=[objective_detail(r, figures, span) for r in readings])
+                     period=span.out(), source=source, objectives=objectives)
 
 
 @router.get("/slas/{namespace}/{name}/history", response_model=History,

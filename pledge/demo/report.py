@@ -10,11 +10,12 @@ from pledge.sla.identity import Row, SLARef
 from pledge.api.models import PredictionOut, Predictions
 from pledge.clock import rfc3339
 from pledge.slo.periods import current_period, so_far
-from pledge.slo.budget import State
+from pledge.slo.budget import State, behind_words
 from pledge.sla.percent import format_percent
 from pledge.status import Reading
 
-STATE_STYLE: dict[State, str] = {"Met": "green", "AtRisk": "yellow", "Breached": "red", "NoData": "dim"}
+STATE_STYLE: dict[State, str] = {"Met": "green", "AtRisk": "yellow", "Behind": "dark_orange", "Breached": "red",
+                                 "NoData": "dim"}
 
 
 def _percent(value: float | None, digits: int = 3) -> str:
@@ -25,9 +26,24 @@ def _alert_names(reading: Reading) -> str:
     return ", ".join(sorted(a.labels.get("burn_tier", a.labels.get("alertname", "")) for a in reading.alerts)) or "-"
 
 
+def behind_notes(readings: list[Reading]) -> list[str]:
+    """One sentence per Behind row: how far below target so far, and what the period must win back."""
+    notes = []
+    for r in readings:
+        if r.compliance.state == "Behind" and r.compliance.won_back is not None:
+            objective = next(o for o in r.sla.spec.objectives if o.name == r.objective)
+            group = f" ({r.row.group_text()})" if r.group else ""
+            words = behind_words(objective, r.compliance.won_back, r.sla.spec.window.calendar or "period")
+            notes.append(f"{r.sla.key} {r.objective}{group}: {words}")
+    return notes
+
+
 def render_table(readings: list[Reading], at: float) -> Table:
-    """Every objective and group as of ``at``, with the part of its period the figures cover."""
-    table = Table(title=f"SLAs as Prometheus recorded them, at {rfc3339(at)}")
+    """Every objective and group as of ``at``, with the part of its period the figures cover; a
+    calendar period below target so far reads Behind (not Breached), with its sentence below the table."""
+    notes = behind_notes(readings)
+    table = Table(title=f"SLAs as Prometheus recorded them, at {rfc3339(at)}",
+                  caption="\n".join(["Behind: " + n for n in notes]) or None, caption_justify="left")
     for column in ("SLA", "objective", "group", "period", "SLI", "target", "budget left", "state", "credit", "firing"):
         table.add_column(column, justify="right" if column in {"SLI", "target", "budget left", "credit"} else "left",
                          no_wrap=column != "firing")  # only the list of alerts may wrap
@@ -58,7 +74,8 @@ def _interval(early: dt.datetime | None, late: dt.datetime | None) -> str:
 
 
 def at_risk(predictions: Predictions) -> list[PredictionOut]:
-    """Objectives not breached yet, most likely breach first: breached ones are in the table above."""
+    """Objectives not breached yet, most likely breach first: breached ones are in the table above
+    (Behind ones are listed: a period below target so far can still end above it)."""
     return [p for p in predictions.items if p.state != "Breached"]
 
 

@@ -16,7 +16,7 @@ from pledge.forecasting.fleet import FleetIncidents, as_slices, time_slices
 from pledge.forecasting.methods import RowPredictions
 from pledge.forecasting.series import Floats, Ints, StepCounts
 from pledge.slo.budget import Compliance, compliance, error_ratio
-from pledge.slo.periods import current_period
+from pledge.slo.periods import calendar_elapsed, current_period
 from pledge.sla.tiers import period_seconds
 
 ROLLING_HORIZON = 7 * 86_400
@@ -83,7 +83,9 @@ def _forecasts(series: StepCounts, goal: Goal, at: int, h: int, method: Outlook)
     s, i = np.arange(rows, dtype=np.int64), np.full(rows, series.timestamps.size - 1, dtype=np.int64)
     p, median = method.outlook(c, s, i, h)
     bad, valid = now(c, s, i)
-    current = [compliance(None if math.isnan(v) else error_ratio(b, v), goal.objective) for b, v in zip(bad.tolist(), valid.tolist())]
+    elapsed = calendar_elapsed(goal.window, float(at))  # an open calendar period below target is Behind, not Breached
+    current = [compliance(None if math.isnan(v) else error_ratio(b, v), goal.objective, elapsed=elapsed)
+               for b, v in zip(bad.tolist(), valid.tolist())]
     rate = burn(c, s, i, CURRENT_BURN)
     sli = _projected_sli(c, s, i, h, median)
 

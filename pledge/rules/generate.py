@@ -203,14 +203,23 @@ def burn_alert(c: Context, tier: AlertWindows) -> Rule:
 def _state_alerts(c: Context) -> list[Rule]:
     period_ratio = c.series(names.ERROR_RATIO_PERIOD)
     target = format_percent(c.objective.target)
+    calendar = c.sla.spec.window.calendar
+    if calendar is None:  # a rolling window is judged now: below target is a breach
+        state, summary = "Breached", f"{_who(c)} is below its {target} % target for the period"
+        description = ("The period's error budget is spent: the SLA is breached. "
+                       "Error ratio: {{ $value | humanizePercentage }}.")
+    else:  # a calendar period is judged when it closes (pledge.slo.budget.state: Behind until it cannot recover)
+        state, summary = "Behind", f"{_who(c)} is below its {target} % target so far this {calendar}"
+        description = (f"The {calendar}'s error ratio so far is above the budget of the {target} % target: behind. "
+                       f"It is a breach only once the errors so far exceed the whole {calendar}'s budget, or if the "
+                       f"{calendar} closes below target; the SLA's state in the API says which. "
+                       "Error ratio so far: {{ $value | humanizePercentage }}.")
     rules = [
         Rule(
             alert=names.ALERT_EXHAUSTED,
             expr=f"{period_ratio} > {render_number(c.budget)}",
-            labels=_alert_labels(c, "page", state="Breached"),
-            annotations=_annotations(c, f"{_who(c)} is below its {target} % target for the period",
-                                     "The period's error budget is spent: the SLA is breached. "
-                                     "Error ratio: {{ $value | humanizePercentage }}."),
+            labels=_alert_labels(c, "page", state=state),
+            annotations=_annotations(c, summary, description),
         )
     ]
     if c.objective.warning is not None:

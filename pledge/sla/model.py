@@ -463,8 +463,9 @@ class Condition(Model):
     observed_generation: int | None = None
 
 
-# An objective's state for a period; pledge.slo.budget decides it and ranks it (worst_state).
-State = Literal["Met", "AtRisk", "Breached", "NoData"]
+# An objective's state for a period; pledge.slo.budget decides it and ranks it (worst_state). Behind: an
+# open calendar period below target so far that can still end above it (Breached: it cannot, or closed below).
+State = Literal["Met", "AtRisk", "Behind", "Breached", "NoData"]
 
 
 class RulesStatus(Model):

@@ -9,14 +9,17 @@ from typing import Final
 
 from pledge.sla.model import CreditTier, Objective
 from pledge.sla.model import State as State  # declared with the CRD status (pledge.sla is the bottom layer)
-from pledge.sla.percent import budget_ratio
+from pledge.sla.percent import budget_ratio, format_percent
 
-# Most urgent first. NoData ranks above Met: an objective nobody can measure must not hide behind a
-# healthy one (missing metrics are not good news). It ranks below AtRisk and Breached: those are
-# known problems with budget at stake, while NoData may be a quiet service or a broken exporter.
-SEVERITY: Final[tuple[State, ...]] = ("Breached", "AtRisk", "NoData", "Met")
+# Most urgent first. Behind (a calendar period below target so far, still able to end above it) ranks
+# below Breached and above AtRisk. NoData ranks above Met: an objective nobody can measure must not
+# hide behind a healthy one (missing metrics are not good news). It ranks below AtRisk, Behind and
+# Breached: those are known problems with budget at stake, while NoData may be a quiet service or a
+# broken exporter.
+SEVERITY: Final[tuple[State, ...]] = ("Breached", "Behind", "AtRisk", "NoData", "Met")
 # A state as a number, where only numbers fit (Grafana value mappings over PromQL): worse is higher.
-# NoData has none: no sample.
+# NoData has none: no sample. Behind has none either: the dashboards' PromQL state knows no elapsed
+# share of the period, so it stays the rolling rule (below target = Breached).
 STATE_CODE: Final[dict[State, int]] = {"Met": 0, "AtRisk": 1, "Breached": 2}
 
 
@@ -27,6 +30,9 @@ class Compliance:
     sli: float | None
     budget_remaining: float | None
     state: State
+    # Behind only: the share of the whole period's error budget the rest of the period would have to
+    # win back to end at target (pledge.slo.budget.won_back); None in every other state.
+    won_back: float | None = None
 
 
 def as_percent(ratio: float) -> Decimal:
@@ -49,13 +55,36 @@ def budget_remaining(ratio: float, objective: Objective) -> float:
     return 1.0 - burn_rate(ratio, objective)
 
 
-def state(sli: float | None, objective: Objective) -> State:
-    """Met at or above warning, AtRisk between target and warning, Breached below target."""
+def lost_for_good(sli: float, objective: Objective, elapsed: float) -> bool:
+    """Whether a calendar period ``elapsed`` (0..1) gone can no longer end at or above target:
+    r x elapsed > b, with r the error ratio so far and b the budget (1 - target).
+
+    The errors so far then exceed the whole period's allowance even if no further error comes at
+    the traffic so far (time slices: the bad time so far exceeds the whole period's allowed bad
+    time). Exact decimals, as ``state``'s comparison: at elapsed 1 it is "below target"."""
+    return (100 - as_percent(sli)) * Decimal(repr(elapsed)) > 100 - objective.target
+
+
+def won_back(ratio: float, objective: Objective, elapsed: float) -> float:
+    """The share of the whole period's error budget the rest of the period would have to win back
+    to end at target: (r - b) x elapsed / b, the errors so far beyond the budget pro rata of the
+    period gone. 0 at target; 1 - elapsed when the period can no longer end above target."""
+    budget = float(budget_ratio(objective.target))
+    return (ratio - budget) * elapsed / budget
+
+
+def state(sli: float | None, objective: Objective, elapsed: float | None = None) -> State:
+    """Met at or above warning, AtRisk between target and warning, below target Breached, or
+    Behind in an open calendar period that can still end above target.
+
+    ``elapsed``: the share of the open calendar period gone (pledge.slo.periods.elapsed_share);
+    None for a rolling window or a closed period, which are judged now (below target = Breached).
+    """
     if sli is None:
         return "NoData"
     percent = as_percent(sli)
     if percent < objective.target:
-        return "Breached"
+        return "Behind" if elapsed is not None and not lost_for_good(sli, objective, elapsed) else "Breached"
     if objective.warning is not None and percent < objective.warning:
         return "AtRisk"
     return "Met"
@@ -95,11 +124,27 @@ def minute_budget(ratio: float, objective: Objective, measured_period: float, me
     return Allowance(total=total, consumed=ratio * measured_so_far / 60)
 
 
-def compliance(ratio: float | None, objective: Objective) -> Compliance:
+def compliance(ratio: float | None, objective: Objective, *, elapsed: float | None = None) -> Compliance:
+    """The period's compliance from its error ratio so far; ``elapsed`` as ``state`` takes it."""
     if ratio is None:
         return Compliance(None, None, "NoData")
     sli = 1.0 - ratio
-    return Compliance(sli, budget_remaining(ratio, objective), state(sli, objective))
+    judged = state(sli, objective, elapsed)
+    back = won_back(ratio, objective, elapsed) if judged == "Behind" and elapsed is not None else None
+    return Compliance(sli, budget_remaining(ratio, objective), judged, back)
+
+
+def share_words(share: float) -> str:
+    """12 % of something, in words: whole percents, "less than 1 %" rather than a misleading "0 %"."""
+    rounded = f"{share * 100:.0f}"
+    return "less than 1 %" if share > 0 and rounded == "0" else f"{rounded} %"
+
+
+def behind_words(objective: Objective, won: float, period: str = "period") -> str:
+    """The Behind state in words: "below 99.9 % so far; 12 % of the month's error budget would have
+    to be won back (the month can still end above target)". ``period``: "month", "quarter", "week"."""
+    return (f"below {format_percent(objective.target)} % so far; {share_words(won)} of the {period}'s error budget "
+            f"would have to be won back (the {period} can still end above target)")
 
 
 def credit_percent(sli: float, objective: Objective, credits: list[CreditTier], cap: Decimal | None = None) -> Decimal:

@@ -71,6 +71,23 @@ def current_period(window: Window, at: float) -> Period:
     return calendar_period(window.calendar, window.timezone, at)
 
 
+def elapsed_share(period: Period, at: float) -> float | None:
+    """The share (0..1) of ``period`` gone at ``at``; None once it has closed (judged as a whole).
+
+    Wall-clock time: planned maintenance inside the period counts as time gone."""
+    if at >= period.end:
+        return None
+    return min(1.0, max(0.0, (at - period.start) / period.seconds))
+
+
+def calendar_elapsed(window: Window, at: float) -> float | None:
+    """The share of the SLA's calendar period gone at ``at`` (pledge.slo.budget.state's ``elapsed``);
+    None for a rolling window, which is judged now."""
+    if window.rolling is not None:
+        return None
+    return elapsed_share(current_period(window, at), at)
+
+
 def so_far(period: Period, at: float) -> str:
     """How much of the period ``at`` has seen, in words: "30d rolling", "2026-12: 5 h of 31 d".
 

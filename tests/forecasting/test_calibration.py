@@ -19,6 +19,7 @@ from pledge.forecasting.forecast import Forecast
 from pledge.predictions import message
 from pledge.sla import parse_yaml
 from pledge.slo.budget import compliance
+from pledge.slo.periods import calendar_elapsed
 from pledge.sla.units import DAY
 from tests.support.slas import as_yaml
 
@@ -72,13 +73,28 @@ def test_serving_imports_neither_scikit_learn_nor_scipy() -> None:
 def _forecast(ratio: float, probability: float, breach_at: int | None = None) -> Forecast:
     sla = parse_yaml(SLA, "sla.yaml")[0]
     return Forecast(AT, 16 * 86_400, probability, breach_at, None, None, None, None,
-                    compliance(ratio, sla.spec.objectives[0]))
+                    compliance(ratio, sla.spec.objectives[0], elapsed=calendar_elapsed(sla.spec.window, AT)))
 
 
 def test_breached_says_so_with_the_figure_and_credit() -> None:
+    """Half-way through the month at 99.68 % the month can no longer end at 99.9 %: the credit is the
+    one this figure would earn, owed when the month closes."""
     sla = parse_yaml(SLA, "sla.yaml")[0]
     words = message(sla, sla.spec.objectives[0], "Acme's checkout availability", _forecast(0.0032, 1.0))
-    assert words == "Acme's checkout availability is already below 99.9 % this month: 99.68 %; 10 % credit owed."
+    assert words == ("Acme's checkout availability can no longer end this month at or above 99.9 %: 99.68 % so far; "
+                     "10 % credit at this figure, owed when the month closes.")
+
+
+def test_below_target_so_far_is_behind_with_what_must_be_won_back() -> None:
+    """99.85 % after 15 of 31 days: 0.05 % over the budget for the days gone, 24 % of the month's budget."""
+    sla = parse_yaml(SLA, "sla.yaml")[0]
+    f = _forecast(0.0015, 0.4)
+    assert f.current.state == "Behind"
+    words = message(sla, sla.spec.objectives[0], "Acme's checkout availability", f)
+    assert words == ("Acme's checkout availability is below 99.9 % so far; 24 % of the month's error budget would "
+                     "have to be won back (the month can still end above target): 40 % chance of ending below "
+                     "99.9 % before the month ends on 01 Jan 00:00 UTC (of 100 forecasts like this one, about 40 "
+                     "end in a breach).")
 
 
 def test_at_risk_names_the_period_end_and_what_the_chance_means() -> None:

@@ -249,7 +249,7 @@ def test_status_keeps_unknown_fields_and_checks_known_ones() -> None:
               "conditions": [{"type": "Ready", "status": "True", "reason": "RulesApplied"}]}
     assert _node(".status")["x-kubernetes-preserve-unknown-fields"] is True
     assert schema_errors({**MINIMAL, "status": status}) == []
-    assert ("status.state", "'Fine' is not one of ['Met', 'AtRisk', 'Breached', 'NoData']") in schema_errors(
+    assert ("status.state", "'Fine' is not one of ['Met', 'AtRisk', 'Behind', 'Breached', 'NoData']") in schema_errors(
         {**MINIMAL, "status": {**status, "state": "Fine"}})
 
 

@@ -4,7 +4,7 @@
 import { api, enc, slaPath } from "./api.js";
 import { chart, episodesOf } from "./chart.js";
 import { facts, h, link, problem, promql, show, table } from "./dom.js";
-import { count, credit, groupText, percent, times, when } from "./format.js";
+import { behindWords, count, credit, groupText, percent, times, when } from "./format.js";
 
 const BURN_DOWN_POINTS = 24;
 
@@ -59,6 +59,7 @@ function objectiveSection(detail, objective, points, definition) {
   const q = definition.named_queries, now = detail.burn_now_window;
   return h("section", { class: "card", "aria-label": title },
     h("h2", {}, title, " ", h("span", { class: `state state-${objective.state}`, text: objective.state })),
+    objective.state === "Behind" ? h("p", { class: "message behind", text: `Behind: ${behindWords(objective, detail.window_calendar)}.` }) : null,
     facts([["SLI", percent(objective.sli)], ["target", percent(objective.target, 2)], ["warning", percent(objective.warning, 2)],
       ["budget left", percent(objective.budget_remaining, 1)], ["events (bad / valid)", `${count(objective.events_bad)} / ${count(objective.events_total)}`],
       ["budget in events (left / total)", `${count(objective.budget_events.remaining)} / ${count(objective.budget_events.total)}`],

@@ -2,8 +2,8 @@
 // GET /v1/details (one request per refresh); P(breach) from GET /v1/predictions.
 
 import { allPages, api, slaPath } from "./api.js";
-import { h, problem, show, slaLink, stateCell } from "./dom.js";
-import { STATES, groupText, percent, rowKey, times } from "./format.js";
+import { h, problem, show, slaLink } from "./dom.js";
+import { STATES, behindWords, groupText, percent, rowKey, times } from "./format.js";
 
 const PAGE_SIZE = 50;
 const REFRESH_MS = (window.PLEDGE_REFRESH_SECONDS ?? 30) * 1000;
@@ -18,7 +18,7 @@ export function rowsOf(slas) {
   return slas.flatMap((s) => s.objectives.map((o) => ({
     ns: s.namespace, name: s.name, owner: s.owner ?? "", tier: s.tier ?? "", objective: o.objective, group: o.group,
     customer: o.group.customer ?? s.customer ?? "", state: o.state, sli: o.sli, target: o.target, budget: o.budget_remaining,
-    key: rowKey(s.namespace, s.name, o.objective, o.group),
+    behind: behindWords(o, s.window_calendar), key: rowKey(s.namespace, s.name, o.objective, o.group),
   })));
 }
 
@@ -66,7 +66,7 @@ function listRow(row, predictions) {
   return h("tr", { "data-key": row.key, "data-sla": `${row.ns}/${row.name}` },
     h("td", {}, slaLink(row.ns, row.name)), h("td", { text: row.objective }), h("td", { text: groupText(row.group) || "—" }),
     h("td", { text: row.owner || "—" }), h("td", { text: row.customer || "—" }), h("td", { text: row.tier || "—" }),
-    stateCell(row.state), h("td", { class: "num", text: percent(row.sli) }), h("td", { class: "num", text: percent(row.target, 2) }),
+    h("td", { class: `state state-${row.state}`, text: row.state, title: row.behind }), h("td", { class: "num", text: percent(row.sli) }), h("td", { class: "num", text: percent(row.target, 2) }),
     h("td", { class: "num budget", text: percent(row.budget, 1) }), h("td", { class: "num burn", text: "…" }),
     h("td", { class: "alerts", text: "…" }),
     h("td", { class: "num", text: probability }));
