@@ -93,6 +93,10 @@ async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], promet
             console.print(render_predictions(risky))
             for p in risky[:1]:
                 console.print(f"  {p.message}")
+            record = (await http.get(f"{api_url}/v1/predictions/record")).raise_for_status().json()
+            console.print(f"[bold]Track record[/] (GET /v1/predictions/record): {record['fleet']['words']}\n"
+                          "  Each prediction round is kept as pledge_breach_probability once Prometheus scrapes the "
+                          "API's /metrics; closed periods then judge it.")
             answer = await http.get(f"{api_url}/v1/slas/shop/checkout")
         console.print(f"[bold]API[/] {api_url}  (docs: {api_url}/docs)\n"
                       f"  curl -H 'Authorization: Bearer {token}' {api_url}/v1/predictions\n"

@@ -103,3 +103,10 @@ def test_acme_tops_the_at_risk_list(outcome: Outcome) -> None:
     probabilities = [p.probability for p in outcome.at_risk]
     assert probabilities == sorted(probabilities, reverse=True)
     assert "initech" in {p.customer for p in outcome.at_risk}  # unlikely breaches are listed too, last
+
+
+def test_the_demo_shows_the_track_record_and_says_how_it_fills(outcome: Outcome) -> None:
+    """A fresh demo has no recorded predictions of a closed month: it says so rather than a score."""
+    line = next(line for line in outcome.text.splitlines() if line.startswith("Track record"))
+    assert line.endswith("No closed period has a recorded prediction yet: no track record.")
+    assert "pledge_breach_probability" in outcome.text
