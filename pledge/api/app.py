@@ -14,6 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from pledge import console
 from pledge.api import burndown, definition, predictions, record, reports, routes
+from pledge.api import revisions
 from pledge.api.auth import Caller, TokenStore
 from pledge.api.draining import Draining
 from pledge.api.forecasts import PredictionCache
@@ -93,6 +94,7 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
     app.include_router(record.router)
     app.include_router(predictions.router)
     app.include_router(definition.router)
+    app.include_router(revisions.router)
     _ops(app)
     console.install(app)
     return app

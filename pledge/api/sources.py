@@ -18,8 +18,10 @@ from pydantic import ValidationError
 
 from pledge.api.auth import TokenStore, parse_tokens
 from pledge.files import Scan, check, scan
+from pledge.git_history import sla_history
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 from pledge.sla.identity import SLARef
+from pledge.sla.revisions import NO_HISTORY, History, current_only
 
 if TYPE_CHECKING:
     from pledge.kube import Kube
@@ -134,6 +136,27 @@ class DirectorySource(StaticSource):
         if self._validated is not None:
             self._validated.cancel()
             await asyncio.gather(self._validated, return_exceptions=True)
+
+    _files: dict[SLARef, str] | None = None  # where each SLA is defined: the revisions read that file's history
+
+    def history(self, sla: ServiceLevelAgreement) -> History:
+        """The SLA's revisions from git (pledge.git_history; blocking: call it in a thread), its current
+        definition alone when the folder is not in a git work tree (flagged)."""
+        if self._files is None:
+            self._files = {found.sla.ref: found.file for found in scan((self.folder,)).slas}
+        file = self._files.get(sla.ref)
+        if file is None:
+            return current_only(sla, f"{NO_HISTORY} (no file under {self.folder} defines it now)")
+        return sla_history(Path(file), sla)
+
+
+def history_of(source: SLASource, sla: ServiceLevelAgreement) -> History:
+    """An SLA's revisions: from git for the SLA files of a directory source; from other sources (a
+    fixed list, Kubernetes, whose revision objects are not read yet) its current definition only,
+    flagged. Blocking (git runs): call it in a thread."""
+    if isinstance(source, DirectorySource):
+        return source.history(sla)
+    return current_only(sla, f"{NO_HISTORY} (this API's SLA source keeps no revisions)")
 
 
 class MissingExtra(RuntimeError):

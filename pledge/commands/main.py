@@ -30,6 +30,7 @@ class LazyGroup(click.Group):
         "forecast": "pledge.commands.forecast:forecast",
         "import": "pledge.commands.importers:import_command",
         "export": "pledge.commands.importers:export",
+        "history": "pledge.commands.history:history",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

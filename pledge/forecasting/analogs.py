@@ -153,7 +153,14 @@ def share_breached(c: Counts, s: Ints, i: Ints) -> Floats:
 
 
 class Pledge:
+    """``period_end``: the horizon is a calendar period's end and the question is whether the period
+    *ends* below target (serving's default for calendar windows), not whether the month-to-date SLI
+    dips below it on the way: only the last step's need counts, and no breach time is given."""
+
     name = "pledge"
+
+    def __init__(self, period_end: bool = False) -> None:
+        self.period_end = period_end
 
     def predict(self, c: Counts, s: Ints, i: Ints, horizon: int) -> RowPredictions:
         return self.outlook(c, s, i, horizon)[0]
@@ -162,6 +169,8 @@ class Pledge:
         """Calibration inputs (rows x FEATURES), the need per step, analog burns and existence."""
         steps = max(1, horizon // c.step)
         need = required_burn(c, s, i, steps)
+        if self.period_end:
+            need[:, :-1] = np.inf
         ends = np.array([max(1, a // c.step) for a in sub_horizons(horizon, c.step)], dtype=np.int64)
         worst = np.minimum.accumulate(need, axis=1)[:, ends - 1]  # the easiest breach up to each end
         rates, exists = analog_burns(c, s, i, ends)
@@ -188,6 +197,9 @@ class Pledge:
         low, mid, high = (quantile(rates, exists, q) for q in (0.1, 0.5, 0.9))
         chosen = warn_at(horizon, few_events(x), first_crossing(need, now[:, 0]) > 0)
         threshold = np.where(paged(c, s, i, need), 0.0, chosen)  # a firing page warns at any probability
+        if self.period_end:
+            none = np.zeros(i.size, dtype=np.int64)
+            return RowPredictions(probability, none, none, none, threshold), mid[:, -1]
         prediction = RowPredictions(probability, crossing(need, np.maximum(mid, now), at),
                                     crossing(need, np.maximum(high, now), at), crossing(need, low, at), threshold)
         return prediction, mid[:, -1]

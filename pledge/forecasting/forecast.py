@@ -50,6 +50,11 @@ def default_horizon(goal: Goal, at: int) -> int:
     return int(current_period(goal.window, float(at)).end) - at
 
 
+def _to_period_end(goal: Goal, at: int, horizon: int) -> bool:
+    """Whether the horizon ends with the calendar period: then the question is the period's end."""
+    return goal.window.calendar is not None and int(current_period(goal.window, float(at)).end) == at + horizon
+
+
 def forecast(series: StepCounts, goal: Goal, horizon: int | None = None) -> list[Forecast]:
     """One forecast per row of ``series`` (1-D: one series) at its last step."""
     rows = np.atleast_2d(series.errors).shape[0]
@@ -68,7 +73,7 @@ def _chunk(series: StepCounts, goal: Goal, horizon: int | None) -> list[Forecast
         else np.zeros(np.atleast_2d(series.total).shape[0], dtype=bool)
     out: list[Forecast | None] = [None] * slices.size
     for rows, part, method in ((np.flatnonzero(slices), as_slices(series), FleetIncidents()),
-                               (np.flatnonzero(~slices), series, Pledge())):
+                               (np.flatnonzero(~slices), series, Pledge(period_end=_to_period_end(goal, at, h)))):
         if rows.size:
             taken = part if rows.size == slices.size else \
                 StepCounts(part.timestamps, np.atleast_2d(part.errors)[rows], np.atleast_2d(part.total)[rows], part.step)

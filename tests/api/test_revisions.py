@@ -1,0 +1,144 @@
+"""GET /v1/slas/{ns}/{name}/revisions and .../revisions/{n} over `pledge serve --sla-dir` of a real git
+repository (temporary, commits at fixed instants) and a real, empty Prometheus: revisions with their
+JSON patch and words, the full spec of one, problems as JSON, and customer tokens that see the
+revisions of their own SLAs only (the same 404 as the SLA's detail route otherwise)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonpatch  # kopf's dependency: an independent RFC 6902 implementation
+import pytest
+
+from pledge.api.app import create_app
+from pledge.api.auth import TokenEntry, TokenStore
+from pledge.api.server import serving
+from pledge.api.settings import Settings
+from pledge.api.sources import DirectorySource, SLASource, StaticSource
+from pledge.clock import fixed
+from pledge.sla.revisions import NO_HISTORY
+from pledge.testing import LocalPrometheus
+from tests.support.gitrepo import Repo, sla_yaml
+from tests.support.world import client
+
+pytestmark = pytest.mark.integration
+AT = 1796601600.0  # 2026-12-07T00:00:00Z
+TOKENS = {"sre-token": ["read:all"], "acme-token": ["customer:acme"], "globex-token": ["customer:globex"]}
+ROUTE = "/v1/slas/shop/checkout/revisions"
+
+
+@pytest.fixture(scope="module")
+def prometheus() -> Iterator[str]:
+    with LocalPrometheus() as prom:
+        yield prom.url
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    repo = Repo(tmp_path_factory.mktemp("revisions") / "slas")
+    repo.write("shop.yaml", sla_yaml())
+    repo.write("acme.yaml", sla_yaml("acme-checkout", customer="acme"))
+    repo.write("grouped.yaml", sla_yaml("grouped", grouping=["customer"]))
+    repo.commit("shop SLAs", "2026-11-01T00:00:00Z")
+    repo.write("shop.yaml", sla_yaml(target="99.95"))
+    repo.write("acme.yaml", sla_yaml("acme-checkout", customer="acme", target="99.5"))
+    repo.commit("amendment 7: raise checkout to 99.95", "2026-11-30T10:00:00Z", "Bob", "bob@example.com")
+    repo.write("shop.yaml", sla_yaml(target="99.95", description="the shop's checkout"))
+    repo.commit("describe checkout", "2026-12-02T09:00:00Z")
+    return repo
+
+
+async def serve(source: SLASource, prometheus: str) -> AsyncIterator[str]:
+    entries = [TokenEntry.from_token(token, token, scopes) for token, scopes in TOKENS.items()]
+    app = create_app(source, TokenStore(entries), Settings(prometheus_url=prometheus, snapshot_seconds=0), clock=fixed(AT))
+    async with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def api(repo: Repo, prometheus: str) -> AsyncIterator[str]:
+    async for url in serve(DirectorySource(repo.path), prometheus):
+        yield url
+
+
+async def get(api: str, route: str, token: str = "sre-token", status: int = 200) -> Any:
+    async with client(api, token) as http:
+        response = await http.get(route)
+    assert response.status_code == status, response.text
+    expected = "application/json" if status == 200 else "application/problem+json"
+    assert response.headers["content-type"] == expected
+    return response.json()
+
+
+async def test_the_list_has_each_revision_with_its_diff_and_no_spec(api: str, repo: Repo) -> None:
+    body = await get(api, ROUTE)
+    shas = repo.git("log", "--format=%H", "--reverse").split()
+    assert (body["namespace"], body["name"], body["history_known"], body["note"], body["notes"], body["current"]) == (
+        "shop", "checkout", True, None, [], 3)
+    assert [{k: r[k] for k in ("number", "accepted_at", "author", "tool", "reason", "commit", "kind", "uncommitted")}
+            for r in body["revisions"]] == [
+        {"number": 1, "accepted_at": "2026-11-01T00:00:00Z", "author": "Alice <alice@example.com>", "tool": "git",
+         "reason": "shop SLAs", "commit": shas[0], "kind": "created", "uncommitted": False},
+        {"number": 2, "accepted_at": "2026-11-30T10:00:00Z", "author": "Bob <bob@example.com>", "tool": "git",
+         "reason": "amendment 7: raise checkout to 99.95", "commit": shas[1], "kind": "budget-critical",
+         "uncommitted": False},
+        {"number": 3, "accepted_at": "2026-12-02T09:00:00Z", "author": "Alice <alice@example.com>", "tool": "git",
+         "reason": "describe checkout", "commit": shas[2], "kind": "cosmetic", "uncommitted": False}]
+    first, second, third = body["revisions"]
+    assert (first["diff"], first["changes"], first["changes_text"]) == ([], [], [])
+    assert second["diff"] == [{"op": "replace", "path": "/objectives/0/target", "value": "99.95"}]
+    assert second["changes"] == ["objectives[availability].target"]
+    assert second["changes_text"] == ["objectives[availability].target: 99.9 -> 99.95"]
+    assert third["changes_text"] == ["description: added the shop's checkout"]
+    assert all("spec" not in r and len(r["sha256"]) == 64 for r in body["revisions"])
+
+
+async def test_one_revision_has_its_full_spec_and_the_diffs_rebuild_it(api: str) -> None:
+    specs = [(await get(api, f"{ROUTE}/{n}"))["spec"] for n in (1, 2, 3)]
+    assert [s["objectives"][0]["target"] for s in specs] == ["99.9", "99.95", "99.95"]
+    assert specs[0]["window"] == {"calendar": "month"} and "description" not in specs[1]
+    listed = (await get(api, ROUTE))["revisions"]
+    assert jsonpatch.apply_patch(specs[0], listed[1]["diff"]) == specs[1]
+    assert jsonpatch.apply_patch(specs[1], listed[2]["diff"]) == specs[2]
+    detail = await get(api, f"{ROUTE}/2")
+    assert {k: v for k, v in detail.items() if k != "spec"} == listed[1]
+
+
+@pytest.mark.parametrize(("route", "status", "words"), [
+    (f"{ROUTE}/4", 404, "shop/checkout has no revision 4 (revisions 1 to 3)"),
+    (f"{ROUTE}/0", 422, "number"),
+    (f"{ROUTE}/two", 422, "number"),
+    ("/v1/slas/shop/nope/revisions", 404, "no SLA shop/nope"),
+    ("/v1/slas/shop/nope/revisions/1", 404, "no SLA shop/nope"),
+])
+async def test_problems_are_json(api: str, route: str, status: int, words: str) -> None:
+    body = await get(api, route, status=status)
+    assert body["status"] == status and words in body["detail"] and body["instance"] == route
+
+
+async def test_customer_tokens_see_the_revisions_of_their_own_slas_only(api: str) -> None:
+    own = await get(api, "/v1/slas/shop/acme-checkout/revisions", "acme-token")
+    assert [(r["number"], r["kind"]) for r in own["revisions"]] == [(1, "created"), (2, "budget-critical")]
+    assert (await get(api, "/v1/slas/shop/acme-checkout/revisions/2", "acme-token"))["spec"]["objectives"][0]["target"] == "99.5"
+    for token, name in (("globex-token", "acme-checkout"), ("acme-token", "checkout"), ("acme-token", "grouped"),
+                        ("acme-token", "nope")):
+        for route in (f"/v1/slas/shop/{name}/revisions", f"/v1/slas/shop/{name}/revisions/1"):
+            hidden = await get(api, route, token, 404)
+            detail = await get(api, f"/v1/slas/shop/{name}", token, 404)
+            assert hidden["detail"] == detail["detail"] == f"no SLA shop/{name}", route
+    async with client(api, None) as http:
+        assert (await http.get(ROUTE)).status_code == 401
+
+
+async def test_a_source_without_history_says_so(repo: Repo, prometheus: str) -> None:
+    source = DirectorySource(repo.path)
+    source.read()
+    async for url in serve(StaticSource(source.slas()), prometheus):
+        body = await get(url, ROUTE)
+        assert (body["history_known"], body["current"]) == (False, 1)
+        assert body["note"].startswith(NO_HISTORY)
+        [only] = body["revisions"]
+        assert (only["number"], only["kind"], only["accepted_at"], only["tool"]) == (1, "created", None, None)
+        assert (await get(url, f"{ROUTE}/1"))["spec"]["objectives"][0]["target"] == "99.95"
