@@ -74,6 +74,15 @@ def _hours(seconds: int) -> str:
     return f"{seconds // 86_400} days" if seconds % 86_400 == 0 and seconds >= 2 * 86_400 else f"{seconds / HOUR:g} h"
 
 
+def _share(probability: float) -> str:
+    """A probability as whole percents, never rounded to a certainty it is not: "more than 99", "less than 1"."""
+    if 0 < probability < 0.005:
+        return "less than 1"
+    if 0.995 <= probability < 1:
+        return "more than 99"
+    return f"{100 * probability:.0f}"
+
+
 def message(sla: ServiceLevelAgreement, objective: Objective, what: str, f: Forecast) -> str:
     """Plain words for customer success: the figure and credit owed if already breached; otherwise
     the chance, what it means, and when the period (or the forecast's horizon) ends."""
@@ -92,8 +101,9 @@ def message(sla: ServiceLevelAgreement, objective: Objective, what: str, f: Fore
         credit = f"{format_percent(owed)} % credit at this figure" if owed else "no credit tier reached at this figure"
         return (f"{what} can no longer end {period} at or above {target} %: {100 * f.current.sli:.2f} % so far; "
                 f"{credit}, owed when the {window.calendar} closes.")
-    chance = f"{100 * f.probability:.0f} % chance"
-    meaning = f"of 100 forecasts like this one, about {100 * f.probability:.0f} end in a breach"
+    share = _share(f.probability)
+    chance = f"{share} % chance"
+    meaning = f"of 100 forecasts like this one, {'about ' if share[0].isdigit() else ''}{share} end in a breach"
     if f.current.state == "Behind" and f.current.won_back is not None and window.calendar is not None:
         behind = behind_words(objective, f.current.won_back, window.calendar)
         return f"{what} is {behind}: {chance} of ending below {target} % {end} ({meaning})."

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pledge.forecasting.counts import Counts, burn, first_crossing, now, required_burn
-from pledge.forecasting.methods import LINEAR_WINDOW, RowPredictions
+from pledge.forecasting.methods import FLOOR, LINEAR_WINDOW, RowPredictions
 from pledge.forecasting.series import Floats, Ints
 from pledge.sla.tiers import period_seconds
 from pledge.sla.units import DAY, HOUR
@@ -190,7 +190,10 @@ class Pledge:
             return RowPredictions(np.zeros(0), none, none, none), np.zeros(0)
         x, need, rates, exists = self.features(c, s, i, horizon)
         sure, never = facts(need)
-        probability = np.where(sure, 1.0, np.where(never, 0.0, calibrated(x, horizon)))
+        model = calibrated(x, horizon)
+        if self.period_end:  # a period that can still end either way is never certain
+            model = np.clip(model, FLOOR, 1 - FLOOR)
+        probability = np.where(sure, 1.0, np.where(never, 0.0, model))
         ends = np.array([max(1, a // c.step) for a in sub_horizons(horizon, c.step)])
         at = np.searchsorted(ends, np.arange(1, need.shape[1] + 1))
         now = burn(c, s, i, LINEAR_WINDOW)[:, None]  # the linear baseline's burn

@@ -34,13 +34,12 @@ from typing import Any
 import numpy as np
 
 from pledge.forecasting.counts import Counts, now
-from pledge.forecasting.methods import RowPredictions
+from pledge.forecasting.methods import FLOOR, RowPredictions
 from pledge.forecasting.series import Floats, Ints, StepCounts
 
 TABLES = Path(__file__).with_name("fleet_tables.json")
 WINDOW = 30 * 288  # serving's 30 days of 5-minute steps
 OWN_CAP = 288  # the site's own durations histogram: lengths 1 .. OWN_CAP - 1, longer lumped
-FLOOR = 1e-3  # an open period is never given p below FLOOR or above 1 - FLOOR
 RAW = 1e-9  # raw probabilities are clipped to [RAW, 1 - RAW] before the calibration's logarithms
 DAY_S = 86_400
 MOSTLY_MONITORED = 0.5  # a probe row has at least this share of its steps monitored

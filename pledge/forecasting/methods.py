@@ -16,6 +16,7 @@ from pledge.forecasting.series import Floats, Ints
 
 LINEAR_WINDOW = 3_600  # "current" burn: the last hour, as time-to-exhaustion widgets show it
 WARN_AT = 0.5
+FLOOR = 1e-3  # a period that can still end either way is never given p below FLOOR or above 1 - FLOOR
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,15 @@ def test_below_target_so_far_is_behind_with_what_must_be_won_back() -> None:
                      "end in a breach).")
 
 
+def test_a_chance_is_never_rounded_to_a_certainty() -> None:
+    sla = parse_yaml(SLA, "sla.yaml")[0]
+    words = message(sla, sla.spec.objectives[0], "Acme's checkout availability", _forecast(0.0005, 0.999))
+    assert words == ("Acme's checkout availability: more than 99 % chance of falling below 99.9 % before the month "
+                     "ends on 01 Jan 00:00 UTC (of 100 forecasts like this one, more than 99 end in a breach).")
+    low = message(sla, sla.spec.objectives[0], "Acme's checkout availability", _forecast(0.0005, 0.001))
+    assert "less than 1 % chance" in low and "less than 1 end in a breach" in low
+
+
 def test_at_risk_names_the_period_end_and_what_the_chance_means() -> None:
     sla = parse_yaml(SLA, "sla.yaml")[0]
     words = message(sla, sla.spec.objectives[0], "Acme's checkout availability", _forecast(0.0005, 0.82, AT + 86_400))

@@ -17,9 +17,10 @@ from pledge.forecasting.counts import counts
 from pledge.forecasting.goal import Goal, goal_for
 from pledge.forecasting.series import Floats, Ints, StepCounts
 from pledge.sla.model import SLI, BoolGaugeSLI, Objective, Window
-from pledge.forecasting.fleet import (FLOOR, OWN_CAP, WINDOW, FleetIncidents, Mixture, Tables, features,
+from pledge.forecasting.fleet import (OWN_CAP, WINDOW, FleetIncidents, Mixture, Tables, features,
                                       load_tables, needed, probability, rate, raw_probability, time_slices)
 from pledge.forecasting.forecast import forecast
+from pledge.forecasting.methods import FLOOR
 
 STEP = 300
 DAY = 288
@@ -247,3 +248,18 @@ def test_the_expected_rest_of_the_period_sums_the_mixture() -> None:
     weight = (500 - x) / 499
     brute = np.sum(mix(np.broadcast_to(x, (2, x.size))) * weight, axis=1)
     assert mix.mean(np.arange(2), x, weight) == pytest.approx(brute)
+
+
+def test_a_request_sli_behind_on_the_2nd_is_an_open_question_not_a_breach() -> None:
+    """Events (the analog method): one bad day (0.3 % errors) opens the month below 99.9 %. The month
+    can still end above target, so the state is Behind, p is strictly between 0 and 1, and the answer
+    is about the month's end: no breach time."""
+    start = int(dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc).timestamp())
+    decision = start + 86_400
+    stamps = decision - STEP * np.arange(WINDOW - 1, -1, -1, dtype=np.int64)
+    total = np.full(WINDOW, 1_000.0)
+    errors = np.where(stamps > start, 3.0, 0.0)
+    [f] = forecast(StepCounts(stamps, errors, total, STEP), goal_for(Decimal("99.9"), Window(calendar="month")))
+    assert f.current.state == "Behind" and f.horizon == 30 * 86_400
+    assert 0 < f.probability < 1
+    assert f.breach_at is None and f.breach_earliest is None and f.breach_latest is None

@@ -91,14 +91,16 @@ def test_acme_tops_the_at_risk_list(outcome: Outcome) -> None:
         print(p.customer, p.objective, p.state, f"{p.probability:.2f}", p.message)
     top: PredictionOut = outcome.at_risk[0]
     assert top.customer == "acme" and top.state in ("Met", "AtRisk", "Behind")  # Behind: the month can still end above target
-    chance = f"{100 * top.probability:.0f}"
+    # whole percents, but an open period's 0.999 reads "more than 99", never a rounded certainty
+    chance = "more than 99" if 0.995 <= top.probability < 1 else f"{100 * top.probability:.0f}"
+    about = "" if chance.startswith("more") else "about "
     if top.state == "Behind":  # below target so far: the words say what must be won back, then the chance
         assert top.message.startswith(f"acme's checkout {top.objective} is below 99.9 % so far; ")
         assert f"would have to be won back (the month can still end above target): {chance} % chance of ending below" \
             in top.message
     else:
         assert top.message.startswith(f"acme's checkout {top.objective}: {chance} % chance of falling below")
-    assert top.message.endswith(f"(of 100 forecasts like this one, about {chance} end in a breach).")
+    assert top.message.endswith(f"(of 100 forecasts like this one, {about}{chance} end in a breach).")
     assert all(p.state != "Breached" for p in outcome.at_risk)
     probabilities = [p.probability for p in outcome.at_risk]
     assert probabilities == sorted(probabilities, reverse=True)
