@@ -27,7 +27,7 @@ from pledge.sla.loader import read_documents
 YAML_SUFFIXES = (".yaml", ".yml")
 IMPORT_PLANNED = "convert it with `pledge import` (Sloth, Pyrra and OpenSLO; see docs/importers.md)"
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]  # a note (a deferred change) never changes the exit code
 Peer = Literal["sloth", "pyrra", "openslo"]
 
 

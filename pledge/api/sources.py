@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
-VALIDATE = (sys.executable, "-m", "pledge", "validate", "--format", "json", "--")
+VALIDATE = (sys.executable, "-m", "pledge", "validate", "--format", "json", "--no-history", "--")
 TOKENS_KEY = "tokens.yaml"
 
 

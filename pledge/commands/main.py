@@ -3,21 +3,25 @@ backfill. SLA files are read by pledge.files; the heavy commands are modules bes
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
 from pledge.commands.common import Moment, load_or_exit
-from pledge.files import Scan, check
+from pledge.files import Problem, Scan, check
+from pledge.git_history import GitError, sla_history
 from pledge.rules import generate as generate_rules
 from pledge.rules import prometheus_rule, rule_file, rule_object_name, to_yaml
 from pledge.rules.render import parse_labels
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.crd import crd_yaml
 from pledge.sla.duration import parse_duration
+from pledge.slo.terms import takes_effect
 
 
 class LazyGroup(click.Group):
@@ -69,7 +73,9 @@ Exit codes:
 @click.option("--skip-foreign", is_flag=True,
               help="Skip files named that are not pledge SLAs, as a directory walk does (for pre-commit, which "
                    "passes every staged YAML file).")
-def validate(paths: tuple[Path, ...], output_format: str, skip_foreign: bool) -> None:
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="In a git work tree, note budget-critical changes that wait for the next period (changePolicy).")
+def validate(paths: tuple[Path, ...], output_format: str, skip_foreign: bool, history: bool) -> None:
     """Check SLA files; directories are walked recursively for *.yaml and *.yml.
 
     A file found walking a directory that is not a pledge SLA is skipped with a note (Prometheus rule
@@ -77,11 +83,38 @@ def validate(paths: tuple[Path, ...], output_format: str, skip_foreign: bool) ->
     with `pledge import`); a file named that is not an SLA is an error.
     """
     scan = check(paths, skip_foreign=skip_foreign)
+    deferred = waiting_changes(scan) if history else []
     if output_format == "json":
-        click.echo(json.dumps(scan.as_json(), indent=2))
+        click.echo(json.dumps({**scan.as_json(), "deferred": [dataclasses.asdict(p) for p in deferred]}, indent=2))
     else:
         _print_scan(scan)
+        for p in deferred:
+            click.secho(f"{p.file}:{p.line}: note: {p.path}: {p.message}", fg="yellow", err=True)
     sys.exit(ERRORS if scan.errors else WARNINGS if scan.warnings else VALID)
+
+
+def waiting_changes(scan: Scan) -> list[Problem]:
+    """A budget-critical change of an SLA file (committed or not) made during a period under
+    ``changePolicy: nextPeriod``: when it takes effect, and which terms judge the current period.
+    A note, not a warning: the change is valid, and a pre-commit hook must not fail on it."""
+    out: list[Problem] = []
+    for found in scan.slas:
+        try:
+            h = sla_history(Path(found.file), found.sla)
+        except GitError as error:
+            out.append(Problem(found.file, found.line, "spec", f"history not read: {error}", "note"))
+            continue
+        when = takes_effect(h)
+        if when is None or len(h.revisions) < 2:
+            continue
+        window = found.sla.spec.window
+        local = when.astimezone(ZoneInfo(window.timezone)).date().isoformat()
+        kept = h.revisions[-2]
+        changed = ", ".join(h.current.changes) or "the terms"
+        out.append(Problem(found.file, found.line, "spec", (
+            f"{found.sla.key}: {changed} changed (budget-critical) under changePolicy nextPeriod: takes effect on "
+            f"{local}; the current {window.calendar} keeps revision {kept.number}'s terms"), "note"))
+    return out
 
 
 def _print_scan(scan: Scan) -> None:

@@ -1,0 +1,125 @@
+"""The terms in force: which revision of an SLA judges which part of a period (issue 27, item 2).
+
+A revision's terms (targets, window, credits, exclusions, corrections) take effect when it was accepted,
+or, for a budget-critical change under ``changePolicy: nextPeriod`` (the default for calendar windows),
+at the next period boundary: the current period keeps the terms it started with. A change that is not
+budget-critical (an SLI query, a description) is in force at once: the recorded tiles hold what the old
+query counted, so nothing is to be judged differently. Effects are monotone: a revision never takes
+effect before the one it follows (a description edited after a deferred target change waits with it).
+
+Pure: the revisions come from git or the operator's revision objects (pledge.sla.revisions.History).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pledge.sla.model import Objective, SLASpec
+from pledge.sla.revisions import History, Revision
+from pledge.slo.periods import Period, current_period
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch [start, end) of a period judged by one revision's terms."""
+
+    start: float
+    end: float
+    revision: Revision
+    spec: SLASpec
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A budget-critical revision accepted during the period whose terms wait for the next one."""
+
+    revision: Revision
+    effective: float
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The terms that judge one period: its segments (one, unless an ``immediate`` change split it) and
+    the changes accepted in it that take effect later."""
+
+    period: Period
+    segments: tuple[Segment, ...]
+    deferred: tuple[Deferred, ...] = ()
+    known: bool = True  # False: no history, the current definition judges every period (and says so)
+    note: str | None = None
+
+    @property
+    def last(self) -> Segment:
+        return self.segments[-1]
+
+    @property
+    def split(self) -> bool:
+        return len(self.segments) > 1
+
+    def objective(self, name: str) -> Objective | None:
+        """The objective as judged over the whole period: the last segment's, with the target (and warning)
+        weighted by the time each segment's terms were in force; None if no segment has it."""
+        found = [(s, o) for s in self.segments for o in s.spec.objectives if o.name == name]
+        if not found:
+            return None
+        last = found[-1][1]
+        if len(found) == 1:
+            return last
+        span = sum(s.end - s.start for s, _ in found)
+        target = sum((Decimal(repr(s.end - s.start)) * o.target for s, o in found), Decimal(0)) / Decimal(repr(span))
+        warnings = [o.warning for _, o in found]
+        warning = None if any(w is None for w in warnings) else sum(
+            (Decimal(repr(s.end - s.start)) * o.warning for s, o in found if o.warning is not None), Decimal(0)) / Decimal(repr(span))
+        return last.model_copy(update={"target": round(target, 6), "warning": None if warning is None else round(warning, 6)})
+
+
+def spec_of_revision(revision: Revision) -> SLASpec:
+    return SLASpec.model_validate(revision.spec)
+
+
+def effective_from(revisions: Sequence[Revision]) -> list[float]:
+    """When each revision's terms take effect (unix seconds; -inf for an unknown moment), monotone."""
+    out: list[float] = []
+    for revision in revisions:
+        at = -math.inf if revision.accepted_at is None else revision.accepted_at.timestamp()
+        spec = spec_of_revision(revision)
+        if revision.kind == "budget-critical" and spec.policy == "nextPeriod" and spec.window.calendar is not None \
+                and math.isfinite(at):
+            period = current_period(spec.window, at)
+            at = at if at == period.start else period.end
+        out.append(max([at, *out[-1:]]))
+    return out
+
+
+def terms_for(history: History, period: Period, revision: int | None = None) -> Terms:
+    """The terms judging ``period``; ``revision``: judge it all by that revision instead (a what-if)."""
+    revisions = history.revisions
+    if revision is not None:
+        chosen = history.number(revision)
+        if chosen is None:
+            raise ValueError(f"{history.ref} has no revision {revision} (revisions 1 to {len(revisions)})")
+        return Terms(period, (Segment(period.start, period.end, chosen, spec_of_revision(chosen)),),
+                     known=history.known, note=history.note)
+    starts = effective_from(revisions)
+    in_force = [k for k, at in enumerate(starts) if at <= period.start]
+    first = in_force[-1] if in_force else 0  # before the first revision: the first judges (it created the SLA)
+    cuts = [(period.start, first)] + [(at, k) for k, at in enumerate(starts) if k > first and period.start < at < period.end]
+    segments = tuple(Segment(a, b, revisions[k], spec_of_revision(revisions[k]))
+                     for (a, k), (b, _) in zip(cuts, cuts[1:] + [(period.end, -1)]) if b > a)
+    deferred = tuple(Deferred(r, at) for r, at in zip(revisions, starts)
+                     if r.accepted_at is not None and period.start <= r.accepted_at.timestamp() < period.end <= at)
+    return Terms(period, segments, deferred, history.known, history.note)
+
+
+def takes_effect(history: History) -> dt.datetime | None:
+    """When the newest revision's terms take effect, if that is later than its acceptance (a deferred
+    budget-critical change): what `pledge validate` warns about."""
+    newest = history.current
+    if newest.accepted_at is None:
+        return None
+    at = effective_from(history.revisions)[-1]
+    return dt.datetime.fromtimestamp(at, dt.timezone.utc) if at > newest.accepted_at.timestamp() else None

@@ -1,0 +1,95 @@
+"""Terms in force (pledge.slo.terms): which revision judges which part of a period, under both change
+policies, deferred changes, the time-weighted target of a split period, and what-if revisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from pledge.sla.identity import SLARef
+from pledge.sla.revisions import History, Proposed, numbered
+from pledge.slo.periods import calendar_period
+from pledge.slo.terms import effective_from, takes_effect, terms_for
+
+UTC = dt.timezone.utc
+NOV = calendar_period("month", "UTC", dt.datetime(2026, 11, 15, tzinfo=UTC).timestamp())
+DEC_1 = dt.datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def spec(target: str, policy: str | None = None, description: str = "", window: str = "month") -> dict[str, Any]:
+    out: dict[str, Any] = {"service": "checkout", "description": description,
+                           "window": {"calendar": window} if window != "30d" else {"rolling": "30d"},
+                           "objectives": [{"name": "availability", "target": target,
+                                           "sli": {"ratio": {"errors": "e", "total": "t"}}}]}
+    if policy:
+        out["changePolicy"] = policy
+    return out
+
+
+def history(*versions: tuple[dt.datetime, dict[str, Any]]) -> History:
+    return History(SLARef("shop", "checkout"), tuple(numbered(Proposed(s, at) for at, s in versions)))
+
+
+CREATED = dt.datetime(2026, 10, 3, 9, tzinfo=UTC)
+CHANGED = dt.datetime(2026, 11, 30, 12, tzinfo=UTC)  # the issue's example: 99.9 -> 99.95 on 30 November
+
+
+def test_next_period_keeps_the_period_s_terms_and_names_the_change_waiting() -> None:
+    terms = terms_for(history((CREATED, spec("99.9")), (CHANGED, spec("99.95"))), NOV)
+    assert [s.revision.number for s in terms.segments] == [1]
+    objective = terms.objective("availability")
+    assert objective is not None and objective.target == Decimal("99.9")
+    assert [(d.revision.number, d.effective) for d in terms.deferred] == [(2, DEC_1.timestamp())]
+    december = calendar_period("month", "UTC", DEC_1.timestamp() + 1)
+    assert terms_for(history((CREATED, spec("99.9")), (CHANGED, spec("99.95"))), december).last.revision.number == 2
+
+
+def test_immediate_splits_the_period_and_weighs_the_target_by_time() -> None:
+    terms = terms_for(history((CREATED, spec("99.9")), (CHANGED, spec("99.95", "immediate"))), NOV)
+    assert [(s.revision.number, s.start, s.end) for s in terms.segments] == [
+        (1, NOV.start, CHANGED.timestamp()), (2, CHANGED.timestamp(), NOV.end)]
+    objective = terms.objective("availability")
+    assert objective is not None
+    # 29.5 days at 99.9 and 0.5 days at 99.95: 99.9 + 0.05 x 0.5 / 30
+    assert objective.target == pytest.approx(Decimal("99.900833"), abs=Decimal("0.000001"))
+    assert terms.deferred == ()
+
+
+@pytest.mark.parametrize(("second", "kind_in_force"), [
+    (spec("99.9", description="the checkout path"), 2),  # cosmetic: in force at once
+    (spec("99.95", window="30d"), 2),  # a rolling window's default policy is immediate
+])
+def test_changes_that_are_not_deferred(second: dict[str, Any], kind_in_force: int) -> None:
+    h = history((CREATED, spec("99.9")), (CHANGED, second))
+    assert effective_from(h.revisions)[1] == CHANGED.timestamp()
+    assert terms_for(h, NOV).last.revision.number == kind_in_force
+
+
+def test_a_change_that_follows_a_deferred_one_waits_with_it() -> None:
+    later = CHANGED + dt.timedelta(hours=6)
+    h = history((CREATED, spec("99.9")), (CHANGED, spec("99.95")), (later, spec("99.95", description="new words")))
+    assert effective_from(h.revisions)[1:] == [DEC_1.timestamp(), DEC_1.timestamp()]
+    assert [s.revision.number for s in terms_for(h, NOV).segments] == [1]
+    assert takes_effect(h) == DEC_1
+
+
+def test_a_change_accepted_at_the_boundary_is_in_force_from_it() -> None:
+    h = history((CREATED, spec("99.9")), (DEC_1, spec("99.95")))
+    assert effective_from(h.revisions)[1] == DEC_1.timestamp() and takes_effect(h) is None
+
+
+def test_what_if_a_revision_judged_the_whole_period() -> None:
+    h = history((CREATED, spec("99.9")), (CHANGED, spec("99.95")))
+    objective = terms_for(h, NOV, revision=2).objective("availability")
+    assert objective is not None and objective.target == Decimal("99.95")
+    with pytest.raises(ValueError, match="shop/checkout has no revision 3 \\(revisions 1 to 2\\)"):
+        terms_for(h, NOV, revision=3)
+
+
+def test_a_period_before_the_first_revision_is_judged_by_it() -> None:
+    october = calendar_period("month", "UTC", CREATED.timestamp())
+    terms = terms_for(history((CREATED, spec("99.9")),), october)
+    assert [(s.start, s.end) for s in terms.segments] == [(october.start, october.end)]
