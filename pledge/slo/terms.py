@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pledge.sla.model import Objective, SLASpec
+from pledge.sla.model import Objective, ServiceLevelAgreement, SLASpec
 from pledge.sla.revisions import History, Revision
 from pledge.slo.periods import Period, current_period
 
@@ -75,6 +75,19 @@ class Terms:
         warning = None if any(w is None for w in warnings) else sum(
             (Decimal(repr(s.end - s.start)) * o.warning for s, o in found if o.warning is not None), Decimal(0)) / Decimal(repr(span))
         return last.model_copy(update={"target": round(target, 6), "warning": None if warning is None else round(warning, 6)})
+
+
+    def judging(self, sla: ServiceLevelAgreement) -> ServiceLevelAgreement:
+        """``sla`` with the period's terms: each objective's (time-weighted) target and warning, and the
+        credits, cap, exclusions and corrections of the revision in force at the period's end. What is
+        measured (the objectives' SLIs, grouping) stays the current definition's: the recorded tiles hold it."""
+        objectives = [self.objective(o.name) or o for o in sla.spec.objectives]
+        terms = self.last.spec
+        spec = sla.spec.model_copy(update={
+            "objectives": [o.model_copy(update={"sli": current.sli}) for o, current in zip(objectives, sla.spec.objectives)],
+            "credits": terms.credits, "credit_cap": terms.credit_cap, "exclusions": terms.exclusions,
+            "corrections": terms.corrections})
+        return sla.model_copy(update={"spec": spec})
 
 
 def spec_of_revision(revision: Revision) -> SLASpec:

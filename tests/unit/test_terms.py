@@ -13,6 +13,7 @@ from pledge.sla.identity import SLARef
 from pledge.sla.revisions import History, Proposed, numbered
 from pledge.slo.periods import calendar_period
 from pledge.slo.terms import effective_from, takes_effect, terms_for
+from tests.support.slas import with_spec
 
 UTC = dt.timezone.utc
 NOV = calendar_period("month", "UTC", dt.datetime(2026, 11, 15, tzinfo=UTC).timestamp())
@@ -93,3 +94,14 @@ def test_a_period_before_the_first_revision_is_judged_by_it() -> None:
     october = calendar_period("month", "UTC", CREATED.timestamp())
     terms = terms_for(history((CREATED, spec("99.9")),), october)
     assert [(s.start, s.end) for s in terms.segments] == [(october.start, october.end)]
+
+
+def test_an_sla_judged_by_the_terms_of_its_period() -> None:
+    """November is judged by 99.9 % and revision 1's credits, though the file now says 99.95 % and 25 %."""
+    current = with_spec("checkout", spec("99.95") | {"credits": [{"below": "99.95", "percent": "25"}]}, "shop")
+    first = spec("99.9") | {"credits": [{"below": "99.9", "percent": "10"}]}
+    h = history((CREATED, first), (CHANGED, spec("99.95") | {"credits": [{"below": "99.95", "percent": "25"}]}))
+    judged = terms_for(h, NOV).judging(current)
+    assert judged.spec.objectives[0].target == Decimal("99.9")
+    assert [(c.below, c.percent) for c in judged.spec.credits] == [(Decimal("99.9"), Decimal("10"))]
+    assert judged.spec.objectives[0].sli == current.spec.objectives[0].sli
