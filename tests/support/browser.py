@@ -5,19 +5,16 @@ event loop, so the synchronously driven browser and the server never share a loo
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from queue import Queue
 
 from playwright.sync_api import ConsoleMessage, Error, Page, Request
 
 from pledge.api.server import running_api
 from pledge.clock import fixed
 from tests.support import world
+from tests.support.served import served_thread
 from tests.support.world import entries
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
@@ -31,36 +28,10 @@ def chromium_path() -> str:
     raise RuntimeError("no chromium on PATH: `make chromium` (or apt-get install chromium chromium-driver)")
 
 
-@contextmanager
-def api_thread(store_url: str) -> Iterator[str]:
+def api_thread(store_url: str) -> AbstractContextManager[str]:
     """The API over the world's SLAs, as of the world's end, served from a thread until the block ends."""
-    started: Queue[str | BaseException] = Queue()
-    stop: list[asyncio.Event] = []
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    async def serve() -> None:
-        stop.append(asyncio.Event())
-        loops.append(asyncio.get_running_loop())
-        async with running_api(world.SLAS.values(), store_url, entries(), clock=fixed(world.AT)) as url:
-            started.put(url)
-            await stop[0].wait()
-
-    def run() -> None:
-        try:
-            asyncio.run(serve())
-        except BaseException as exc:  # handed to the test thread, which raises it
-            started.put(exc)
-
-    thread = threading.Thread(target=run, name="console-api", daemon=True)
-    thread.start()
-    url = started.get(timeout=60)
-    if isinstance(url, BaseException):
-        raise url
-    try:
-        yield url
-    finally:
-        loops[0].call_soon_threadsafe(stop[0].set)
-        thread.join(30)
+    return served_thread(lambda: running_api(world.SLAS.values(), store_url, entries(), clock=fixed(world.AT)),
+                         "console-api")
 
 
 @dataclass

@@ -70,6 +70,10 @@ export async function allPages(path, params = {}) {
 export const trackRecord = (customer, periods = 6) =>
   api(`/v1/predictions/record?${new URLSearchParams({ periods: String(periods), ...(customer ? { customer } : {}) })}`);
 
+/** An SLA's record of accepted definitions, oldest first (GET /v1/slas/{ns}/{name}/revisions): each revision's
+ * number, when and by whom it was accepted, why, its kind and what changed since the one before, in words. */
+export const revisions = (ns, name) => api(`${slaPath(ns, name)}/revisions`);
+
 /** A failure in words for the people who read the console (customer success included). */
 export function explain(failure) {
   if (!(failure instanceof ApiError)) return `the console failed (${failure.message})`;

@@ -1,7 +1,7 @@
 // One SLA (#/sla/{ns}/{name}): GET /v1/slas/{ns}/{name} for the figures, .../definition for the tiers,
-// credits, exclusions, YAML and PromQL, .../burndown for the charts.
+// credits, exclusions, YAML and PromQL, .../burndown for the charts, .../revisions for the History section.
 
-import { api, enc, slaPath } from "./api.js";
+import { api, enc, revisions, slaPath } from "./api.js";
 import { chart, episodesOf } from "./chart.js";
 import { facts, h, link, problem, promql, show, table } from "./dom.js";
 import { behindWords, count, credit, groupText, percent, times, when } from "./format.js";
@@ -25,6 +25,62 @@ async function burnDown(detail) {
       sli: p.sli, budget: p.budget_remaining, burn: p.burn_rate }));
   };
   return Object.assign(pointsOf, { failure });
+}
+
+// The History section: the SLA's revisions, newest first, in words (who, when, what kind, why, what changed).
+const KINDS_SAID = "budget-critical: changes what the SLA promises or how a period is judged (targets, window, credits, "
+  + "credit cap, exclusions, corrections, objectives added or removed); sli: changes what is measured (the SLI's query); "
+  + "cosmetic: changes words only, not the terms; created: the first version.";
+
+// The API's note as a sentence: "no history: …" reads "No history: … ."
+const sentence = (text) => `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
+
+// An answer that never rejects: asked as the page starts, and a failure is said in its section, never lost.
+async function settled(answer) {
+  try {
+    return { found: await answer };
+  } catch (failure) {
+    return { failure };
+  }
+}
+
+function revisionRow(r) {
+  const why = r.uncommitted ? "uncommitted change (edited in the SLA file, not committed yet)" : (r.reason ?? "no reason given");
+  const changed = r.changes_text.length ? h("ul", { class: "history-changes" }, r.changes_text.map((line) => h("li", { text: line })))
+    : h("span", { class: "muted", text: r.kind === "created" ? "the first version" : "nothing in the terms" });
+  return h("tr", { "data-revision": r.number, "data-kind": r.kind },
+    h("td", { class: "num", text: String(r.number) }),
+    h("td", {}, h("span", { class: "history-when", text: when(r.accepted_at) }),
+      r.uncommitted ? h("div", { class: "muted", text: "the file's time, not committed yet" }) : null),
+    h("td", { text: `${r.author ?? "unknown"}${r.tool ? ` (${r.tool})` : ""}` }),
+    h("td", {}, h("span", { class: `kind kind-${r.kind}`, text: r.kind })),
+    h("td", {}, why, r.commit ? h("div", { class: "muted", text: `commit ${r.commit.slice(0, 12)}` }) : null),
+    h("td", {}, changed));
+}
+
+function historyPanel(history) {
+  if (!history.history_known) {
+    return h("p", { class: "message", id: "history-note", text: sentence(history.note ?? "no history: the current definition is the only one known") });
+  }
+  const n = history.revisions.length;
+  return [table(`${n} revision${n === 1 ? "" : "s"}, newest first; the current one is revision ${history.current}`,
+    ["revision ", "when", "who", "kind", "why", "what changed"], [...history.revisions].reverse().map(revisionRow), { id: "history-revisions" }),
+  history.notes.length ? h("p", { class: "muted", id: "history-notes", text: `Not shown: ${history.notes.join("; ")}.` }) : null,
+  h("p", { class: "muted", text: KINDS_SAID })];
+}
+
+async function fillHistory(view, box, answer, ns, name) {
+  const { found, failure } = await answer;
+  if (view.stale()) return;
+  let drawn;
+  try {
+    if (failure) throw failure;
+    drawn = historyPanel(found);
+  } catch (unread) {
+    drawn = problem(`The history of ${ns}/${name} could not be read`, unread, { id: "history-failure" });
+  }
+  box.replaceChildren(...[drawn].flat().filter((child) => child !== null));
+  box.removeAttribute("aria-busy");
 }
 
 function tierTable(objective, definition) {
@@ -81,6 +137,7 @@ function objectiveSection(detail, objective, points, definition) {
 
 export async function detailView(view, ns, name) {
   show(h("p", { role: "status", text: `Loading ${ns}/${name}…` }));
+  const historyAnswer = settled(revisions(ns, name));
   let detail, definition, pointsOf;
   try {
     detail = await api(slaPath(ns, name));
@@ -94,6 +151,7 @@ export async function detailView(view, ns, name) {
   const exclusions = definition.exclusions.map((e) => h("li", {}, e.reason ? h("strong", { text: `${e.reason}: ` }) : "no reason given: ",
     Object.entries(e).filter(([k]) => k !== "reason").map(([k, v]) => `${k} ${v}`).join(", ")));
   const excluded = detail.period.excluded.map(([a, b]) => h("li", { text: `${when(a)} – ${when(b)}` }));
+  const history = h("div", { id: "history", "aria-busy": "true" }, h("p", { class: "muted", text: "Reading the history…" }));
   show(h("p", { class: "no-print" }, link("#/", "← all SLAs")),
     h("h1", { text: `${ns}/${name}` }),
     facts([["service", detail.service], ["owner", detail.owner], ["customer", detail.customer], ["tier", detail.tier], ["window", detail.window],
@@ -105,8 +163,11 @@ export async function detailView(view, ns, name) {
       exclusions.length ? h("ul", {}, exclusions) : h("p", { class: "muted", text: "No planned maintenance." }),
       h("h3", { text: `Excluded in this period so far (${(detail.period.excluded_seconds / 3600).toFixed(1)} h)` }),
       excluded.length ? h("ul", {}, excluded) : h("p", { class: "muted", text: "None." })),
+    h("section", { class: "card", "aria-labelledby": "history-title" }, h("h2", { id: "history-title", text: "History" }),
+      h("p", { class: "muted", text: "Every accepted change of this SLA: when, who made it, what kind of change, why, and what changed." }), history),
     h("section", { class: "card", "aria-labelledby": "queries-title" }, h("h2", { id: "queries-title", text: "PromQL behind the figures" }),
       h("dl", {}, Object.entries(definition.queries).map(([k, v]) => [h("dt", { text: k }), h("dd", {}, h("pre", {}, h("code", { text: v })))]))),
     definition.yaml ? h("section", { class: "card", "aria-labelledby": "yaml-title" }, h("h2", { id: "yaml-title", text: "The SLA" }),
       h("pre", { id: "sla-yaml" }, h("code", { text: definition.yaml }))) : null);
+  await fillHistory(view, history, historyAnswer, ns, name);
 }
