@@ -1,5 +1,5 @@
-"""The only Kubernetes I/O in pledge besides kopf's own watching: the operator's rule objects, and
-the API's ServiceLevelAgreements (list + watch) and token Secret.
+"""The only Kubernetes I/O in pledge besides kopf's own watching: the operator's rule objects and
+SLARevisions, and the API's ServiceLevelAgreements (list + watch), SLARevisions and token Secret.
 
 Uses the official client's asyncio flavour (``kubernetes.aio``), configured in-cluster or from
 kubeconfig; kopf logs in with the very same credentials, so the operator has one source of
@@ -25,7 +25,7 @@ from kubernetes.aio.config import ConfigException, load_incluster_config, load_k
 from kubernetes.aio.watch import Watch
 
 from pledge.sla import KIND
-from pledge.sla.crd import GROUP, PLURAL, VERSION
+from pledge.sla.crd import GROUP, PLURAL, REVISION_KIND, REVISION_LABEL, REVISION_PLURAL, VERSION, revision_label
 
 MERGE_PATCH = "application/merge-patch+json"
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -60,6 +60,7 @@ class Kind:
 
 
 SLA_KIND = Kind(GROUP, VERSION, PLURAL, KIND)
+REVISIONS = Kind(GROUP, VERSION, REVISION_PLURAL, REVISION_KIND)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,36 @@ class Kube:
             raise _error(action, exc) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise KubeError(action, None, str(exc)) from None
+
+    async def create(self, kind: Kind, body: Mapping[str, Any]) -> bool:
+        """Create a custom object; False when its name is taken (409 AlreadyExists): the caller reads
+        what holds it. Any other failure raises KubeError."""
+        namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+        action = f"create {kind.kind} {namespace}/{name}"
+        try:
+            await self.custom.create_namespaced_custom_object(kind.group, kind.version, namespace, kind.plural, dict(body))
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise _error(action, exc) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise KubeError(action, None, str(exc)) from None
+        return True
+
+    async def list_revisions(self, namespace: str, sla: str) -> list[dict[str, Any]]:
+        """The SLARevision objects of the SLA named ``sla`` (by its label; the SLA itself may be gone),
+        in no particular order. 404 (the CRD is not installed) raises KubeError."""
+        action = f"list {REVISION_KIND} of {namespace}/{sla}"
+        label = revision_label(sla)
+        found = await _found(action, self.custom.list_namespaced_custom_object(
+            GROUP, VERSION, namespace, REVISION_PLURAL, label_selector=f"{REVISION_LABEL}={label}"))
+        if found is None:
+            raise KubeError(action, 404, f"Not Found (is the {REVISION_PLURAL}.{GROUP} CRD installed?)")
+        # The selector again, here (a server or emulator that ignores it must not mix SLAs' records),
+        # and the name itself (a long name's label is only a prefix and a hash of it).
+        return [item for item in found.get("items") or [] if isinstance(item, dict)
+                and (item.get("metadata", {}).get("labels") or {}).get(REVISION_LABEL) == label
+                and (item.get("spec") or {}).get("sla", sla) == sla]
 
     async def list_slas(self, namespace: str | None) -> Listing:
         """Every SLA resource (of one namespace, or of the cluster) and the list's resourceVersion."""

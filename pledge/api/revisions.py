@@ -17,8 +17,9 @@ from pledge.api.deps import find_sla
 from pledge.api.models import Out
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.sources import history_of
-from pledge.api.state import api_state
+from pledge.api.state import ApiState, api_state
 from pledge.git_history import GitError
+from pledge.sla import ServiceLevelAgreement
 from pledge.sla.revisions import History, Kind, Revision, between
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"},
@@ -66,13 +67,17 @@ def _out(history: History, revision: Revision) -> dict[str, Any]:
             "changes_text": list(changed.lines), "diff": changed.patch}
 
 
-async def _history(request: Request, caller: Caller, namespace: str, name: str) -> History:
-    api = api_state(request)
-    sla = await find_sla(api, caller, namespace, name, api.clock())
+async def read_history(api: ApiState, sla: ServiceLevelAgreement) -> History:
+    """The SLA's revisions, read in a thread (git runs, or the Kubernetes API is asked); a problem if not."""
     try:
         return await asyncio.to_thread(history_of, api.source, sla)
     except (GitError, OSError) as exc:
         raise HTTPException(500, f"the revisions of {sla.ref} could not be read: {exc}") from None
+
+
+async def _history(request: Request, caller: Caller, namespace: str, name: str) -> History:
+    api = api_state(request)
+    return await read_history(api, await find_sla(api, caller, namespace, name, api.clock()))
 
 
 @router.get("/slas/{namespace}/{name}/revisions", response_model=Revisions,

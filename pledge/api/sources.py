@@ -21,13 +21,15 @@ from pledge.files import Scan, check, scan
 from pledge.git_history import sla_history
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 from pledge.sla.identity import SLARef
-from pledge.sla.revisions import NO_HISTORY, History, current_only
+from pledge.sla.crd import REVISION_KIND, SLARevisionSpec
+from pledge.sla.revisions import NO_HISTORY, History, current_only, spec_hash, spec_of
 
 if TYPE_CHECKING:
     from pledge.kube import Kube
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
+HISTORY_SECONDS = 30.0  # the longest a revisions request waits for the Kubernetes API
 VALIDATE = (sys.executable, "-m", "pledge", "validate", "--format", "json", "--no-history", "--")
 TOKENS_KEY = "tokens.yaml"
 
@@ -151,10 +153,10 @@ class DirectorySource(StaticSource):
 
 
 def history_of(source: SLASource, sla: ServiceLevelAgreement) -> History:
-    """An SLA's revisions: from git for the SLA files of a directory source; from other sources (a
-    fixed list, Kubernetes, whose revision objects are not read yet) its current definition only,
-    flagged. Blocking (git runs): call it in a thread."""
-    if isinstance(source, DirectorySource):
+    """An SLA's revisions: from git for the SLA files of a directory source, from the operator's
+    SLARevision objects for a Kubernetes source; from other sources (a fixed list) its current
+    definition only, flagged. Blocking (git runs, the API is asked): call it in a thread."""
+    if isinstance(source, (DirectorySource, KubernetesSource)):
         return source.history(sla)
     return current_only(sla, f"{NO_HISTORY} (this API's SLA source keeps no revisions)")
 
@@ -242,9 +244,29 @@ class KubernetesSource(Follower):
         self.namespace = namespace
         self._by_ref: dict[SLARef, ServiceLevelAgreement] = {}
         self._sorted: list[ServiceLevelAgreement] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def slas(self) -> list[ServiceLevelAgreement]:
         return self._sorted
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()  # where the client lives: history() asks through it
+        await super().start()
+
+    def history(self, sla: ServiceLevelAgreement) -> History:
+        """The SLA's revisions as the operator recorded them (SLARevision objects, read now). Blocking:
+        call it in a thread other than the source's event loop. An API failure raises ConnectionError."""
+        assert self._loop is not None, "start() first"
+        future = asyncio.run_coroutine_threadsafe(self.revisions(sla), self._loop)
+        return future.result(timeout=HISTORY_SECONDS)
+
+    async def revisions(self, sla: ServiceLevelAgreement) -> History:
+        kube = kube_module()
+        try:
+            objects = await self.kube.list_revisions(sla.ref.namespace, sla.ref.name)
+        except kube.KubeError as exc:
+            raise ConnectionError(f"the SLARevisions could not be listed: {exc}") from None
+        return recorded_history(sla, objects)
 
     async def read(self) -> str:
         listing = await self.kube.list_slas(self.namespace)
@@ -273,6 +295,35 @@ class KubernetesSource(Follower):
             log.warning("skipping invalid ServiceLevelAgreement %s/%s: %s", metadata.get("namespace"),
                         metadata.get("name"), "; ".join(exc.problems))
             return None
+
+
+def recorded_history(sla: ServiceLevelAgreement, objects: Iterable[dict[str, Any]]) -> History:
+    """The History the operator's SLARevision objects make, by number. None yet (the operator has not
+    run, or not since the SLA was created): the current definition only, flagged. A current spec that
+    differs from the newest revision (not accepted by the operator yet, or rejected as invalid) is
+    said in ``notes``; so are missing numbers and objects that are not readable revisions."""
+    found: dict[int, SLARevisionSpec] = {}
+    notes: list[str] = []
+    for obj in objects:
+        try:
+            spec = SLARevisionSpec.model_validate(obj.get("spec") or {})
+        except ValidationError:
+            notes.append(f"{REVISION_KIND} {obj.get('metadata', {}).get('name')} is not a readable revision")
+            continue
+        found[spec.number] = spec
+    if not found:
+        return current_only(sla, f"{NO_HISTORY} (the operator has recorded no revision of it yet)", source="kubernetes")
+    specs = [found[n] for n in sorted(found)]
+    missing = sorted(set(range(1, specs[-1].number + 1)) - set(found))
+    if missing:
+        notes.append(f"revision number(s) {', '.join(map(str, missing))} not found (deleted, or held by an object "
+                     "not labelled with this SLA)")
+    digest = spec_hash(spec_of(sla))
+    if specs[-1].sha256 != digest:
+        notes.append(f"the current definition (sha256 {digest[:12]}) is not recorded yet: the operator has not "
+                     "accepted it")
+    revisions = tuple(spec.revision(specs[i - 1] if i else None) for i, spec in enumerate(specs))
+    return History(sla.ref, revisions, source="kubernetes", notes=tuple(notes))
 
 
 class SecretTokens(Follower):

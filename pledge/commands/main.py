@@ -19,7 +19,7 @@ from pledge.rules import generate as generate_rules
 from pledge.rules import prometheus_rule, rule_file, rule_object_name, to_yaml
 from pledge.rules.render import parse_labels
 from pledge.sla import ServiceLevelAgreement
-from pledge.sla.crd import crd_yaml
+from pledge.sla.crd import crd_yaml, revision_crd_yaml
 from pledge.sla.duration import parse_duration
 from pledge.slo.terms import takes_effect
 
@@ -230,9 +230,10 @@ def alertmanager(paths: tuple[Path, ...], customer_route: bool, customer_receive
 
 
 @main.command()
-def crd() -> None:
+@click.option("--revisions", is_flag=True, help="The SLARevision CRD instead (the operator's record of every change).")
+def crd(revisions: bool) -> None:
     """Print the ServiceLevelAgreement CustomResourceDefinition (generated from the model)."""
-    click.echo(crd_yaml(), nl=False)
+    click.echo(revision_crd_yaml() if revisions else crd_yaml(), nl=False)
 
 
 @main.command()

@@ -1,5 +1,6 @@
 """kopf handlers: thin I/O around pledge.rules. Parse the SLA, build the owned rule object, write it,
-report in status. No rule logic lives here.
+record the accepted spec as an SLARevision (pledge.operator.revisions), report in status. No rule logic
+lives here.
 
 Handlers are bound to one OperatorConfig and registered into a kopf registry by ``register``, so the
 CLI, `kopf run -m pledge.operator.kopf_main` and the tests each run an operator configured their own way.
@@ -17,6 +18,7 @@ from pledge.clock import rfc3339
 from pledge.operator import status as st
 from pledge.operator.config import OperatorConfig
 from pledge.kube import Kind, Kube, KubeError, NoCredentials, document
+from pledge.operator.revisions import record
 from pledge.operator.objects import KINDS, Desired, controller, desired, intact, matches, owned_by
 from pledge.operator.timer import StatusReader
 from pledge.predictions import Rounds
@@ -149,10 +151,25 @@ class Operator:
                 raise kopf.TemporaryError(str(exc), delay=self.config.backoff(retry)) from None
             kopf.warn(body, reason="ApiError", message=str(exc))
             raise kopf.PermanentError(str(exc)) from None
-        patch.status.update(st.applied(status, generation, wanted, self.kind.kind, rfc3339(self.config.clock())))
-        self.reconciled += 1
         logger.info(f"{'wrote' if written else 'kept'} {self.kind.kind} {wanted.name}: "
                     f"{wanted.groups} groups, {wanted.rules} rules")
+        # Rules first, then the revision: a spec whose rules could not be written was never in force.
+        # When the revision cannot be written, the rules stay written (they are the spec's), the status
+        # says so, and the whole handler is retried: the rules are then already in place (no write) and
+        # the revision is created, exactly once (see pledge.operator.revisions.record).
+        try:
+            revision = await record(self.kube, sla, body.meta, self.config.clock())
+        except KubeError as exc:
+            message = f"the spec's revision is not recorded yet (rules are written; retrying): {exc}"
+            patch.status.update(st.unrecorded(status, generation, wanted, self.kind.kind, message,
+                                              rfc3339(self.config.clock())))
+            kopf.warn(body, reason="RevisionFailed", message=message)
+            delay = self.config.backoff(retry) if exc.transient else self.config.max_retry_delay
+            raise kopf.TemporaryError(message, delay=delay) from None
+        patch.status.update(st.applied(status, generation, wanted, self.kind.kind, rfc3339(self.config.clock()),
+                                       revision))
+        self.reconciled += 1
+        logger.info(f"revision {revision.number} ({revision.kind}) in force")
 
     async def index(self, body: kopf.Body, **_: Any) -> dict[str, ServiceLevelAgreement]:
         """Every valid SLA by "namespace/name": the status timer reads them all in one round."""

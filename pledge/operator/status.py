@@ -1,5 +1,5 @@
-"""Pure: the SLA's status as the operator writes it (conditions, rule counts, objective readings and
-breach predictions).
+"""Pure: the SLA's status as the operator writes it (conditions, rule counts, the current revision,
+objective readings and breach predictions).
 
 Built through pledge.sla's status models, so what the operator writes is what the CRD declares.
 A condition's lastTransitionTime only moves when its status flips (Kubernetes API conventions).
@@ -14,10 +14,11 @@ from pledge.clock import rfc3339
 from pledge.operator.objects import Desired
 from pledge.predictions import Prediction
 from pledge.slo.budget import worst_state
+from pledge.sla.crd import REVISION_KIND, SLARevisionSpec
 from pledge.sla.model import Condition, ObjectiveStatus, RulesStatus, SLAStatus
 from pledge.status import Reading
 
-ORDER: Final = ("Ready", "Valid", "RulesApplied")
+ORDER: Final = ("Ready", "Valid", "RulesApplied", "RevisionRecorded")
 
 
 def condition(kind: str, ok: bool, reason: str, message: str, generation: int | None) -> Condition:
@@ -37,20 +38,41 @@ def merge(old: Sequence[Mapping[str, Any]], new: Sequence[Condition], now: str) 
 
 
 def _status(old: Mapping[str, Any], generation: int | None, new: Sequence[Condition], now: str,
-            rules: RulesStatus | None = None) -> dict[str, Any]:
-    status = SLAStatus(observed_generation=generation, rules=rules)
-    data = status.model_dump(by_alias=True, exclude_none=True, include={"observed_generation", "rules"})
+            rules: RulesStatus | None = None, revision: int | None = None) -> dict[str, Any]:
+    status = SLAStatus(observed_generation=generation, rules=rules, revision=revision)
+    data = status.model_dump(by_alias=True, exclude_none=True, include={"observed_generation", "rules", "revision"})
     data["conditions"] = merge(old.get("conditions") or [], new, now)
     return data
 
 
-def applied(old: Mapping[str, Any], generation: int | None, wanted: Desired, kind: str, now: str) -> dict[str, Any]:
-    """Valid spec, rules written (or already in place)."""
+def applied(old: Mapping[str, Any], generation: int | None, wanted: Desired, kind: str, now: str,
+            revision: SLARevisionSpec | None = None) -> dict[str, Any]:
+    """Valid spec, rules written (or already in place), and the spec recorded as ``revision``."""
     message = f"{kind} {wanted.name}: {wanted.groups} groups, {wanted.rules} rules"
-    return _status(old, generation, [
+    conditions = [
         condition("Ready", True, "RulesApplied", message, generation),
         condition("Valid", True, "SpecValid", "the spec is valid", generation),
         condition("RulesApplied", True, "Applied", message, generation),
+    ]
+    if revision is not None:
+        conditions.append(condition(
+            "RevisionRecorded", True, "Recorded", f"revision {revision.number} ({revision.kind}, sha256 "
+            f"{revision.sha256[:12]}): {REVISION_KIND} {revision.object_name}", generation))
+    return _status(old, generation, conditions, now, RulesStatus(name=wanted.name, groups=wanted.groups,
+                                                                 rules=wanted.rules),
+                   revision.number if revision is not None else None)
+
+
+def unrecorded(old: Mapping[str, Any], generation: int | None, wanted: Desired, kind: str, message: str,
+               now: str) -> dict[str, Any]:
+    """Valid spec and rules written, but its revision could not be recorded (retried): not Ready, and
+    ``revision`` keeps naming the last one recorded."""
+    applied = f"{kind} {wanted.name}: {wanted.groups} groups, {wanted.rules} rules"
+    return _status(old, generation, [
+        condition("Ready", False, "RevisionFailed", message, generation),
+        condition("Valid", True, "SpecValid", "the spec is valid", generation),
+        condition("RulesApplied", True, "Applied", applied, generation),
+        condition("RevisionRecorded", False, "RevisionFailed", message, generation),
     ], now, RulesStatus(name=wanted.name, groups=wanted.groups, rules=wanted.rules))
 
 

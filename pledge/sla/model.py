@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from pledge.sla.identity import IDENTITY_LABELS, SLARef
 from pledge.sla.duration import Duration, format_duration
-from pledge.sla.errors import validate
+from pledge.sla.errors import SpecError, validate
 from pledge.sla.percent import Percent, Probability, format_percent
 from pledge.sla.promql import check_selector, check_window_template
 from pledge.sla.tiers import DEFAULT_TIER_NAMES, default_long, period_seconds, short_window_for
@@ -319,8 +319,8 @@ Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-class Exclusion(Model):
-    """Planned maintenance: an absolute interval, or a daily/weekly recurring window."""
+class TimeWindow(Model):
+    """When: an absolute interval, or a daily/weekly recurring window (exclusions and corrections)."""
 
     reason: str = ""
     start: AwareDatetime | None = None
@@ -339,19 +339,19 @@ class Exclusion(Model):
         return value
 
     @model_validator(mode="after")
-    def _one_form(self) -> Exclusion:
+    def _one_form(self) -> Self:
         if self.schedule is None:
             return self._check_interval()
         return self._check_schedule()
 
-    def _check_interval(self) -> Exclusion:
+    def _check_interval(self) -> Self:
         if self.start is None or self.end is None:
             raise ValueError('set "start" and "end", or a recurring "schedule" with "at" and "duration"')
         if self.end <= self.start:
             raise ValueError(f"end: must be after start ({self.start.isoformat()}), got {self.end.isoformat()}")
         return self
 
-    def _check_schedule(self) -> Exclusion:
+    def _check_schedule(self) -> Self:
         if self.start is not None or self.end is not None:
             raise ValueError('a recurring "schedule" takes "at" and "duration", not "start"/"end"')
         if self.at is None or self.duration is None:
@@ -362,6 +362,85 @@ class Exclusion(Model):
         if self.duration >= limit:
             raise ValueError(f'duration: must be shorter than the {self.schedule} period, got "{self.duration}"')
         return self
+
+
+class Exclusion(TimeWindow):
+    """Planned maintenance: events inside count neither as good nor as bad (masked when recorded)."""
+
+
+CorrectionEffect = Literal["exclude", "good", "bad"]
+CorrectionCategory = Literal["maintenance", "deployment", "upstream", "customer", "data-error", "other"]
+
+
+class Correction(TimeWindow):
+    """What happened, set right after the fact and applied when figures are read (pledge.slo.corrections).
+
+    ``exclude``: the interval's events count neither as good nor as bad; ``good``: its bad time counts
+    as good (time-slice SLIs only); ``bad``: all its valid events count as bad."""
+
+    reason: str = Field(description="why: required, shown in every report the correction changes")
+    effect: CorrectionEffect
+    category: CorrectionCategory
+    ref: str | None = Field(None, description="a change ticket or status page (URL or id)")
+    approved_by: str | None = None
+    objectives: list[str] | None = Field(None, description="the objectives it applies to; default all")
+
+    @field_validator("reason")
+    @classmethod
+    def _says_why(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a correction must say why (e.g. the incident or change ticket's summary), got an empty reason")
+        return value
+
+    def applies_to(self, objective: str) -> bool:
+        return self.objectives is None or objective in self.objectives
+
+
+def _corrections_problems(spec: SLASpec) -> list[str]:
+    """Cross-field checks of spec.corrections: objectives named, effect fits each SLI, no overlap."""
+    problems = []
+    by_name = {o.name: o for o in spec.objectives}
+    for index, correction in enumerate(spec.corrections):
+        where = f"corrections[{index}]"
+        unknown = [n for n in correction.objectives or [] if n not in by_name]
+        if unknown:
+            problems.append(f'{where}.objectives: no objective {", ".join(repr(n) for n in unknown)} '
+                            f'(objectives: {", ".join(by_name)})')
+            continue
+        if correction.effect == "good":
+            for objective in (o for o in spec.objectives if correction.applies_to(o.name)):
+                if objective.sli.bool_gauge is None:
+                    problems.append(f'{where}.effect: effect good counts time as good; objective {objective.name} '
+                                    f'counts events ({objective.sli.kind}): use exclude')
+    problems += [f"corrections[{b}].start: overlaps corrections[{a}] ({first_start} to {first_end}) for "
+                 f"objective {name}: one interval takes one correction"
+                 for a, b, first_start, first_end, name in _overlapping(spec)]
+    return problems
+
+
+def _overlapping(spec: SLASpec) -> list[tuple[int, int, str, str, str]]:
+    """Pairs of one-off corrections of one objective whose intervals overlap (recurring ones are
+    resolved when applied: the earlier-starting piece keeps the time)."""
+    found = []
+    dated = [(i, c) for i, c in enumerate(spec.corrections) if c.start is not None and c.end is not None]
+    for n, (a, first) in enumerate(dated):
+        for b, second in dated[n + 1:]:
+            assert first.start and first.end and second.start and second.end
+            if first.start < second.end and second.start < first.end:
+                shared = next((o.name for o in spec.objectives if first.applies_to(o.name) and second.applies_to(o.name)), None)
+                if shared is not None:
+                    found.append((a, b, first.start.isoformat(), first.end.isoformat(), shared))
+    return found
+
+
+def future_corrections(spec: SLASpec, now: float) -> list[str]:
+    """"path: reason" lines for one-off corrections that end after ``now`` (the moment the SLA is
+    read: validation itself has no clock). A correction states what happened; planned maintenance
+    ahead goes under exclusions."""
+    at = dt.datetime.fromtimestamp(now, dt.timezone.utc)
+    return [f"spec.corrections[{i}].end: is in the future ({c.end.isoformat()}, now {at.isoformat(timespec='seconds')}): "
+            f"a correction records what happened; declare maintenance ahead under exclusions"
+            for i, c in enumerate(spec.corrections) if c.end is not None and c.end > at]
 
 
 class SLASpec(Model):
@@ -377,6 +456,17 @@ class SLASpec(Model):
     credits: list[CreditTier] = []
     credit_cap: Percent | None = None
     exclusions: list[Exclusion] = []
+    corrections: list[Correction] = []
+    # When a budget-critical change (targets, window, credits, exclusions, corrections) is judged from:
+    # the next period boundary (the current period keeps its terms) or the moment it was accepted.
+    change_policy: Literal["nextPeriod", "immediate"] | None = None
+
+    @property
+    def policy(self) -> Literal["nextPeriod", "immediate"]:
+        """The change policy in force: as written, else nextPeriod for calendar windows, immediate for rolling."""
+        if self.change_policy is not None:
+            return self.change_policy
+        return "nextPeriod" if self.window.calendar is not None else "immediate"
 
     @field_validator("grouping")
     @classmethod
@@ -429,6 +519,13 @@ class SLASpec(Model):
                 f"credits: below {', '.join(unused)} is above the target of every objective (highest: "
                 f"{format_percent(highest)}): such a tier would credit an SLA that meets its target"
             )
+        return self
+
+
+    @model_validator(mode="after")
+    def _corrections_fit(self) -> SLASpec:
+        if problems := _corrections_problems(self):
+            raise ValueError(problems[0])  # one at a time, as the other cross-field checks
         return self
 
 
@@ -490,6 +587,7 @@ class SLAStatus(Model):
     objectives: list[ObjectiveStatus] = []
     state: State | None = None
     budget_remaining: str | None = None
+    revision: int | None = Field(None, ge=1, description="the number of the SLARevision recording the spec in force")
 
     model_config = ConfigDict(extra="allow")
 
@@ -511,6 +609,10 @@ class ServiceLevelAgreement(Model):
         return str(self.ref)
 
 
-def parse_sla(document: dict[str, Any]) -> ServiceLevelAgreement:
-    """Validate one YAML/JSON document; raises SpecError with one "path: reason" line per fault."""
-    return validate(ServiceLevelAgreement, document)
+def parse_sla(document: dict[str, Any], *, now: float | None = None) -> ServiceLevelAgreement:
+    """Validate one YAML/JSON document; raises SpecError with one "path: reason" line per fault.
+    ``now``: the moment it is read (the caller's clock), to refuse corrections that end after it."""
+    sla = validate(ServiceLevelAgreement, document)
+    if now is not None and (problems := future_corrections(sla.spec, now)):
+        raise SpecError(problems)
+    return sla

@@ -34,7 +34,7 @@ async def test_create_writes_an_owned_prometheus_rule_and_ready_status(cluster: 
     status = cluster.get(SLAS, "platform", "api-availability")["status"]
     rules = sum(len(g["rules"]) for g in expected["groups"])
     assert status["rules"] == {"name": "pledge-api-availability", "groups": 3, "rules": rules}
-    assert [c["type"] for c in status["conditions"]] == ["Ready", "Valid", "RulesApplied"]
+    assert [c["type"] for c in status["conditions"]] == ["Ready", "Valid", "RulesApplied", "RevisionRecorded"]
     assert all(c["status"] == "True" and c["observedGeneration"] == 1 and c["lastTransitionTime"]
                for c in status["conditions"])
     assert condition(status, "RulesApplied")["message"] == \
@@ -208,7 +208,7 @@ async def test_status_written_by_the_operator_fits_the_crd(cluster: Cluster) -> 
         await eventually(lambda: ready(cluster, "shop", "acme-checkout"), what="Ready")
     stored = cluster.get(SLAS, "shop", "acme-checkout")
     assert schema_errors(stored) == []
-    assert set(stored["status"]) == {"observedGeneration", "conditions", "rules"}  # no kopf bookkeeping
+    assert set(stored["status"]) == {"observedGeneration", "conditions", "rules", "revision"}  # no kopf bookkeeping
 
 
 async def test_hundred_slas_are_all_reconciled(lean_cluster: Cluster) -> None:

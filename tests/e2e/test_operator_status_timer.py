@@ -54,7 +54,7 @@ async def test_timer_writes_objective_readings(cluster: Cluster) -> None:
         {"name": "latency", "state": "NoData"},
     ]
     assert (breached["state"], breached["budgetRemaining"]) == ("Breached", "-1.000")
-    assert [c["type"] for c in breached["conditions"]] == ["Ready", "Valid", "RulesApplied"]  # untouched by the timer
+    assert [c["type"] for c in breached["conditions"]] == ["Ready", "Valid", "RulesApplied", "RevisionRecorded"]  # untouched by the timer
 
 
 def rates(sla: str, objective: str, error_ratio: float, **group: str) -> list[Series]:

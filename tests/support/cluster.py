@@ -33,6 +33,9 @@ SLAS = "pledge.dev/v1alpha1/servicelevelagreements"
 RULES = "monitoring.coreos.com/v1/prometheusrules"
 
 
+REVISIONS = "pledge.dev/v1alpha1/slarevisions"
+
+
 CONFIGMAPS = "v1/configmaps"
 
 
@@ -50,6 +53,7 @@ def declare(emulator: kmock.KubernetesEmulator) -> None:
     emulator.resources[SLAS] = kmock.ResourceInfo(
         kind="ServiceLevelAgreement", namespaced=True, verbs=VERBS, subresources={"status"}, shortnames={"sla"})
     emulator.resources[RULES] = kmock.ResourceInfo(kind="PrometheusRule", namespaced=True, verbs=VERBS)
+    emulator.resources[REVISIONS] = kmock.ResourceInfo(kind="SLARevision", namespaced=True, verbs=VERBS)
     emulator.resources[CONFIGMAPS] = kmock.ResourceInfo(kind="ConfigMap", namespaced=True, verbs=VERBS)
     emulator.resources[EVENTS] = kmock.ResourceInfo(kind="Event", namespaced=True, verbs=VERBS)
     emulator.resources["v1/namespaces"] = kmock.ResourceInfo(
@@ -79,6 +83,21 @@ class ApiServer(kmock.KubernetesEmulator):
         elif "spec" in request.data and request.subresource is None:
             current = self.objects[request.resource, request.namespace, request.name]
             metadata["generation"] = current.get("metadata", {}).get("generation", 0) + 1
+        if "spec" in request.data and request.subresource is None and request.params.get("fieldManager"):
+            self.manage(request, metadata)
+
+    def manage(self, request: Any, metadata: dict[str, Any]) -> None:
+        """managedFields as the API server keeps them: the writer of the spec (``?fieldManager=``)
+        gets one Update entry owning it, stamped with a time that grows with every write."""
+        manager = request.params["fieldManager"]
+        current: list[dict[str, Any]] = []
+        if request.action != kmock.action.CREATE:
+            current = self.objects[request.resource, request.namespace, request.name].get(
+                "metadata", {}).get("managedFields") or []
+        moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1795392000 + int(metadata["resourceVersion"])))
+        entry = {"manager": manager, "operation": "Update", "apiVersion": "pledge.dev/v1alpha1", "time": moment,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {".": {}}}}
+        metadata["managedFields"] = [e for e in current if e.get("manager") != manager] + [entry]
 
 
 class LeanApiServer(ApiServer):
@@ -100,6 +119,10 @@ def path_of(resource: str, namespace: str, name: str | None = None) -> str:
     group_version, plural = resource.rsplit("/", 1)
     prefix = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
     return f"{prefix}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
+
+
+def managed_by(manager: str | None) -> str:
+    return f"?fieldManager={manager}" if manager else ""
 
 
 def admit(document: dict[str, Any]) -> None:
@@ -127,14 +150,19 @@ class Cluster:
             result: dict[str, Any] = await response.json()
             return result
 
-    async def create_sla(self, document: dict[str, Any]) -> dict[str, Any]:
+    async def create_sla(self, document: dict[str, Any], manager: str | None = None) -> dict[str, Any]:
+        """Create an SLA; ``manager``: the field manager writing it (kept in managedFields)."""
         admit(document)
-        return await self.send("POST", path_of(SLAS, document["metadata"]["namespace"]), copy.deepcopy(document))
+        return await self.send("POST", path_of(SLAS, document["metadata"]["namespace"]) + managed_by(manager),
+                               copy.deepcopy(document))
 
-    async def update_spec(self, namespace: str, name: str, spec: dict[str, Any]) -> None:
-        """A spec change, as kubectl apply makes it (the ApiServer raises the generation)."""
+    async def update_spec(self, namespace: str, name: str, spec: dict[str, Any], manager: str | None = None,
+                          annotations: dict[str, str] | None = None) -> None:
+        """A spec change, as kubectl apply makes it (the ApiServer raises the generation), with
+        ``annotations`` set in the same write and ``manager`` as its field manager."""
         admit({**self.get(SLAS, namespace, name), "spec": spec, "status": {}})
-        await self.send("PATCH", path_of(SLAS, namespace, name), {"spec": spec})
+        body: dict[str, Any] = {"spec": spec, **({"metadata": {"annotations": annotations}} if annotations else {})}
+        await self.send("PATCH", path_of(SLAS, namespace, name) + managed_by(manager), body)
 
     async def delete(self, resource: str, namespace: str, name: str) -> None:
         await self.send("DELETE", path_of(resource, namespace, name))

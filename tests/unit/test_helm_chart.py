@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pledge.dashboards import as_json, detail as detail_dashboard, overview, render as render_dashboard
-from pledge.sla.crd import CRD_FILENAME, crd_yaml
+from pledge.sla.crd import CRD_FILENAME, REVISION_CRD_FILENAME, crd_yaml, revision_crd_yaml
 from tests.support.dashboards import SLAS
 
 CHART = Path(__file__).resolve().parents[2] / "helm" / "pledge"
@@ -21,6 +21,7 @@ OPERATOR_RULES = [
     {"apiGroups": ["pledge.dev"], "resources": ["servicelevelagreements/status"], "verbs": ["patch"]},
     {"apiGroups": ["monitoring.coreos.com"], "resources": ["prometheusrules"],
      "verbs": ["get", "list", "watch", "create", "patch"]},
+    {"apiGroups": ["pledge.dev"], "resources": ["slarevisions"], "verbs": ["get", "list", "create"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
 ]
 
@@ -71,8 +72,11 @@ def test_lint_passes_strictly(values: dict[str, Any] | None) -> None:
 
 def test_chart_crd_is_the_generated_one(chart: helm_python.Chart) -> None:
     """The chart installs what the model generates; fix a failure with `pledge crd > helm/pledge/crds/<file>`."""
-    assert [c["filename"] for c in chart.crds] == [f"pledge/crds/{CRD_FILENAME}"]
-    assert chart.crds[0]["data"] == crd_yaml()
+    assert sorted(c["filename"] for c in chart.crds) == [f"pledge/crds/{CRD_FILENAME}",
+                                                         f"pledge/crds/{REVISION_CRD_FILENAME}"]
+    data = {c["filename"]: c["data"] for c in chart.crds}
+    assert data[f"pledge/crds/{CRD_FILENAME}"] == crd_yaml()
+    assert data[f"pledge/crds/{REVISION_CRD_FILENAME}"] == revision_crd_yaml()
 
 
 def test_default_render(chart: helm_python.Chart) -> None:
@@ -102,7 +106,8 @@ def test_operator_rbac_is_exactly_what_it_needs(chart: helm_python.Chart) -> Non
     objects = render(chart)
     assert one(objects, "ClusterRole", "pledge-operator")["rules"] == OPERATOR_RULES
     assert one(objects, "ClusterRole", "pledge-api")["rules"] == [
-        {"apiGroups": ["pledge.dev"], "resources": ["servicelevelagreements"], "verbs": ["get", "list", "watch"]}]
+        {"apiGroups": ["pledge.dev"], "resources": ["servicelevelagreements"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["pledge.dev"], "resources": ["slarevisions"], "verbs": ["list"]}]
     for role in (o for o in objects if o["kind"] in {"ClusterRole", "Role"}):
         for rule in role["rules"]:
             assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"]

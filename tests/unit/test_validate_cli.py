@@ -180,7 +180,7 @@ def test_a_file_both_walked_and_named_counts_as_named(tmp_path: Path) -> None:
     assert run(str(sloth), str(tmp_path)).exit_code == 1
 
 
-def test_json_output_has_files_slas_problems_and_skipped(tmp_path: Path) -> None:
+def test_json_output_has_files_slas_problems_skipped_and_deferred(tmp_path: Path) -> None:
     write(tmp_path / "good.yaml", sla("good"))
     write(tmp_path / "bad.yaml", sla("bad", target="100"))
     write(tmp_path / "broken.yaml", "metadata: {name: [\n")
@@ -188,7 +188,8 @@ def test_json_output_has_files_slas_problems_and_skipped(tmp_path: Path) -> None
     result = run("--format", "json", str(tmp_path))
     assert result.exit_code == 1
     found = json.loads(result.stdout)
-    assert set(found) == {"files", "slas", "problems", "skipped"}
+    assert set(found) == {"files", "slas", "problems", "skipped", "deferred"}
+    assert found["deferred"] == []  # outside a git work tree no change can be seen waiting
     assert found["slas"] == [{"file": str(tmp_path / "good.yaml"), "line": 1, "namespace": "team", "name": "good",
                               "objectives": ["availability"], "window": "30d rolling"}]
     bad, broken = found["problems"]

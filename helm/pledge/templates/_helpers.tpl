@@ -67,6 +67,9 @@ app.kubernetes.io/component: {{ .component }}
   resources: [configmaps]
   verbs: [get, list, watch, create, patch]
 {{- end }}
+- apiGroups: [pledge.dev]
+  resources: [slarevisions]
+  verbs: [get, list, create]
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
@@ -76,6 +79,9 @@ app.kubernetes.io/component: {{ .component }}
 - apiGroups: [pledge.dev]
   resources: [servicelevelagreements]
   verbs: [get, list, watch]
+- apiGroups: [pledge.dev]
+  resources: [slarevisions]
+  verbs: [list]
 {{- end -}}
 
 {{/* ruleLabels as the operator's PLEDGE_RULE_LABELS: k=v,k2=v2 in key order. */}}
