@@ -14,10 +14,13 @@ from decimal import Decimal
 from pledge.clock import utc
 from pledge.prom import Alert, PrometheusClient, Sample
 from pledge.rules import names, queries
-from pledge.slo.budget import Compliance, compliance, credit_percent
-from pledge.slo.periods import calendar_elapsed
+from pledge.rules.promql import escape_label_value
+from pledge.slo.budget import Compliance, compliance, credit_percent, error_ratio
+from pledge.slo.corrections import NOTHING_HELD, Events, Held, Piece, pieces, touching
+from pledge.slo.periods import calendar_elapsed, current_period
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.identity import Row, SLARef
+from pledge.sla.model import Correction
 
 
 @dataclass(frozen=True)
@@ -87,14 +90,78 @@ async def firing_at(client: PrometheusClient, at: float, selector: str = "") -> 
 
 
 async def read_status(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float) -> list[Reading]:
-    """Period compliance and firing alerts of every objective of every SLA at ``at``: two queries in all."""
-    ratios, alerts = await asyncio.gather(client.query(names.ERROR_RATIO_PERIOD, at=at), firing_at(client, at))
+    """Period compliance and firing alerts of every objective of every SLA at ``at``: two queries in
+    all, and two more per SLA whose corrections touch its current period (the recorded period ratio
+    knows nothing of them: those SLAs' ratios are their corrected events, as the detail reads them)."""
+    corrected = [s for s in slas if corrected_now(s, at)]
+    (ratios, alerts), fixed = await asyncio.gather(
+        asyncio.gather(client.query(names.ERROR_RATIO_PERIOD, at=at), firing_at(client, at)),
+        asyncio.gather(*(corrected_ratios(client, s, at) for s in corrected)))
     by_sla: dict[SLARef, list[Sample]] = defaultdict(list)  # each SLA reads its own samples only
     for sample in ratios:
         by_sla[SLARef.of_labels(sample.labels)].append(sample)
     firing: dict[SLARef, list[Alert]] = defaultdict(list)
     for alert in alerts:
         firing[SLARef.of_labels(alert.labels)].append(alert)
+    own = {s.ref: found for s, found in zip(corrected, fixed)}
     return [reading for sla in slas
-            for reading in readings_for(sla, period_ratios(sla, by_sla[sla.ref]), firing[sla.ref],
+            for reading in readings_for(sla, own[sla.ref] if sla.ref in own else period_ratios(sla, by_sla[sla.ref]), firing[sla.ref],
                                         elapsed=calendar_elapsed(sla.spec.window, at))]
+
+
+# --- corrections (pledge.slo.corrections), applied when the period is read -----------------------------
+
+def corrected_now(sla: ServiceLevelAgreement, at: float) -> bool:
+    """Whether corrections touch the SLA's current period as of ``at``."""
+    period = current_period(sla.spec.window, at)
+    return touching(sla.spec.corrections, period.start, min(period.end, at))
+
+
+def correction_pieces(sla: ServiceLevelAgreement, start: float, end: float, *,
+                      corrections: list[Correction] | None = None) -> dict[str, list[Piece]]:
+    """Per objective, the pieces of [start, end) that ``corrections`` (default: the spec's) change."""
+    chosen = sla.spec.corrections if corrections is None else corrections
+    return {o.name: pieces(chosen, sla.spec.exclusions, start, end, objective=o.name) for o in sla.spec.objectives}
+
+
+async def corrections_held(client: PrometheusClient, sla: ServiceLevelAgreement, selector: str, start: float,
+                           at: float, *, raw: bool = False, corrections: list[Correction] | None = None) -> Held:
+    """What the events of each correction piece of [start, at) were, per row: one query (none
+    without pieces). ``raw``: from the SLI's counters (a report whose figures come from them)."""
+    found = correction_pieces(sla, start, at, corrections=corrections)
+    if not any(found.values()):
+        return NOTHING_HELD
+    if raw:
+        expr = queries.raw_piece_events(sla, [(f"{name}/{n}", name, p.start, p.end)
+                                              for name, listed in found.items() for n, p in enumerate(listed)])
+    else:
+        expr = " or ".join(queries.piece_events(f'{selector},objective="{escape_label_value(name)}"',
+                                                [(f"{name}/{n}", p.start, p.end) for n, p in enumerate(listed)], at)
+                           for name, listed in found.items() if listed)
+    bad: dict[tuple[Row, int], float] = defaultdict(float)
+    valid: dict[tuple[Row, int], float] = defaultdict(float)
+    for sample in await client.query(expr, at=at):
+        tag = sample.labels.get(queries.PIECE_LABEL, "")
+        key = (Row.of_labels(sample.labels, sla.spec.grouping), int(tag.rpartition("/")[2]))
+        figure = sample.labels.get(queries.FIGURE_LABEL)
+        (bad if figure == queries.ERRORS else valid)[key] += sample.value
+    return Held(found, {key: Events(bad.get(key, 0.0), valid.get(key, 0.0)) for key in {*bad, *valid}})
+
+
+async def corrected_ratios(client: PrometheusClient, sla: ServiceLevelAgreement, at: float) -> dict[Row, float]:
+    """The current period's error ratios with the corrections applied, from its recorded tiles."""
+    period = current_period(sla.spec.window, at)
+    selector = queries.sla_matchers(sla.ref)
+    length = min(period.end, at) - period.start
+    samples, held = await asyncio.gather(client.query(queries.period_events(selector, length), at=at),
+                                         corrections_held(client, sla, selector, period.start, at))
+    bad: dict[Row, float] = defaultdict(float)
+    valid: dict[Row, float] = defaultdict(float)
+    for sample in samples:
+        figure = queries.figure_of(sample.name, sample.labels)
+        if figure in (queries.ERRORS, queries.REQUESTS):
+            (bad if figure == queries.ERRORS else valid)[Row.of_labels(sample.labels, sla.spec.grouping)] += sample.value
+    events = {row: Events(bad.get(row, 0.0), total) for row, total in valid.items()}
+    ratios = {row: error_ratio(fixed.bad, fixed.valid)
+              for row, fixed in ((row, held.correct(row, e)) for row, e in events.items())}
+    return {row: ratio for row, ratio in ratios.items() if ratio is not None}

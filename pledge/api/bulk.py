@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pledge.api.figures import Figures, Span, objective_names, recorded_windows, split
+from pledge.api.figures import Figures, Span, correct_details, objective_names, recorded_windows, split
 from pledge.api.models import Source
 from pledge.prom import Alert, PrometheusClient, Sample
 from pledge.rules import names, queries
@@ -173,6 +173,7 @@ async def bulk_figures(client: PrometheusClient, slas: list[ServiceLevelAgreemen
         await raw_figures(client, incomplete, found, spans, at)
     if short := [s for s in slas if found[s.ref][2] == "recorded" and lacks_events(s, found[s.ref][0])]:
         await summed_figures(client, short, found, spans, at)
+    await correct_details(client, slas, found, spans)  # no query without corrections in the periods
     return found
 
 

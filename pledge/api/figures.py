@@ -12,20 +12,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pledge.sla.identity import Row
+from pledge.sla.identity import Row, SLARef
 from pledge.clock import utc
 from pledge.api.auth import Principal
 from pledge.api.models import AlertOut, Budget, ObjectiveDetail, PeriodOut, Source
 from pledge.prom import Alert, PrometheusClient, RangeSeries, Sample
 from pledge.rules import names, queries
 from pledge.slo.budget import Allowance, burn_rate, error_ratio, event_budget, minute_budget
+from pledge.slo.corrections import NOTHING_HELD, Events, Held, touching
 from pledge.slo.exclusions import excluded_seconds, intervals
 from pledge.slo.periods import Period, current_period
 from pledge.slo.windows import BURN_WINDOWS, alert_windows, distinct_windows
 from pledge.sla import ServiceLevelAgreement, format_duration, format_percent
 from pledge.sla.model import Objective
 from pledge.sla.percent import percent_to_ratio
-from pledge.status import Reading, firing_at, readings_for
+from pledge.status import Reading, corrections_held, firing_at, readings_for
 
 Figures = dict[str, dict[Row, float]]
 WINDOW_LABELS = tuple(format_duration(w) for w in BURN_WINDOWS)
@@ -162,17 +163,75 @@ async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, c
     figures = split(samples, grouping)
     if await raw_reaches_further(client, sla, figures, history, span.at):
         raw = queries.raw_detail(sla, span.period.start, span.at, BURN_WINDOWS)
-        return split(await client.query(raw, at=span.at), grouping), alerts, "raw"
-    if rolling and not figures[queries.REQUESTS]:
+        figures = split(await client.query(raw, at=span.at), grouping)
+        return corrected(figures, await held_in(client, sla, span, raw=True)), alerts, "raw"
+    if rolling and (not figures[queries.REQUESTS] or corrects(sla, span)):  # corrections: the exact events
         expr = queries.detail(sla, selector, recorded, exact, history)
         figures = split(await client.query(expr, at=span.at), grouping)
-    return figures, alerts, "recorded"
+    return corrected(figures, await held_in(client, sla, span)), alerts, "recorded"
+
+
+# --- corrections (pledge.slo.corrections): applied to the period's events when they are read -------------
+
+UNCORRECTED_ERRORS, UNCORRECTED_REQUESTS = "errors_uncorrected", "requests_uncorrected"
+
+
+def corrects(sla: ServiceLevelAgreement, span: Span) -> bool:
+    """Whether the SLA's corrections touch the span's period so far."""
+    return touching(sla.spec.corrections, span.period.start, span.at)
+
+
+async def held_in(client: PrometheusClient, sla: ServiceLevelAgreement, span: Span, *, raw: bool = False) -> Held:
+    """What the corrections' pieces of the span held, per row (no query when none touch it)."""
+    if not corrects(sla, span):
+        return NOTHING_HELD
+    return await corrections_held(client, sla, queries.sla_matchers(sla.ref), span.period.start, span.at, raw=raw)
+
+
+def corrected(figures: Figures, held: Held) -> Figures:
+    """``figures`` with the period's events corrected (pledge.slo.corrections.apply), the events as
+    recorded kept beside them; unchanged without corrections."""
+    if not held:
+        return figures
+    out: Figures = defaultdict(dict, figures)
+    fixed = {row: held.correct(row, Events(figures[queries.ERRORS].get(row, 0.0), valid))
+             for row, valid in figures[queries.REQUESTS].items()}
+    out[UNCORRECTED_ERRORS], out[UNCORRECTED_REQUESTS] = figures[queries.ERRORS], figures[queries.REQUESTS]
+    out[queries.ERRORS] = {row: e.bad for row, e in fixed.items()}
+    out[queries.REQUESTS] = {row: e.valid for row, e in fixed.items()}
+    return out
+
+
+async def correct_details(client: PrometheusClient, slas: list[ServiceLevelAgreement],
+                          found: dict[SLARef, tuple[Figures, list[Alert], Source]], spans: dict[SLARef, Span]) -> None:
+    """``detail_figures``' corrections for the bulk figures (pledge.api.bulk): the SLAs whose
+    corrections touch their period read their exact events (a rolling period's recorded events
+    cannot be corrected) and what the pieces held, two queries each, all at once."""
+    async def one(sla: ServiceLevelAgreement) -> None:
+        span, (figures, alerts, source) = spans[sla.ref], found[sla.ref]
+        if source == "recorded" and sla.spec.window.rolling is not None:
+            expr = queries.period_events(queries.sla_matchers(sla.ref), span.at - span.period.start)
+            exact = split(await client.query(expr, at=span.at), sla.spec.grouping)
+            figures = defaultdict(dict, figures)
+            figures[queries.ERRORS], figures[queries.REQUESTS] = exact[queries.ERRORS], exact[queries.REQUESTS]
+        found[sla.ref] = corrected(figures, await held_in(client, sla, span, raw=source == "raw")), alerts, source
+
+    await asyncio.gather(*(one(s) for s in slas if corrects(s, spans[s.ref])))
+
+
+Read = tuple[Figures, Source, Held]
 
 
 async def report_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
                          span: Span) -> tuple[Figures, Source]:
     """The period's events from the recorded base rates, or from the raw counters when only
-    those go back that far."""
+    those go back that far; corrected (``report_read`` tells what each correction changed)."""
+    figures, source, _ = await report_read(client, sla, caller, span)
+    return figures, source
+
+
+async def report_read(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal, span: Span) -> Read:
+    """``report_figures`` and what the corrections' pieces held."""
     selector = queries.sla_matchers(sla.ref, caller.matchers(sla))
     length = span.at - span.period.start
     figures = split(await client.query(queries.period_events(selector, length), at=span.at), sla.spec.grouping)
@@ -180,14 +239,16 @@ async def report_figures(client: PrometheusClient, sla: ServiceLevelAgreement, c
 
 
 async def report_fallback(client: PrometheusClient, sla: ServiceLevelAgreement, figures: Figures,
-                          span: Span) -> tuple[Figures, Source]:
+                          span: Span) -> Read:
     """A report's recorded ``figures``, or the raw counters' when only those go back over the span
-    (no query when the recorded tiles cover it)."""
+    (no query when the recorded tiles cover it); then corrected, from the same source."""
     length = span.at - span.period.start
     if not await raw_reaches_further(client, sla, figures, length, span.at):
-        return figures, "recorded"
+        held = await held_in(client, sla, span)
+        return corrected(figures, held), "recorded", held
     raw = queries.raw_detail(sla, span.period.start, span.at, ())
-    return split(await client.query(raw, at=span.at), sla.spec.grouping), "raw"
+    held = await held_in(client, sla, span, raw=True)
+    return corrected(split(await client.query(raw, at=span.at), sla.spec.grouping), held), "raw", held
 
 
 def history_keys(series: list[RangeSeries], grouping: list[str]) -> dict[Row, dict[str, dict[float, float]]]:

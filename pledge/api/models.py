@@ -214,6 +214,23 @@ class BurnDown(Out):
     series: list[BurnDownSeries] = Field(description="one per objective and group the caller sees")
 
 
+class CorrectionOut(Out):
+    """One piece of a correction within the period: its interval as applied (widened to whole 5 m
+    tiles when read from recorded tiles, exclusions cut out) and what it changed."""
+
+    start: dt.datetime
+    end: dt.datetime
+    effect: Literal["exclude", "good", "bad"]
+    category: str
+    reason: str
+    ref: str | None = None
+    approved_by: str | None = None
+    events_bad: float = Field(description="bad events it added (negative: removed), after the other corrections")
+    events_total: float = Field(description="valid events it added (negative: removed)")
+    sli_change: float | None = Field(
+        None, description="the row's SLI with every correction minus without this one (positive: budget given back)")
+
+
 class ReportRow(Out):
     objective: str
     group: dict[str, str]
@@ -229,6 +246,13 @@ class ReportRow(Out):
     final: bool = Field(description="false while the period is open: state and credit are so far, not final",
                         examples=[True])
     won_back: float | None = Field(None, description=WON_BACK_DESCRIPTION, examples=[None])
+    corrections: list[CorrectionOut] = Field(
+        [], description="each correction applied to this row (spec.corrections), in time order, with what it changed")
+    sli_uncorrected: float | None = Field(
+        None, description="the SLI before the corrections (as recorded, maintenance left out); null without corrections")
+    events_total_uncorrected: float | None = None
+    events_bad_uncorrected: float | None = None
+    credit_percent_uncorrected: str | None = Field(None, description="the credit the SLI before the corrections earns")
 
 
 class Report(Out):

@@ -16,22 +16,27 @@ from pledge.sla.identity import Row
 from pledge.api.auth import Caller, Principal
 from pledge.api.bulk import report_figures_bulk
 from pledge.api.figures import (
-    Figures, Span, objective_of, period_ratios, ratio_float, report_fallback, report_figures,
+    UNCORRECTED_ERRORS, UNCORRECTED_REQUESTS, Figures, Span, objective_of, period_ratios, ratio_float, report_fallback,
+    report_read,
 )
 from pledge.api.listing import Filters
-from pledge.api.models import Report, ReportPage, ReportRow, Source
+from pledge.api.models import CorrectionOut, Report, ReportPage, ReportRow, Source
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.deps import At, Limit, Offset, find_sla
 from pledge.api.state import api_state
+from pledge.clock import rfc3339, utc
 from pledge.rules import queries
+from pledge.slo.budget import error_ratio
+from pledge.slo.corrections import NOTHING_HELD, Events, Held, apply, change
 from pledge.slo.periods import Period, elapsed_share, named_period
 from pledge.sla import ServiceLevelAgreement, format_percent
-from pledge.status import readings_for
+from pledge.status import Reading, readings_for
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
 # New columns go at the end: readers of the older CSV keep their column positions.
 CSV_COLUMNS = ("objective", "group", "sli", "target", "state", "breached", "events_total", "events_bad",
-               "credit_percent", "final", "won_back")
+               "credit_percent", "final", "won_back", "sli_uncorrected", "events_bad_uncorrected",
+               "credit_percent_uncorrected", "corrections")
 
 
 def _period(sla: ServiceLevelAgreement, period: str | None, start: AwareDatetime | None,
@@ -64,29 +69,68 @@ async def get_report(
     sla = await find_sla(api, caller, namespace, name, now)
     chosen = _period(sla, period, start, end)
     span = Span.of(sla, chosen, min(chosen.end, now))
-    report = _report(sla, span, *await report_figures(api.client, sla, caller, span), caller, now)
+    figures, source, held = await report_read(api.client, sla, caller, span)
+    report = _report(sla, span, figures, source, caller, now, held=held)
     return _as_csv(report) if "text/csv" in request.headers.get("accept", "") else report
 
 
 def _report(sla: ServiceLevelAgreement, span: Span, figures: Figures, source: Source, caller: Principal,
-            now: float, filters: Filters = Filters()) -> Report:
+            now: float, filters: Filters = Filters(), held: Held = NOTHING_HELD) -> Report:
     """The report's period is judged as a calendar period, whatever the SLA's window: while it is
     open, below target so far is Behind unless it can no longer end above target, and the credits
-    are so far (``final`` false); once it has closed, they are owed."""
+    are so far (``final`` false); once it has closed, they are owed. Each row names the corrections
+    applied to it and what they changed (``held``: what their pieces held)."""
     elapsed = elapsed_share(span.period, now)
     readings = [r for r in readings_for(sla, period_ratios(figures), [], elapsed=elapsed)
                 if caller.sees_group(sla, r.group) and filters.row_matches(sla, r)]
-    rows = [ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,
+    before: dict[object, Reading] = {}
+    if held:
+        uncorrected: Figures = {queries.ERRORS: figures[UNCORRECTED_ERRORS], queries.REQUESTS: figures[UNCORRECTED_REQUESTS]}
+        before = {r.row: r for r in readings_for(sla, period_ratios(uncorrected), [], elapsed=elapsed)}
+    rows = [_corrected(ReportRow(objective=r.objective, group=r.group, sli=r.compliance.sli,
                       target=ratio_float(objective_of(sla, r.objective).target), state=r.compliance.state,
                       breached=r.compliance.state == "Breached",
                       events_total=figures[queries.REQUESTS].get(r.row, 0.0),
                       events_bad=figures[queries.ERRORS].get(r.row, 0.0),
-                      credit_percent=format_percent(r.credit) if r.credit is not None else None,
-                      final=elapsed is None, won_back=r.compliance.won_back)
+                      credit_percent=_percent(r),
+                      final=elapsed is None, won_back=r.compliance.won_back), r, figures, held, before)
             for r in readings]
     return Report(namespace=sla.metadata.namespace, name=sla.metadata.name, service=sla.spec.service,
                   customer=sla.spec.customer, period=span.out(), closed=span.period.end <= now, source=source,
                   rows=rows, credits=_credits(rows))
+
+
+def _percent(reading: Reading | None) -> str | None:
+    return format_percent(reading.credit) if reading is not None and reading.credit is not None else None
+
+
+def _corrected(line: ReportRow, reading: Reading, figures: Figures, held: Held,
+               before: dict[object, Reading]) -> ReportRow:
+    """The row with its corrections (each piece, what it changed) and its figures before them."""
+    pieces = held.of(reading.row)
+    if not pieces:
+        return line
+    row = reading.row
+    recorded = Events(figures[UNCORRECTED_ERRORS].get(row, 0.0), figures[UNCORRECTED_REQUESTS].get(row, 0.0))
+    final = apply(recorded, pieces)
+    out = []
+    for n, (piece, events) in enumerate(pieces):
+        without = apply(recorded, pieces[:n] + pieces[n + 1:])
+        delta = change(piece.effect, events)
+        c = piece.correction
+        out.append(CorrectionOut(start=utc(piece.start), end=utc(piece.end), effect=c.effect, category=c.category,
+                                 reason=c.reason, ref=c.ref, approved_by=c.approved_by, events_bad=delta.bad,
+                                 events_total=delta.valid, sli_change=_sli_change(final, without)))
+    old = before.get(row)
+    return line.model_copy(update={
+        "corrections": out, "sli_uncorrected": old.compliance.sli if old is not None else None,
+        "events_total_uncorrected": recorded.valid, "events_bad_uncorrected": recorded.bad,
+        "credit_percent_uncorrected": _percent(old)})
+
+
+def _sli_change(final: Events, without: Events) -> float | None:
+    now, then = error_ratio(final.bad, final.valid), error_ratio(without.bad, without.valid)
+    return None if now is None or then is None else then - now
 
 
 @router.get("/reports", response_model=ReportPage,
@@ -115,7 +159,8 @@ async def list_reports(
         spans[sla.ref] = Span.of(sla, chosen, min(chosen.end, now))
     recorded = await report_figures_bulk(api.client, slas, spans)
     found = await asyncio.gather(*(report_fallback(api.client, s, recorded[s.ref], spans[s.ref]) for s in slas))
-    reports = [_report(s, spans[s.ref], *figures, caller, now, filters) for s, figures in zip(slas, found)]
+    reports = [_report(s, spans[s.ref], figures, source, caller, now, filters, held)
+               for s, (figures, source, held) in zip(slas, found)]
     matching = [r for r in reports if r.rows]
     return ReportPage.of(matching, limit, offset)
 
@@ -130,6 +175,13 @@ def _credits(rows: list[ReportRow]) -> dict[str, str]:
     return {name: format_percent(value) for name, value in owed.items()}
 
 
+def _described(correction: CorrectionOut) -> str:
+    """One correction in a CSV cell: interval, effect, category, reason, ref, approver, bad events changed."""
+    extra = "".join(f" {k}={v}" for k, v in (("ref", correction.ref), ("approvedBy", correction.approved_by)) if v)
+    return (f"{rfc3339(correction.start.timestamp())}/{rfc3339(correction.end.timestamp())} {correction.effect} "
+            f"{correction.category}: {correction.reason}{extra} (bad events {correction.events_bad:+g})")
+
+
 def _as_csv(report: Report) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -137,7 +189,10 @@ def _as_csv(report: Report) -> Response:
     for row in report.rows:
         writer.writerow([row.objective, Row.of(row.objective, row.group).group_text(), "" if row.sli is None else repr(row.sli), repr(row.target),
                          row.state, str(row.breached).lower(), repr(row.events_total), repr(row.events_bad),
-                         row.credit_percent or "", str(row.final).lower(), "" if row.won_back is None else repr(row.won_back)])
+                         row.credit_percent or "", str(row.final).lower(), "" if row.won_back is None else repr(row.won_back),
+                         "" if row.sli_uncorrected is None else repr(row.sli_uncorrected),
+                         "" if row.events_bad_uncorrected is None else repr(row.events_bad_uncorrected),
+                         row.credit_percent_uncorrected or "", "; ".join(_described(c) for c in row.corrections)])
     filename = f"{report.namespace}-{report.name}-{report.period.label}.csv".replace("/", "_").replace(":", "")
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -193,3 +193,33 @@ def firing_alerts(selector: str = "") -> str:
     so an answer ``at`` a past moment shows the alerts of that moment."""
     extra = f",{selector}" if selector else ""
     return f'{{__name__=~"{ALERTS}|{ALERTS_FOR_STATE}",alertstate!="pending",sla!=""{extra}}}'
+
+
+def piece_events(selector: str, spans: list[tuple[str, float, float]], at: float) -> str:
+    """Bad and valid events in the recorded 5 m tiles that started within each span ``(tag, start,
+    end)``, as a period holds the tiles that start in it (``period_events`` at ``at``, whose tiles
+    these are a part of): the range ends a tile after the span, or at ``at``, pinned there with
+    ``@`` (a span long past costs what a recent one does); each stops 1 s short of the span's tile
+    boundary, as every range here. Told apart by ``PIECE_LABEL``. The corrections' pieces
+    (pledge.slo.corrections) are read this way."""
+    parts = []
+    for tag, start, end in spans:
+        until = min(end + TILE - 1, at)
+        if (length := int(until - (start + TILE - 1))) < 1:
+            continue
+        for name, figure in ((names.ERRORS_TILE, ERRORS), (names.REQUESTS_TILE, REQUESTS)):
+            expr = f"sum_over_time({name}{{{selector}}}[{format_duration(length)}] @ {until:.3f})"
+            parts.append(with_label(_tag(expr, figure), PIECE_LABEL, tag))
+    return " or ".join(parts) or "vector(0) < 0"
+
+
+def raw_piece_events(sla: ServiceLevelAgreement, spans: list[tuple[str, str, float, float]]) -> str:
+    """``piece_events`` from the SLI's raw counters, for when the report's figures come from them:
+    ``(tag, objective, start, end)`` each, one range of the rules' SLI builder pinned to its end."""
+    objectives = {o.name: o for o in sla.spec.objectives}
+    parts = []
+    for tag, objective, start, end in spans:
+        bad, valid = raw_events(objectives[objective].sli, sla.spec.grouping, [(start, end)])
+        for expr, figure in ((bad, ERRORS), (valid, REQUESTS)):
+            parts.append(with_label(_tag(with_label(expr, "objective", objective), figure), PIECE_LABEL, tag))
+    return " or ".join(parts) or "vector(0) < 0"

@@ -8,11 +8,12 @@ time, so daylight-saving changes move them in UTC; both the Python expansion and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from pledge.sla.model import WEEKDAYS, Exclusion
+from pledge.sla.model import WEEKDAYS, Exclusion, TimeWindow
 from pledge.sla.units import DAY, HOUR, MINUTE, WEEK
 
 EPOCH_MONDAY = 4 * DAY  # 1970-01-01 was a Thursday; 1970-01-05 the first Monday
@@ -30,7 +31,8 @@ class Recurrence:
     timezone: str
 
 
-def recurrence(exclusion: Exclusion) -> Recurrence:
+def recurrence(exclusion: TimeWindow) -> Recurrence:
+    """The recurrence of a recurring exclusion or correction."""
     assert exclusion.schedule is not None and exclusion.at is not None and exclusion.duration is not None
     hours, minutes = (int(p) for p in exclusion.at.split(":"))
     start = hours * HOUR + minutes * MINUTE
@@ -87,8 +89,8 @@ def in_recurrence(recur: Recurrence, unix: float) -> bool:
     return (_local_seconds(recur, unix) - shift - recur.start) % recur.period < recur.duration
 
 
-def intervals(exclusions: list[Exclusion], start: float, end: float) -> list[Interval]:
-    """Excluded time within [start, end), merged and sorted, in unix seconds."""
+def intervals(exclusions: Sequence[TimeWindow], start: float, end: float) -> list[Interval]:
+    """Excluded time within [start, end), merged and sorted, in unix seconds (or a correction's)."""
     found: list[Interval] = []
     for exclusion in exclusions:
         if exclusion.schedule is None:
