@@ -255,6 +255,38 @@ class ReportRow(Out):
     credit_percent_uncorrected: str | None = Field(None, description="the credit the SLI before the corrections earns")
 
 
+class SegmentOut(Out):
+    revision: int = Field(description="the revision whose terms judge this part of the period")
+    start: dt.datetime
+    end: dt.datetime
+    accepted_at: dt.datetime | None = Field(description="when the revision was accepted (null: unknown)")
+    author: str | None
+    reason: str | None
+    targets: dict[str, str] = Field(description="objective -> target in percent under this revision")
+
+
+class DeferredOut(Out):
+    revision: int
+    accepted_at: dt.datetime | None
+    takes_effect: dt.datetime = Field(description="the next period's start: a budget-critical change under "
+                                                  "changePolicy nextPeriod does not judge the period it was made in")
+    changes: list[str]
+
+
+class TermsOut(Out):
+    """What judged the period: one segment, or several when an ``immediate`` change split it (the
+    period's target is then the time-weighted one)."""
+
+    revision: int = Field(description="the revision in force at the period's end (its credits and exclusions apply)")
+    segments: list[SegmentOut]
+    time_weighted: bool = Field(description="true when the period was split: targets are weighted by time in force")
+    deferred: list[DeferredOut]
+    history_known: bool = Field(description="false: no history (no git, or a source that keeps none): the current "
+                                            "definition judges every period")
+    what_if: bool = Field(description="true when the request asked for one revision to judge the whole period")
+    words: str
+
+
 class Report(Out):
     namespace: str
     name: str
@@ -268,6 +300,8 @@ class Report(Out):
         description="credit per group (highest over objectives, capped); key '' without grouping: owed once the "
                     "period has closed, the credit so far while it is open (closed false)",
         examples=[{"customer=acme": "10"}])
+    terms: TermsOut | None = Field(None, description="the revision(s) whose terms judged the period (issue 27); "
+                                                     "null where the route does not read the SLA's history")
 
 
 class ReportPage(Page):

@@ -24,6 +24,7 @@ from pledge.api.models import CorrectionOut, Report, ReportPage, ReportRow, Sour
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.deps import At, Limit, Offset, find_sla
 from pledge.api.state import api_state
+from pledge.api.terms import period_terms, terms_out
 from pledge.clock import rfc3339, utc
 from pledge.rules import queries
 from pledge.slo.budget import error_ratio
@@ -62,15 +63,20 @@ async def get_report(
     period: Annotated[str | None, Query(description="2026-10, 2026-Q4 or 2026-W44, in the SLA's time zone")] = None,
     start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    revision: Annotated[int | None, Query(ge=1, description="judge the whole period by this revision's terms "
+                                                          "(what would this period have been under revision n)")] = None,
     at: At = None,
 ) -> Report | Response:
     api = api_state(request)
     now = at.timestamp() if at is not None else api.clock()  # a period still open is reported so far
-    sla = await find_sla(api, caller, namespace, name, now)
-    chosen = _period(sla, period, start, end)
+    current = await find_sla(api, caller, namespace, name, now)
+    chosen = _period(current, period, start, end)
+    terms = await period_terms(api, current, chosen, revision)
+    sla = terms.judging(current)  # the terms in force for the period, never today's spec
     span = Span.of(sla, chosen, min(chosen.end, now))
     figures, source, held = await report_read(api.client, sla, caller, span)
-    report = _report(sla, span, figures, source, caller, now, held=held)
+    report = _report(sla, span, figures, source, caller, now, held=held).model_copy(
+        update={"terms": terms_out(terms, what_if=revision is not None)})
     return _as_csv(report) if "text/csv" in request.headers.get("accept", "") else report
 
 

@@ -5,49 +5,17 @@ The rule itself is pledge.slo.terms'."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
-from pydantic import Field
 
-from pledge.api.models import Out
+from pledge.api.models import DeferredOut, SegmentOut, TermsOut
 from pledge.api.revisions import read_history
 from pledge.api.state import ApiState
 from pledge.clock import utc
 from pledge.sla import ServiceLevelAgreement, format_percent
 from pledge.slo.periods import Period
 from pledge.slo.terms import Segment, Terms, terms_for
-
-
-class SegmentOut(Out):
-    revision: int = Field(description="the revision whose terms judge this part of the period")
-    start: dt.datetime
-    end: dt.datetime
-    accepted_at: dt.datetime | None = Field(description="when the revision was accepted (null: unknown)")
-    author: str | None
-    reason: str | None
-    targets: dict[str, str] = Field(description="objective -> target in percent under this revision")
-
-
-class DeferredOut(Out):
-    revision: int
-    accepted_at: dt.datetime | None
-    takes_effect: dt.datetime = Field(description="the next period's start: a budget-critical change under "
-                                                  "changePolicy nextPeriod does not judge the period it was made in")
-    changes: list[str]
-
-
-class TermsOut(Out):
-    """What judged the period: one segment, or several when an ``immediate`` change split it (the
-    period's target is then the time-weighted one)."""
-
-    revision: int = Field(description="the revision in force at the period's end (its credits and exclusions apply)")
-    segments: list[SegmentOut]
-    time_weighted: bool = Field(description="true when the period was split: targets are weighted by time in force")
-    deferred: list[DeferredOut]
-    history_known: bool = Field(description="false: no history (no git, or a source that keeps none): the current "
-                                            "definition judges every period")
-    what_if: bool = Field(description="true when the request asked for one revision to judge the whole period")
-    words: str
 
 
 def terms_out(terms: Terms, what_if: bool = False) -> TermsOut:
@@ -77,7 +45,9 @@ def words(terms: Terms, what_if: bool = False) -> str:
         text = f"Judged by {parts}; targets weighted by the time each was in force"
     else:
         text = f"Judged by {named(terms.last)}"
-    later = "; ".join(f"revision {d.revision.number} takes effect on {utc(d.effective):%d %b %Y}" for d in terms.deferred)
+    zone = ZoneInfo(terms.last.spec.window.timezone)  # the boundary as the SLA's calendar has it
+    later = "; ".join(f"revision {d.revision.number} takes effect on {dt.datetime.fromtimestamp(d.effective, zone):%d %b %Y}"
+                      for d in terms.deferred)
     return f"{text}; {later}." if later else f"{text}."
 
 

@@ -142,3 +142,43 @@ async def test_a_source_without_history_says_so(repo: Repo, prometheus: str) -> 
         [only] = body["revisions"]
         assert (only["number"], only["kind"], only["accepted_at"], only["tool"]) == (1, "created", None, None)
         assert (await get(url, f"{ROUTE}/1"))["spec"]["objectives"][0]["target"] == "99.95"
+
+
+async def test_november_is_judged_by_the_terms_it_started_with(api: str) -> None:
+    """99.95 % was committed on 30 November under the calendar default (nextPeriod): November keeps 99.9 %,
+    the report names revision 1 and the change that waits; December is judged by 99.95 %."""
+    november = await get(api, "/v1/slas/shop/checkout/report?period=2026-11")
+    assert [r["target"] for r in november["rows"]] == [0.999]
+    terms = november["terms"]
+    assert (terms["revision"], terms["time_weighted"], terms["what_if"], terms["history_known"]) == (1, False, False, True)
+    assert [(s["revision"], s["start"], s["end"], s["targets"]) for s in terms["segments"]] == [
+        (1, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", {"availability": "99.9"})]
+    assert [(d["revision"], d["takes_effect"], d["changes"]) for d in terms["deferred"]] == [
+        (2, "2026-12-01T00:00:00Z", ["objectives[availability].target"])]
+    assert terms["words"] == ("Judged by revision 1 (accepted 01 Nov 2026 by Alice <alice@example.com>); "
+                              "revision 2 takes effect on 01 Dec 2026.")
+    december = await get(api, "/v1/slas/shop/checkout/report?period=2026-12")
+    assert [r["target"] for r in december["rows"]] == [0.9995]
+    assert december["terms"]["revision"] == 3 and december["terms"]["deferred"] == []
+
+
+async def test_what_if_a_revision_had_judged_the_period(api: str) -> None:
+    body = await get(api, "/v1/slas/shop/checkout/report?period=2026-11&revision=2")
+    assert [r["target"] for r in body["rows"]] == [0.9995]
+    assert body["terms"]["what_if"] is True and body["terms"]["words"].startswith("What if revision 2 (accepted 30 Nov")
+    problem = await get(api, "/v1/slas/shop/checkout/report?period=2026-11&revision=9", status=404)
+    assert problem["detail"] == "shop/checkout has no revision 9 (revisions 1 to 3)"
+
+
+async def test_an_immediate_change_splits_the_period(tmp_path: Path, prometheus: str) -> None:
+    repo = Repo(tmp_path / "slas")
+    repo.write("shop.yaml", sla_yaml())
+    repo.commit("shop SLAs", "2026-11-01T00:00:00Z")
+    repo.write("shop.yaml", sla_yaml(target="99.95").replace("  window: {calendar: month}",
+                                                             "  window: {calendar: month}\n  changePolicy: immediate"))
+    repo.commit("raise now", "2026-11-16T00:00:00Z")
+    async for url in serve(DirectorySource(repo.path), prometheus):
+        body = await get(url, "/v1/slas/shop/checkout/report?period=2026-11")
+    # 15 days at 99.9 % and 15 at 99.95 %: 99.925 %
+    assert [r["target"] for r in body["rows"]] == [pytest.approx(0.99925)]
+    assert [s["revision"] for s in body["terms"]["segments"]] == [1, 2] and body["terms"]["time_weighted"] is True
