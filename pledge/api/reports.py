@@ -159,14 +159,15 @@ async def list_reports(
         named_period(period, "UTC")  # the same 422 whether or not any SLA matches
     except ValueError as exc:
         raise HTTPException(422, f"period: {exc}") from None
-    spans = {}
-    for sla in slas:
-        chosen = _period(sla, period, None, None)
-        spans[sla.ref] = Span.of(sla, chosen, min(chosen.end, now))
+    periods = [_period(sla, period, None, None) for sla in slas]
+    terms = await asyncio.gather(*(period_terms(api, sla, chosen, None) for sla, chosen in zip(slas, periods)))
+    slas = [t.judging(sla) for t, sla in zip(terms, slas)]  # each period by its terms in force
+    spans = {sla.ref: Span.of(sla, chosen, min(chosen.end, now)) for sla, chosen in zip(slas, periods)}
     recorded = await report_figures_bulk(api.client, slas, spans)
     found = await asyncio.gather(*(report_fallback(api.client, s, recorded[s.ref], spans[s.ref]) for s in slas))
-    reports = [_report(s, spans[s.ref], figures, source, caller, now, filters, held)
-               for s, (figures, source, held) in zip(slas, found)]
+    reports = [_report(s, spans[s.ref], figures, source, caller, now, filters, held).model_copy(
+                   update={"terms": terms_out(t)})
+               for s, t, (figures, source, held) in zip(slas, terms, found)]
     matching = [r for r in reports if r.rows]
     return ReportPage.of(matching, limit, offset)
 

@@ -118,11 +118,17 @@ def terms_for(history: History, period: Period, revision: int | None = None) -> 
         return Terms(period, (Segment(period.start, period.end, chosen, spec_of_revision(chosen)),),
                      known=history.known, note=history.note)
     starts = effective_from(revisions)
-    in_force = [k for k, at in enumerate(starts) if at <= period.start]
-    first = in_force[-1] if in_force else 0  # before the first revision: the first judges (it created the SLA)
-    cuts = [(period.start, first)] + [(at, k) for k, at in enumerate(starts) if k > first and period.start < at < period.end]
-    segments = tuple(Segment(a, b, revisions[k], spec_of_revision(revisions[k]))
-                     for (a, k), (b, _) in zip(cuts, cuts[1:] + [(period.end, -1)]) if b > a)
+    # A new segment only where the terms change (a budget-critical revision); each segment is named by
+    # the newest revision in force in it (the ones in between change no term).
+    cuts = sorted({period.start, *(at for r, at in zip(revisions, starts)
+                                   if r.kind == "budget-critical" and period.start < at < period.end)})
+    ends = cuts[1:] + [period.end]
+
+    def newest(before: float) -> Revision:
+        found = [r for r, at in zip(revisions, starts) if at < before]
+        return found[-1] if found else revisions[0]  # before the first revision: the first judges (it created the SLA)
+
+    segments = tuple(Segment(a, b, (r := newest(b)), spec_of_revision(r)) for a, b in zip(cuts, ends))
     deferred = tuple(Deferred(r, at) for r, at in zip(revisions, starts)
                      if r.accepted_at is not None and period.start <= r.accepted_at.timestamp() < period.end <= at)
     return Terms(period, segments, deferred, history.known, history.note)

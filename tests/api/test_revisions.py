@@ -160,6 +160,7 @@ async def test_november_is_judged_by_the_terms_it_started_with(api: str) -> None
     december = await get(api, "/v1/slas/shop/checkout/report?period=2026-12")
     assert [r["target"] for r in december["rows"]] == [0.9995]
     assert december["terms"]["revision"] == 3 and december["terms"]["deferred"] == []
+    assert december["terms"]["time_weighted"] is False  # a description edited on the 2nd changes no term
 
 
 async def test_what_if_a_revision_had_judged_the_period(api: str) -> None:
