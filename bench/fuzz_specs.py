@@ -2,8 +2,9 @@
 examples) through what `pledge validate` runs, and every accepted document's rules through promtool
 and vmalert.
 
-Goals: 0 tracebacks, 0 problems without a field path, 0 documents refused only by the rule check
-(validation let them through), 0 rule files that do not read back as written, and 0 documents
+Goals: 0 documents taking over 2 s (one in 50 holds alias bombs: pledge.testing.fuzz.bomb), 0
+tracebacks, 0 problems without a field path, 0 documents refused only by the rule check (validation
+let them through), 0 rule files that do not read back as written, and 0 documents
 accepted but refused by promtool (check rules) or vmalert (-dryRun). Prints the time per document
 and, as a ratio, against a reference measured in the same run: reading, validating, generating and
 checking one unmodified example. Exits 1 when a goal is missed.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import re
 import sys
 import tempfile
 import time
@@ -28,6 +30,8 @@ from pledge.testing.local import ruler_refusals
 from pledge.testing.fuzz import Outcome, batch_rules, batches, classify, culprits, documents
 
 SHOWN = 3  # tracebacks and refusals printed in full
+SLOW = 2.0  # seconds: no document may take longer (an alias bomb used to hang the reader)
+ALIAS = re.compile(r"&[a-z0-9]+ [\[{]")  # the anchors pledge.testing.fuzz.laughs writes
 
 
 def examples() -> tuple[list[dict[str, Any]], list[str]]:
@@ -58,8 +62,11 @@ def main() -> int:
     generating = time.perf_counter() - generated
     outcomes: list[Outcome] = []
     classifying = time.perf_counter()
+    durations: list[float] = []
     for index, doc in enumerate(docs, 1):
+        started = time.perf_counter()
         outcomes.append(classify(doc))
+        durations.append(time.perf_counter() - started)
         if index % 1000 == 0 or index == len(docs):
             print(f"  {index:>6,} documents classified ({time.perf_counter() - classifying:.0f} s)", flush=True)
     classifying = time.perf_counter() - classifying
@@ -86,7 +93,14 @@ def main() -> int:
     print(f"\ndocuments:                        {len(docs):>8,}  (seed {args.seed}, generated in {generating:.1f} s)")
     print(f"rejected with field paths:        {kinds['rejected']:>8,}")
     print(f"accepted:                         {kinds['accepted']:>8,}")
+    bombs = [(o, d) for o, d in zip(outcomes, durations) if ALIAS.search(o.text)]
+    for_aliases = sum(any("alias" in p for p in o.problems) for o, _ in bombs)
+    print(f"with aliases (bomb shapes):       {len(bombs):>8,}  ({for_aliases:,} refused for their aliases, "
+          f"slowest {max((d for _, d in bombs), default=0) * 1000:.1f} ms)")
+    slowest = max(range(len(docs)), key=durations.__getitem__)
+    print(f"slowest document:                 {durations[slowest] * 1000:>8.1f} ms  ({outcomes[slowest].kind})")
     figures = {
+        f"runs over {SLOW:.0f} s": sum(d > SLOW for d in durations),
         "tracebacks": kinds["traceback"],
         "problems without a field path": kinds["pathless"],
         "refused only by the rule check": kinds["late"],

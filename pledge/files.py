@@ -22,7 +22,7 @@ from pledge.rules import generate
 from pledge.rules.check import refuse
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 from pledge.sla.identity import SLARef
-from pledge.sla.loader import read_documents
+from pledge.sla.loader import Refused, error_line, error_text, read_documents
 
 YAML_SUFFIXES = (".yaml", ".yml")
 IMPORT_PLANNED = "convert it with `pledge import` (Sloth, Pyrra and OpenSLO; see docs/importers.md)"
@@ -277,12 +277,9 @@ def _read_text(file: Traversable, source: str) -> str | Problem:
 def _parse(text: str, source: str) -> list[_Document] | Problem:
     try:
         return _documents(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids: a position, not a mark
-            line = text.count("\n", 0, exc.position) + 1
-        return Problem(source, line, None, f"not valid YAML: {exc}")
+    except yaml.YAMLError as exc:  # the line is the Problem's, so the message does not repeat it
+        said = "" if isinstance(exc, Refused) else "not valid YAML: "  # Refused: read, but not taken
+        return Problem(source, error_line(exc, text), None, said + error_text(exc, text, line=False))
 
 
 def read_yaml(file: Traversable, source: str) -> list[Any] | Problem:
@@ -295,7 +292,7 @@ def read_yaml(file: Traversable, source: str) -> list[Any] | Problem:
     return documents if isinstance(documents, Problem) else [document.data for document in documents]
 
 
-def check_file(file: Traversable, source: str, named: bool = True) -> Scan:
+def check_file(file: Traversable, source: str, named: bool = True, *, now: float | None = None) -> Scan:
     """One file: its valid SLAs, its problems and what was skipped. ``named``: the file was asked for
     (a file that holds no SLA is an error) rather than found by walking a folder (it is skipped)."""
     scan = Scan(files=[source])
@@ -322,7 +319,7 @@ def check_file(file: Traversable, source: str, named: bool = True) -> Scan:
                 scan.problems.append(Problem(source, document.line, None, foreign.reason(), "warning", number))
             continue
         try:
-            sla = parse_sla(document.data)
+            sla = parse_sla(document.data, now=now)
         except SpecError as exc:
             for problem in exc.problems:
                 path, message = split_problem(problem)
@@ -364,20 +361,21 @@ def expand(paths: tuple[Path, ...]) -> list[tuple[Path, bool]]:
     return list(found.values())
 
 
-def check(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
-    """Every file under ``paths`` (``scan``), then the ruler's checks of each SLA (``ruler_accepted``)."""
-    found = scan(paths, skip_foreign)
+def check(paths: tuple[Path, ...], skip_foreign: bool = False, *, now: float | None = None) -> Scan:
+    """Every file under ``paths`` (``scan``), then the ruler's checks of each SLA (``ruler_accepted``).
+    ``now``: the moment they are read (refuses corrections that end after it; pledge.sla.parse_sla)."""
+    found = scan(paths, skip_foreign, now=now)
     found.slas = ruler_accepted(found.slas, found.problems)
     return found
 
 
-def scan(paths: tuple[Path, ...], skip_foreign: bool = False) -> Scan:
+def scan(paths: tuple[Path, ...], skip_foreign: bool = False, *, now: float | None = None) -> Scan:
     """Every file under ``paths``, read and validated; two SLAs with one namespace/name are an error
     naming both places. ``skip_foreign``: files named that are not SLAs are skipped as if a walk had
     found them. The rules are not generated yet: ``check`` adds that."""
     scan = Scan()
     for path, named in expand(paths):
-        one = check_file(path, str(path), named and not skip_foreign)
+        one = check_file(path, str(path), named and not skip_foreign, now=now)
         scan.files.extend(one.files)
         scan.problems.extend(one.problems)
         scan.skipped.extend(one.skipped)

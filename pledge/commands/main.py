@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from pledge.clock import system
 from pledge.commands.common import Moment, load_or_exit
 from pledge.files import Problem, Scan, check
 from pledge.git_history import GitError, sla_history
@@ -82,7 +83,7 @@ def validate(paths: tuple[Path, ...], output_format: str, skip_foreign: bool, hi
     files, Kubernetes manifests, other YAML) or a warning (Sloth, OpenSLO and Pyrra specs: convert them
     with `pledge import`); a file named that is not an SLA is an error.
     """
-    scan = check(paths, skip_foreign=skip_foreign)
+    scan = check(paths, skip_foreign=skip_foreign, now=system())  # a correction may not end in the future
     deferred = waiting_changes(scan) if history else []
     if output_format == "json":
         click.echo(json.dumps({**scan.as_json(), "deferred": [dataclasses.asdict(p) for p in deferred]}, indent=2))
@@ -272,7 +273,6 @@ def backfill(paths: tuple[Path, ...], url: str, data_dir: Path, days: int | None
     import asyncio
 
     from pledge.tsdb.backfill import BackfillError, backfill as run
-    from pledge.clock import system
     from pledge.prom.errors import PrometheusError
 
     slas = load_or_exit(paths)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from os import PathLike
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeVar
 
 import yaml
 
@@ -326,9 +326,61 @@ def _raw(text: str, c: Chooser) -> str:
     return "\n".join(lines)
 
 
+BOMB_SHARE: Final = 50  # one document in this many is an alias bomb (or a harmless use of aliases)
+_SPOT = "pledge-fuzz-alias-spot"
+
+
+def laughs(c: Chooser, name: str = "l") -> str:
+    """A "billion laughs" as one flow collection: ``levels`` anchors, each of ``width`` aliases of the
+    one before (width ** levels nodes once expanded; 9 and 9: 387 million), as a list or a mapping,
+    sometimes a mapping merged (<<) into the next, or an alias of its own anchor; small ones (3 by 3)
+    stay within pledge's budget and must still read."""
+    levels, width = c.integer(2, 9), c.integer(2, 9)
+    shape = c.integer(0, 3)
+    parts = []
+    for level in range(levels):
+        items = ["lol"] * width if level == 0 else [f"*{name}{level - 1}"] * width
+        if shape == 0:
+            parts.append(f"&{name}{level} [{', '.join(items)}]")
+        elif shape == 1:
+            parts.append(f"&{name}{level} {{{', '.join(f'k{i}: {item}' for i, item in enumerate(items))}}}")
+        elif shape == 2:  # merges: each level merges the one before under every key
+            merged = f"<<: *{name}{level - 1}, " if level else ""
+            parts.append(f"&{name}{level} {{{merged}{', '.join(f'm{level}{i}: {item}' for i, item in enumerate(items))}}}")
+        else:  # an alias of the anchor it sits in: data that never ends
+            parts.append(f"&{name}{level} [{', '.join(items)}, *{name}{level}]")
+    return "[" + ", ".join(parts) + "]"
+
+
+def bomb(bases: Sequence[dict[str, Any]], c: Chooser, index: int) -> str:
+    """A document (or several) holding alias bombs: under any key of the document (metadata, spec,
+    status, a field's value), as an item of any list, or in several documents of one file."""
+    count = c.integer(1, 3) if c.integer(0, 2) == 0 else 1
+    texts = []
+    for number in range(count):
+        doc = copy.deepcopy(c.choice(bases))
+        if isinstance(doc.get("metadata"), dict):
+            doc["metadata"]["name"] = f"{doc['metadata'].get('name', 'sla')}-{index}-{number}"
+        paths = _paths(doc)
+        where = c.integer(0, 2)
+        if where == 0 or not paths:
+            doc[c.choice(("status", "spec", "metadata", "extra"))] = _SPOT
+        else:
+            parent, key = _at(doc, c.choice(paths))
+            if where == 1 or not isinstance(parent, list):
+                parent[key] = _SPOT
+            else:
+                parent.insert(key if isinstance(key, int) else 0, _SPOT)
+        text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=10**6)
+        texts.append(text.replace(_SPOT, laughs(c, f"a{number}x"), 1))
+    return "---\n".join(texts)
+
+
 def mutate(bases: Sequence[dict[str, Any]], c: Chooser, index: int) -> str:
     """One adversarial document as YAML text, from a base document (the examples); ``index`` makes its
     name unique when no mutation touches the name, so accepted documents can share a rule file."""
+    if c.integer(0, BOMB_SHARE - 1) == 0:
+        return bomb(bases, c, index)
     doc = copy.deepcopy(c.choice(bases))
     if isinstance(doc.get("metadata"), dict):
         doc["metadata"]["name"] = f"{doc['metadata'].get('name', 'sla')}-{index}"
@@ -396,7 +448,7 @@ class _Text(Traversable):
 Kind = Literal["rejected", "accepted", "traceback", "pathless", "late", "mismatch"]
 # "path: reason" lines: a field path ("spec.objectives[0].target", a map key may hold anything but
 # a line break) or "(document)"/"(file)", after "document N: " in a file of several.
-_LINE = re.compile(r"^(?:document \d+: )?(\((?:document|file)\)|[A-Za-z][^\n]*?): ", re.DOTALL)
+_LINE = re.compile(r"^(?:document \d+: )?(\((?:document|file)\)|[A-Za-z\x80-\U0010ffff][^\n]*?): ", re.DOTALL)
 
 
 @dataclass

@@ -698,7 +698,7 @@ def test_merge_keys_may_be_overridden() -> None:
 
 
 @pytest.mark.parametrize("text", ["spec: " + "[" * 5000 + "]" * 5000 + "\n",
-                                  "spec:\n" + "".join("  " * i + "a:\n" for i in range(1, 5000))])
+                                  "spec:\n" + "".join("  " * i + "a:\n" for i in range(1, 1500))])  # 2.2 MiB: under MAX_BYTES
 def test_deep_nesting_is_a_spec_error(text: str) -> None:
     (problem,) = _yaml_problems(text)
     assert problem.startswith("(document): nested deeper than 64 levels at line "), problem
