@@ -39,7 +39,9 @@ OCTOBER = world.PREVIOUS_MONTH
 OUTAGE = world.MONTH_OUTAGE  # 6 h of 100 % errors
 QUIET = (OCTOBER[0] + 5 * DAY + 2 * HOUR, OCTOBER[0] + 5 * DAY + 4 * HOUR)  # 2 h of ordinary traffic
 NOW_PERIOD = (world.month_start(world.END), world.END)
-THIS_MONTH = (NOW_PERIOD[0] + 9 * DAY + 1 * HOUR, NOW_PERIOD[0] + 9 * DAY + 3 * HOUR)  # a Monday/Tuesday night
+# a Monday/Tuesday night; in the month-edge world (40 minutes into a month) 20 of those minutes
+THIS_MONTH = (NOW_PERIOD[0] + 9 * DAY + 1 * HOUR, NOW_PERIOD[0] + 9 * DAY + 3 * HOUR) \
+    if NOW_PERIOD[0] + 9 * DAY + 3 * HOUR <= world.END else (NOW_PERIOD[0] + 10 * 60, NOW_PERIOD[0] + 30 * 60)
 
 FORGOTTEN = {"start": world.iso(OUTAGE[0]), "end": world.iso(OUTAGE[1]), "effect": "exclude", "category": "maintenance",
              "reason": "database upgrade, announced but left out of exclusions", "ref": "CHG-1234", "approvedBy": "cs-lead"}
