@@ -134,8 +134,16 @@ class Kube:
         """Create a custom object; False when its name is taken (409 AlreadyExists): the caller reads
         what holds it. Any other failure raises KubeError."""
         namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
-        created = self.custom.create_namespaced_custom_object(kind.group, kind.version, namespace, kind.plural, dict(body))
-        return await _found(f"create {kind.kind} {namespace}/{name}", created, absent=409) is not None
+        action = f"create {kind.kind} {namespace}/{name}"
+        try:
+            await self.custom.create_namespaced_custom_object(kind.group, kind.version, namespace, kind.plural, dict(body))
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise _error(action, exc) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise KubeError(action, None, str(exc)) from None
+        return True
 
     async def list_revisions(self, namespace: str, sla: str) -> list[dict[str, Any]]:
         """The SLARevision objects of the SLA named ``sla`` (by its label; the SLA itself may be gone),
@@ -226,13 +234,12 @@ def _error(action: str, exc: ApiException) -> KubeError:
     return KubeError(action, exc.status, str(exc.reason or ""))
 
 
-async def _found(what: str, call: Awaitable[Any], absent: int = 404) -> dict[str, Any] | None:
-    """Await a read (or a create): None for ``absent`` (404 for a read; 409 for a create whose name is
-    taken), KubeError for any other failure, named after ``what``."""
+async def _found(what: str, call: Awaitable[Any]) -> dict[str, Any] | None:
+    """Await a read: None for 404, KubeError for any other failure, named after ``what``."""
     try:
         return _object(await call)
     except ApiException as exc:
-        if exc.status == absent:
+        if exc.status == 404:
             return None
         raise _error(what, exc) from None
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
