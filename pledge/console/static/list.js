@@ -96,6 +96,7 @@ async function fillDetails(tbody, detailOf, report) {
     try {
       detail = await detailOf(key);
     } catch (failure) {
+      if (!tbody.isConnected) return; // the table was left (a redraw, a navigation, a sign-out) while this was read
       report(key, failure);
       for (const tr of tbody.querySelectorAll(`tr[data-sla="${CSS.escape(key)}"]`)) {
         tr.querySelector(".burn").textContent = "?";
@@ -103,12 +104,13 @@ async function fillDetails(tbody, detailOf, report) {
       }
       return;
     }
+    if (!tbody.isConnected) return;
     for (const objective of detail?.objectives ?? []) {
       const tr = tbody.querySelector(`tr[data-key="${CSS.escape(rowKey(detail.namespace, detail.name, objective.objective, objective.group))}"]`);
       if (!tr) continue;
       if (burnWindow !== detail.burn_now_window) {
         burnWindow = detail.burn_now_window;
-        document.getElementById("burn-head").textContent = burnHead();
+        tbody.closest("table").querySelector("#burn-head").textContent = burnHead();
       }
       tr.querySelector(".burn").textContent = times(objective.burn_now);
       const alerts = objective.alerts.map((a) => (a.labels.burn_tier ? `${a.name} ${a.labels.burn_tier}` : a.name));
