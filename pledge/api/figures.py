@@ -202,6 +202,15 @@ def corrected(figures: Figures, held: Held) -> Figures:
     return out
 
 
+def as_recorded(figures: Figures) -> Figures:
+    """``figures`` before their corrections (what ``corrected`` was given)."""
+    if UNCORRECTED_ERRORS not in figures:
+        return figures
+    out = {k: v for k, v in figures.items() if k not in (UNCORRECTED_ERRORS, UNCORRECTED_REQUESTS)}
+    out[queries.ERRORS], out[queries.REQUESTS] = figures[UNCORRECTED_ERRORS], figures[UNCORRECTED_REQUESTS]
+    return out
+
+
 async def correct_details(client: PrometheusClient, slas: list[ServiceLevelAgreement],
                           found: dict[SLARef, tuple[Figures, list[Alert], Source]], spans: dict[SLARef, Span]) -> None:
     """``detail_figures``' corrections for the bulk figures (pledge.api.bulk): the SLAs whose

@@ -287,6 +287,29 @@ class TermsOut(Out):
     words: str
 
 
+class RestatedRow(Out):
+    objective: str
+    group: dict[str, str]
+    sli_published: float | None = Field(description="the SLI as first published (the corrections at the period's close)")
+    sli_restated: float | None = Field(description="the SLI now (the current corrections): this report's sli")
+    attainment_change: float | None = Field(description="restated minus published SLI, as a ratio (0.0013 is 0.13 "
+                                                        "percentage points)", examples=[0.0013626])
+    credit_percent_published: str | None
+    credit_percent_restated: str | None
+    credit_change: str = Field(description="restated minus published credit, in percentage points", examples=["-20"])
+
+
+class Restatement(Out):
+    """A closed period whose corrections changed after it closed: its figures as first published beside
+    the restated ones (this report's)."""
+
+    published_revision: int = Field(description="the revision in force when the period closed")
+    restated_by: list[int] = Field(description="the revisions after the close that changed the corrections")
+    rows: list[RestatedRow] = Field(description="the rows whose SLI or credit changed")
+    credits_published: dict[str, str] = Field(description="credit per group as first published (see credits)")
+    words: str
+
+
 class Report(Out):
     namespace: str
     name: str
@@ -302,6 +325,9 @@ class Report(Out):
         examples=[{"customer=acme": "10"}])
     terms: TermsOut | None = Field(None, description="the revision(s) whose terms judged the period (issue 27); "
                                                      "null where the route does not read the SLA's history")
+    restatement: Restatement | None = Field(
+        None, description="set when the period closed and corrections changed since: the figures as first published "
+                          "and the difference (null: never restated, open, a what-if, or no history)")
 
 
 class ReportPage(Page):

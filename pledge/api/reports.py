@@ -16,20 +16,21 @@ from pledge.sla.identity import Row
 from pledge.api.auth import Caller, Principal
 from pledge.api.bulk import report_figures_bulk
 from pledge.api.figures import (
-    UNCORRECTED_ERRORS, UNCORRECTED_REQUESTS, Figures, Span, objective_of, period_ratios, ratio_float, report_fallback,
-    report_read,
+    UNCORRECTED_ERRORS, UNCORRECTED_REQUESTS, Figures, Span, as_recorded, corrected, held_in, objective_of,
+    period_ratios, ratio_float, report_fallback, report_read,
 )
 from pledge.api.listing import Filters
-from pledge.api.models import CorrectionOut, Report, ReportPage, ReportRow, Source
+from pledge.api.models import CorrectionOut, Report, ReportPage, ReportRow, RestatedRow, Restatement, Source
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.deps import At, Limit, Offset, find_sla
-from pledge.api.state import api_state
+from pledge.api.state import ApiState, api_state
 from pledge.api.terms import period_terms, terms_out
 from pledge.clock import rfc3339, utc
 from pledge.rules import queries
-from pledge.slo.budget import error_ratio
-from pledge.slo.corrections import NOTHING_HELD, Events, Held, apply, change
+from pledge.slo.budget import as_percent, error_ratio
+from pledge.slo.corrections import NOTHING_HELD, Events, Held, apply, change, pieces
 from pledge.slo.periods import Period, elapsed_share, named_period
+from pledge.slo.terms import Terms, spec_of_revision
 from pledge.sla import ServiceLevelAgreement, format_percent
 from pledge.status import Reading, readings_for
 
@@ -37,7 +38,7 @@ router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM
 # New columns go at the end: readers of the older CSV keep their column positions.
 CSV_COLUMNS = ("objective", "group", "sli", "target", "state", "breached", "events_total", "events_bad",
                "credit_percent", "final", "won_back", "sli_uncorrected", "events_bad_uncorrected",
-               "credit_percent_uncorrected", "corrections")
+               "credit_percent_uncorrected", "corrections", "terms", "sli_published", "credit_percent_published")
 
 
 def _period(sla: ServiceLevelAgreement, period: str | None, start: AwareDatetime | None,
@@ -75,8 +76,9 @@ async def get_report(
     sla = terms.judging(current)  # the terms in force for the period, never today's spec
     span = Span.of(sla, chosen, min(chosen.end, now))
     figures, source, held = await report_read(api.client, sla, caller, span)
-    report = _report(sla, span, figures, source, caller, now, held=held).model_copy(
-        update={"terms": terms_out(terms, what_if=revision is not None)})
+    report = _report(sla, span, figures, source, caller, now, held=held)
+    restated = None if revision is not None else await _restatement(api, sla, span, figures, source, caller, now, terms, report)
+    report = report.model_copy(update={"terms": terms_out(terms, what_if=revision is not None), "restatement": restated})
     return _as_csv(report) if "text/csv" in request.headers.get("accept", "") else report
 
 
@@ -168,8 +170,63 @@ async def list_reports(
     reports = [_report(s, spans[s.ref], figures, source, caller, now, filters, held).model_copy(
                    update={"terms": terms_out(t)})
                for s, t, (figures, source, held) in zip(slas, terms, found)]
+    restated = await asyncio.gather(*(_restatement(api, s, spans[s.ref], figures, source, caller, now, t, r, filters)
+                                      for s, t, (figures, source, _), r in zip(slas, terms, found, reports)))
+    reports = [r.model_copy(update={"restatement": x}) for r, x in zip(reports, restated)]
     matching = [r for r in reports if r.rows]
     return ReportPage.of(matching, limit, offset)
+
+
+async def _restatement(api: ApiState, sla: ServiceLevelAgreement, span: Span, figures: Figures, source: Source,
+                       caller: Principal, now: float, terms: Terms, report: Report,
+                       filters: Filters = Filters()) -> Restatement | None:
+    """A closed period whose corrections changed since it closed is restated: its figures as first
+    published (the corrections of the revision in force at its close, from the same recorded events)
+    beside this report's. None when nothing it held changed, or there is no history to tell."""
+    first = terms.published
+    if first is None or span.period.end > now:
+        return None
+    spec = sla.spec.model_copy(update={"corrections": spec_of_revision(first).corrections})
+    then = sla.model_copy(update={"spec": spec})
+    if _occurrences(then, span) == _occurrences(sla, span):
+        return None
+    held = await held_in(api.client, then, span, raw=source == "raw")
+    published = _report(then, span, corrected(as_recorded(figures), held), source, caller, now, filters, held)
+    before = {(r.objective, Row.of(r.objective, r.group)): r for r in published.rows}
+    rows = [RestatedRow(objective=r.objective, group=r.group, sli_published=old.sli, sli_restated=r.sli,
+                        attainment_change=None if r.sli is None or old.sli is None else r.sli - old.sli,
+                        credit_percent_published=old.credit_percent, credit_percent_restated=r.credit_percent,
+                        credit_change=format_percent(_credit(r) - _credit(old)))
+            for r in report.rows if (old := before.get((r.objective, Row.of(r.objective, r.group)))) is not None
+            and (old.sli, old.credit_percent) != (r.sli, r.credit_percent)]
+    return Restatement(published_revision=first.number, restated_by=[r.number for r in terms.restated_by], rows=rows,
+                       credits_published=published.credits, words=_restated_words(first.number, terms, rows))
+
+
+def _occurrences(sla: ServiceLevelAgreement, span: Span) -> list[tuple[str, float, float, str]]:
+    """The corrections' pieces within the span, per objective: equal lists hold the same events the same way."""
+    return [(o.name, p.start, p.end, p.effect) for o in sla.spec.objectives
+            for p in pieces(sla.spec.corrections, sla.spec.exclusions, span.period.start, span.at, objective=o.name)]
+
+
+def _credit(row: ReportRow | RestatedRow) -> Decimal:
+    value = row.credit_percent if isinstance(row, ReportRow) else row.credit_percent_restated
+    return Decimal(value or "0")
+
+
+def _restated_words(published: int, terms: Terms, rows: list[RestatedRow]) -> str:
+    """"Restated: first published under revision 1; revision 3 (accepted 20 Oct 2026 by Bob) changed its corrections: ..."""
+    by = ", ".join(f"revision {r.number}" + (f" (accepted {r.accepted_at:%d %b %Y}" + (f" by {r.author})" if r.author else ")")
+                                               if r.accepted_at else "") for r in terms.restated_by) or "a later revision"
+    changed = "; ".join(
+        f"{Row.of(r.objective, r.group)}: {_shown(r.sli_published)} -> {_shown(r.sli_restated)}, credit "
+        f"{r.credit_percent_published or '0'} % -> {r.credit_percent_restated or '0'} %" for r in rows)
+    return (f"Restated: first published under revision {published}; {by} changed its corrections since"
+            + (f": {changed}." if changed else ", with no figure changed."))
+
+
+def _shown(sli: float | None) -> str:
+    return "no data" if sli is None else f"{format_percent(round(as_percent(sli), 4))} %"
 
 
 def _credits(rows: list[ReportRow]) -> dict[str, str]:
@@ -193,13 +250,18 @@ def _as_csv(report: Report) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    restated = {(r.objective, Row.of(r.objective, r.group)): r for r in (report.restatement.rows if report.restatement else [])}
     for row in report.rows:
+        first = restated.get((row.objective, Row.of(row.objective, row.group)))
         writer.writerow([row.objective, Row.of(row.objective, row.group).group_text(), "" if row.sli is None else repr(row.sli), repr(row.target),
                          row.state, str(row.breached).lower(), repr(row.events_total), repr(row.events_bad),
                          row.credit_percent or "", str(row.final).lower(), "" if row.won_back is None else repr(row.won_back),
                          "" if row.sli_uncorrected is None else repr(row.sli_uncorrected),
                          "" if row.events_bad_uncorrected is None else repr(row.events_bad_uncorrected),
-                         row.credit_percent_uncorrected or "", "; ".join(_described(c) for c in row.corrections)])
+                         row.credit_percent_uncorrected or "", "; ".join(_described(c) for c in row.corrections),
+                         report.terms.words if report.terms else "",
+                         "" if first is None or first.sli_published is None else repr(first.sli_published),
+                         "" if first is None else first.credit_percent_published or ""])
     filename = f"{report.namespace}-{report.name}-{report.period.label}.csv".replace("/", "_").replace(":", "")
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -261,9 +261,14 @@ def _shown(value: Any) -> str:
 # -- kinds ----------------------------------------------------------------------------------------
 
 
+def field_of(path: str) -> str:
+    """The spec's top-level field a readable change path is under ("objectives[a].target": objectives)."""
+    return path.split(".", 1)[0].split("[", 1)[0].split(" ", 1)[0]
+
+
 def kind_of_path(path: str) -> Kind:
     """What one readable change path is: a term (budget-critical), the measurement (sli), or neither."""
-    top = path.split(".", 1)[0].split("[", 1)[0].split(" ", 1)[0]
+    top = field_of(path)
     if top in BUDGET_CRITICAL:
         return "budget-critical"
     if top in MEASURED:

@@ -1,11 +1,16 @@
 """The terms in force: which revision of an SLA judges which part of a period (issue 27, item 2).
 
-A revision's terms (targets, window, credits, exclusions, corrections) take effect when it was accepted,
-or, for a budget-critical change under ``changePolicy: nextPeriod`` (the default for calendar windows),
-at the next period boundary: the current period keeps the terms it started with. A change that is not
+A revision's terms (targets, window, credits, exclusions) take effect when it was accepted, or, for a
+budget-critical change under ``changePolicy: nextPeriod`` (the default for calendar windows), at the next
+period boundary: the current period keeps the terms it started with. A change that is not
 budget-critical (an SLI query, a description) is in force at once: the recorded tiles hold what the old
 query counted, so nothing is to be judged differently. Effects are monotone: a revision never takes
 effect before the one it follows (a description edited after a deferred target change waits with it).
+
+Corrections are after the fact by nature: the newest definition's apply to whatever period they cover,
+whenever they were accepted, and a change of corrections alone neither waits nor splits a period. A
+closed period whose corrections changed after it closed is restated: ``published`` is the revision its
+figures were first published under.
 
 Pure: the revisions come from git or the operator's revision objects (pledge.sla.revisions.History).
 """
@@ -18,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pledge.sla.model import Objective, ServiceLevelAgreement, SLASpec
-from pledge.sla.revisions import History, Revision
+from pledge.sla.model import Correction, Objective, ServiceLevelAgreement, SLASpec
+from pledge.sla.revisions import History, Revision, field_of, in_force
 from pledge.slo.periods import Period, current_period
 
 
@@ -51,6 +56,9 @@ class Terms:
     deferred: tuple[Deferred, ...] = ()
     known: bool = True  # False: no history, the current definition judges every period (and says so)
     note: str | None = None
+    corrections: tuple[Correction, ...] | None = None  # None: the SLA's current ones (a what-if: its revision's)
+    published: Revision | None = None  # the revision in force at the period's close (None: unknown or a what-if)
+    restated_by: tuple[Revision, ...] = ()  # revisions after the close that changed the corrections
 
     @property
     def last(self) -> Segment:
@@ -79,19 +87,26 @@ class Terms:
 
     def judging(self, sla: ServiceLevelAgreement) -> ServiceLevelAgreement:
         """``sla`` with the period's terms: each objective's (time-weighted) target and warning, and the
-        credits, cap, exclusions and corrections of the revision in force at the period's end. What is
-        measured (the objectives' SLIs, grouping) stays the current definition's: the recorded tiles hold it."""
+        credits, cap and exclusions of the revision in force at the period's end; the corrections of the
+        current definition (or of the what-if revision). What is measured (the objectives' SLIs, grouping)
+        stays the current definition's: the recorded tiles hold it."""
         objectives = [self.objective(o.name) or o for o in sla.spec.objectives]
         terms = self.last.spec
         spec = sla.spec.model_copy(update={
             "objectives": [o.model_copy(update={"sli": current.sli}) for o, current in zip(objectives, sla.spec.objectives)],
             "credits": terms.credits, "credit_cap": terms.credit_cap, "exclusions": terms.exclusions,
-            "corrections": terms.corrections})
+            "corrections": list(sla.spec.corrections if self.corrections is None else self.corrections)})
         return sla.model_copy(update={"spec": spec})
 
 
 def spec_of_revision(revision: Revision) -> SLASpec:
     return SLASpec.model_validate(revision.spec)
+
+
+def changes_terms(revision: Revision) -> bool:
+    """Whether ``revision`` changes the terms that judge periods from its effect on: budget-critical, and
+    not only in its corrections (those apply to the period they cover, whenever accepted)."""
+    return revision.kind == "budget-critical" and any(field_of(path) != "corrections" for path in revision.changes)
 
 
 def effective_from(revisions: Sequence[Revision]) -> list[float]:
@@ -100,7 +115,7 @@ def effective_from(revisions: Sequence[Revision]) -> list[float]:
     for revision in revisions:
         at = -math.inf if revision.accepted_at is None else revision.accepted_at.timestamp()
         spec = spec_of_revision(revision)
-        if revision.kind == "budget-critical" and spec.policy == "nextPeriod" and spec.window.calendar is not None \
+        if changes_terms(revision) and spec.policy == "nextPeriod" and spec.window.calendar is not None \
                 and math.isfinite(at):
             period = current_period(spec.window, at)
             at = at if at == period.start else period.end
@@ -115,13 +130,14 @@ def terms_for(history: History, period: Period, revision: int | None = None) -> 
         chosen = history.number(revision)
         if chosen is None:
             raise ValueError(f"{history.ref} has no revision {revision} (revisions 1 to {len(revisions)})")
-        return Terms(period, (Segment(period.start, period.end, chosen, spec_of_revision(chosen)),),
-                     known=history.known, note=history.note)
+        spec = spec_of_revision(chosen)
+        return Terms(period, (Segment(period.start, period.end, chosen, spec),), known=history.known,
+                     note=history.note, corrections=tuple(spec.corrections))
     starts = effective_from(revisions)
     # A new segment only where the terms change (a budget-critical revision); each segment is named by
     # the newest revision in force in it (the ones in between change no term).
     cuts = sorted({period.start, *(at for r, at in zip(revisions, starts)
-                                   if r.kind == "budget-critical" and period.start < at < period.end)})
+                                   if changes_terms(r) and period.start < at < period.end)})
     ends = cuts[1:] + [period.end]
 
     def newest(before: float) -> Revision:
@@ -130,8 +146,12 @@ def terms_for(history: History, period: Period, revision: int | None = None) -> 
 
     segments = tuple(Segment(a, b, (r := newest(b)), spec_of_revision(r)) for a, b in zip(cuts, ends))
     deferred = tuple(Deferred(r, at) for r, at in zip(revisions, starts)
-                     if r.accepted_at is not None and period.start <= r.accepted_at.timestamp() < period.end <= at)
-    return Terms(period, segments, deferred, history.known, history.note)
+                     if changes_terms(r) and r.accepted_at is not None
+                     and period.start <= r.accepted_at.timestamp() < period.end <= at)
+    restated_by = tuple(r for r in revisions if r.accepted_at is not None and r.accepted_at.timestamp() >= period.end
+                        and any(field_of(path) == "corrections" for path in r.changes))
+    return Terms(period, segments, deferred, history.known, history.note,
+                 published=published(history, period), restated_by=restated_by)
 
 
 def takes_effect(history: History) -> dt.datetime | None:
@@ -142,3 +162,11 @@ def takes_effect(history: History) -> dt.datetime | None:
         return None
     at = effective_from(history.revisions)[-1]
     return dt.datetime.fromtimestamp(at, dt.timezone.utc) if at > newest.accepted_at.timestamp() else None
+
+
+def published(history: History, period: Period) -> Revision | None:
+    """The revision a closed period's figures were first published under: the newest accepted by its
+    close (None without history, or when the SLA did not exist yet)."""
+    if not history.known:
+        return None
+    return in_force(history.revisions, dt.datetime.fromtimestamp(period.end, dt.timezone.utc))

@@ -17,34 +17,26 @@ import pytest
 
 from pledge.api.server import running_api
 from pledge.clock import fixed
-from pledge.prom import PrometheusClient
 from pledge.rules import generate
 from pledge.sla import ServiceLevelAgreement, parse_sla
 from pledge.sla.units import DAY, HOUR
-from pledge.slo.budget import credit_percent
-from pledge.sla.percent import format_percent
 from pledge.testing import LocalPrometheus
 from pledge.testing.history import load_history
 from pledge.testing.synthetic import Metric, Timeline
 from tests.support import world
 from tests.support.api_checks import month_label
+from tests.support.corrections import FORGOTTEN, MONTHLY, OCTOBER, OUTAGE, credit, held
 from tests.support.slas import sla
 from tests.support.world import World, client, entries
 
 pytestmark = pytest.mark.integration
-TILE = 300
 
-MONTHLY = world.SLAS["monthly"]
-OCTOBER = world.PREVIOUS_MONTH
-OUTAGE = world.MONTH_OUTAGE  # 6 h of 100 % errors
 QUIET = (OCTOBER[0] + 5 * DAY + 2 * HOUR, OCTOBER[0] + 5 * DAY + 4 * HOUR)  # 2 h of ordinary traffic
 NOW_PERIOD = (world.month_start(world.END), world.END)
 # a Monday/Tuesday night; in the month-edge world (40 minutes into a month) 20 of those minutes
 THIS_MONTH = (NOW_PERIOD[0] + 9 * DAY + 1 * HOUR, NOW_PERIOD[0] + 9 * DAY + 3 * HOUR) \
     if NOW_PERIOD[0] + 9 * DAY + 3 * HOUR <= world.END else (NOW_PERIOD[0] + 10 * 60, NOW_PERIOD[0] + 30 * 60)
 
-FORGOTTEN = {"start": world.iso(OUTAGE[0]), "end": world.iso(OUTAGE[1]), "effect": "exclude", "category": "maintenance",
-             "reason": "database upgrade, announced but left out of exclusions", "ref": "CHG-1234", "approvedBy": "cs-lead"}
 
 
 def with_corrections(*corrections: dict[str, Any]) -> ServiceLevelAgreement:
@@ -69,27 +61,6 @@ async def october(url: str, csv_too: bool = False) -> tuple[dict[str, Any], dict
                                   headers={"Accept": "text/csv"})
             [lines] = list(csv.DictReader(io.StringIO(text.text)))
     return body.json(), lines
-
-
-async def held(loaded: World, interval: tuple[float, float]) -> tuple[int, int]:
-    """The raw counts a correction's interval holds by hand: those of the tiles that start within it
-    (as a period holds the tiles that start in it), placed where the recorded tiles of the time sit
-    within each 5 minutes (the rule group's evaluation offset; the backfill passes set it)."""
-    a, b = interval
-    async with PrometheusClient(loaded.prom.url) as prom:
-        [sample] = await prom.query('max(timestamp(pledge:sli_requests:increase5m{sla="monthly"}))', at=b)
-    phase = sample.value % TILE
-    first = a + (phase - a) % TILE
-    last = b - 1 - (b - 1 - phase) % TILE
-    return loaded.truth["monthly"].events(first, last + TILE)
-
-
-def credit(sli: float) -> str | None:
-    """The credit the monthly SLA's tiers and cap give ``sli`` (pledge.slo.budget, the hand's rule)."""
-    objective = MONTHLY.spec.objectives[0]
-    applies = [c for c in MONTHLY.spec.credits if c.below <= objective.target]
-    found = credit_percent(sli, objective, applies, MONTHLY.spec.credit_cap)
-    return format_percent(found) if found is not None else None
 
 
 async def test_a_forgotten_maintenance_added_later_changes_the_month_and_withdrawing_it_restores_it(loaded: World) -> None:

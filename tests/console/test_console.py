@@ -233,6 +233,7 @@ def test_customer_view_reports_and_csv(tab: Tab, console_url: str) -> None:
     page.click(f"a[href='#/report/initech/{period}']")
     page.wait_for_selector("#report-owed")
     assert page.inner_text("#report-owed") == f"{report['credits']['']} %"
+    assert report["terms"]["words"] in page.inner_text("#report-terms li[data-sla='api/bursty']")  # the terms in force
     page.emulate_media(media="print")
     assert not page.is_visible("header.bar") and page.is_visible(".report-page table")
     assert tab.errors == []

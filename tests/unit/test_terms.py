@@ -12,7 +12,7 @@ import pytest
 from pledge.sla.identity import SLARef
 from pledge.sla.revisions import History, Proposed, numbered
 from pledge.slo.periods import calendar_period
-from pledge.slo.terms import effective_from, takes_effect, terms_for
+from pledge.slo.terms import effective_from, published, takes_effect, terms_for
 from tests.support.slas import with_spec
 
 UTC = dt.timezone.utc
@@ -105,3 +105,39 @@ def test_an_sla_judged_by_the_terms_of_its_period() -> None:
     assert judged.spec.objectives[0].target == Decimal("99.9")
     assert [(c.below, c.percent) for c in judged.spec.credits] == [(Decimal("99.9"), Decimal("10"))]
     assert judged.spec.objectives[0].sli == current.spec.objectives[0].sli
+
+
+def with_correction(base: dict[str, Any]) -> dict[str, Any]:
+    return base | {"corrections": [{"start": "2026-11-03T02:00:00Z", "end": "2026-11-03T04:00:00Z", "effect": "exclude",
+                                    "category": "maintenance", "reason": "database upgrade left out of exclusions"}]}
+
+
+def test_a_correction_alone_neither_waits_nor_splits_and_the_newest_applies_to_a_closed_period() -> None:
+    """A correction added on 9 December for 3 November judges November (after the fact by nature), though
+    November's terms are revision 1's; withdrawn, it is gone from November too."""
+    added, withdrawn = dt.datetime(2026, 12, 9, tzinfo=UTC), dt.datetime(2026, 12, 20, tzinfo=UTC)
+    h = history((CREATED, spec("99.9")), (CHANGED - dt.timedelta(days=20), with_correction(spec("99.9"))))
+    assert effective_from(h.revisions)[1] == (CHANGED - dt.timedelta(days=20)).timestamp()
+    terms = terms_for(h, NOV)
+    assert (len(terms.segments), terms.deferred, takes_effect(h)) == (1, (), None)
+    current = with_spec("checkout", with_correction(spec("99.9")), "shop")
+    later = history((CREATED, spec("99.9")), (added, with_correction(spec("99.9"))), (withdrawn, spec("99.9")))
+    assert [c.reason for c in terms_for(later, NOV).judging(current).spec.corrections] == [
+        "database upgrade left out of exclusions"]  # the SLA's current corrections judge every period
+    assert published(later, NOV) == later.revisions[0]  # what November's figures were first published under
+    what_if = terms_for(later, NOV, revision=3).judging(current)
+    assert what_if.spec.corrections == []  # a what-if takes the revision's own corrections
+
+
+def test_a_period_closed_before_the_sla_existed_was_never_published() -> None:
+    september = calendar_period("month", "UTC", dt.datetime(2026, 9, 15, tzinfo=UTC).timestamp())
+    assert published(history((CREATED, spec("99.9")),), september) is None
+
+
+def test_the_revisions_that_restate_a_closed_period_are_those_after_its_close_that_change_corrections() -> None:
+    described, corrected = dt.datetime(2026, 12, 2, tzinfo=UTC), dt.datetime(2026, 12, 9, tzinfo=UTC)
+    h = history((CREATED, spec("99.9")), (described, spec("99.9", description="the shop")),
+                (corrected, with_correction(spec("99.9", description="the shop"))))
+    terms = terms_for(h, NOV)
+    assert terms.published == h.revisions[0] and [r.number for r in terms.restated_by] == [3]
+    assert terms_for(h, NOV, revision=3).published is None  # a what-if publishes nothing
