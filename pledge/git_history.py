@@ -100,6 +100,24 @@ def commits(top: Path, relative: str, timeout: float = TIMEOUT) -> list[Commit]:
     return found[::-1]
 
 
+def changed_since(folder: Path, since: float, timeout: float = TIMEOUT) -> set[Path] | None:
+    """The files under ``folder`` that may have a revision accepted at or after ``since``: changed by a
+    first-parent commit since then (a merge: by what it brought), or differing from the last commit.
+    One ``git log`` and one ``git status`` for the whole folder; None without git (no history)."""
+    try:
+        top = work_tree(folder, timeout)
+    except NoGit:
+        return None
+    where = os.path.relpath(folder.resolve(), top.resolve())
+    moment = dt.datetime.fromtimestamp(since, dt.UTC).strftime("%Y-%m-%d %H:%M:%S +0000")
+    logged = _git(top, "log", "--first-parent", "--diff-merges=first-parent", "--no-color", "--name-only",
+                  "--format=", f"--since={moment}", "--", where, timeout=timeout)
+    edited = _git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", where, timeout=timeout)
+    names = [line for line in logged.decode("utf-8", "replace").splitlines() if line.strip()]
+    names += [entry[3:] for entry in edited.decode("utf-8", "replace").split("\0") if len(entry) > 3]
+    return {(top / name).resolve() for name in names}
+
+
 def blobs(top: Path, objects: list[str], timeout: float = TIMEOUT) -> list[bytes | None]:
     """The content of each ``commit:path`` (None where the commit has no such file), from one
     ``git cat-file --batch``."""

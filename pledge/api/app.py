@@ -23,6 +23,7 @@ from pledge.api.models import Health
 from pledge.api.problems import PROBLEM_RESPONSES, install, problem
 from pledge.api.settings import Settings
 from pledge.api.snapshot import Snapshots
+from pledge.api.in_force import InForce
 from pledge.api.sources import Background, SLASource
 from pledge.api.state import ApiState, api_state
 from pledge.clock import Clock, system
@@ -62,7 +63,8 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
     ``token_source`` keeps ``tokens`` up to date (a Kubernetes Secret); ``clock`` is "now" for
     every answer that is not asked ``at`` a moment (a replay, a test world)."""
     metrics = ApiMetrics()
-    started = [source] + ([token_source] if token_source is not None else [])
+    judged = InForce(source, clock)
+    started = [source, judged] + ([token_source] if token_source is not None else [])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,10 +74,10 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
         # of tiles would sit in it), and their calls do not count as the requests' in /metrics
         async with _client(settings, metrics.observe_prometheus, transport, settings.prometheus_cache_seconds) as client, \
                 _client(settings, metrics.observe_background, transport, 0) as background:
-            cache = PredictionCache(background, source, settings.predictions_interval, clock)
-            snapshots = Snapshots(background, source, settings.snapshot_seconds, clock,
+            cache = PredictionCache(background, judged, settings.predictions_interval, clock)
+            snapshots = Snapshots(background, judged, settings.snapshot_seconds, clock,
                                   settings.prometheus_cache_seconds)
-            app.state.api = ApiState(source, tokens, settings, metrics, client, cache, snapshots, clock)
+            app.state.api = ApiState(source, tokens, settings, metrics, client, cache, snapshots, clock, judged)
             async with _refreshing(cache.run(), snapshots.run()):
                 try:
                     yield

@@ -50,7 +50,7 @@ class Definition(Out):
             summary="The SLA's YAML, alert tiers and the PromQL behind each figure")
 async def get_definition(request: Request, caller: Caller, namespace: str, name: str) -> Definition:
     api = api_state(request)
-    sla = await find_sla(api, caller, namespace, name, api.clock())
+    sla = await find_sla(api, caller, namespace, name, api.clock(), written=True)
     selector = queries.sla_matchers(sla.ref, caller.matchers(sla))
     recorded, grouping = recorded_windows(sla), sla.spec.grouping
 

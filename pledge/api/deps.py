@@ -42,15 +42,16 @@ def answer(api: ApiState, snapshot: Snapshot, key: Hashable, build: Callable[[],
 
 
 async def find_sla(api: ApiState, caller: Principal, namespace: str, name: str,
-                   at: float, snapshot: Snapshot | None = None) -> ServiceLevelAgreement:
-    """The SLA, or 404 also when the caller's scope does not cover it: absent, not forbidden.
+                   at: float, snapshot: Snapshot | None = None, *, written: bool = False) -> ServiceLevelAgreement:
+    """The SLA with the terms in force in its current period (``written``: as written), or 404 also
+    when the caller's scope does not cover it: absent, not forbidden.
 
     A customer token sees another SLA only when it is grouped by customer and recorded that
     customer's group. Whether it did is looked up (in the snapshot, or with one Prometheus index
     lookup) whether the SLA exists or not, so neither the answer nor its time tells an unknown SLA
     from a hidden one."""
     wanted = SLARef(namespace, name)
-    sla = next((s for s in api.source.slas() if s.ref == wanted), None)
+    sla = next((s for s in (api.source if written else api.in_force).slas() if s.ref == wanted), None)
     if sla is not None and caller.owns(sla):
         return sla
     if not caller.everything:

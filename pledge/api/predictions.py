@@ -70,7 +70,7 @@ async def list_predictions(
         found, computed_at = await api.predictions.current()
     else:
         seconds = horizon_seconds(horizon) if horizon is not None else None
-        slas = [s for s in api.source.slas() if caller.sees_sla(s)]
+        slas = [s for s in api.in_force.slas() if caller.sees_sla(s)]
         computed_at = at.timestamp() if at is not None else api.clock()
         found = await predict(api.client, slas, computed_at, horizon=seconds)
     items = [prediction_out(p) for p in found if visible(p, caller, customer, min_probability)]

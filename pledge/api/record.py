@@ -161,7 +161,7 @@ async def track_record(
     Brier score and skill of the daily predictions, and a reliability table."""
     api = api_state(request)
     moment = moment_of(api, at)
-    slas = [s for s in api.source.slas() if _wanted(s, caller, namespace, sla)]
+    slas = [s for s in api.in_force.slas() if _wanted(s, caller, namespace, sla)]
     if customer is not None:
         slas = [s for s in slas if s.spec.customer == customer or "customer" in s.spec.grouping]
     rows = [r for r in await judged_periods(api.client, slas, moment, periods) if _visible(r, caller, customer)]

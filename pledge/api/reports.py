@@ -156,7 +156,7 @@ async def list_reports(
     (whether its raw counters reach further back, and if so its figures from them)."""
     api, filters = api_state(request), Filters(namespace, service, customer, tier)
     now = at.timestamp() if at is not None else api.clock()
-    slas = [s for s in api.source.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
+    slas = [s for s in api.in_force.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
     try:
         named_period(period, "UTC")  # the same 422 whether or not any SLA matches
     except ValueError as exc:

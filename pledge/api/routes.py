@@ -58,8 +58,8 @@ async def list_slas(
     filters = Filters(namespace, service, customer, tier, state)
     if (snapshot := snapshot_for(api, at)) is not None:
         return answer(api, snapshot, ("slas", caller.scope, filters, limit, offset),
-                      lambda: page_of(snapshot.readings, api.source.slas(), caller, filters, limit, offset))
-    return await sla_page(api.client, api.source.slas(), caller, filters, limit, offset, moment_of(api, at))
+                      lambda: page_of(snapshot.readings, api.in_force.slas(), caller, filters, limit, offset))
+    return await sla_page(api.client, api.in_force.slas(), caller, filters, limit, offset, moment_of(api, at))
 
 
 @router.get("/slas/{namespace}/{name}", response_model=SLADetail,
@@ -88,7 +88,7 @@ async def list_details(
 ) -> DetailPage | Response:
     """A full report in one request: filters and paging as GET /v1/slas (no state filter)."""
     api, filters = api_state(request), Filters(namespace, service, customer, tier)
-    slas = [s for s in api.source.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
+    slas = [s for s in api.in_force.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
     if (snapshot := snapshot_for(api, at)) is not None:
         return answer(api, snapshot, ("details", caller.scope, filters, limit, offset),
                       lambda: details_page(slas, snapshot.spans, snapshot.details, caller, filters, limit, offset))

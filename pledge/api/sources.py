@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from pledge.api.auth import TokenStore, parse_tokens
 from pledge.files import Scan, check, scan
-from pledge.git_history import sla_history
+from pledge.git_history import changed_since, sla_history
 from pledge.sla import ServiceLevelAgreement, SpecError, parse_sla
 from pledge.sla.identity import SLARef
 from pledge.sla.crd import REVISION_KIND, SLARevisionSpec
@@ -141,12 +141,22 @@ class DirectorySource(StaticSource):
 
     _files: dict[SLARef, str] | None = None  # where each SLA is defined: the revisions read that file's history
 
+    def _file_of(self, ref: SLARef) -> str | None:
+        if self._files is None:
+            self._files = {found.sla.ref: found.file for found in scan((self.folder,)).slas}
+        return self._files.get(ref)
+
+    def changed(self, slas: list[ServiceLevelAgreement], since: float) -> list[ServiceLevelAgreement]:
+        """Those of ``slas`` whose file git says changed at or after ``since`` (blocking: in a thread)."""
+        files = changed_since(self.folder, since)
+        if not files:
+            return []
+        return [sla for sla in slas if (file := self._file_of(sla.ref)) is not None and Path(file).resolve() in files]
+
     def history(self, sla: ServiceLevelAgreement) -> History:
         """The SLA's revisions from git (pledge.git_history; blocking: call it in a thread), its current
         definition alone when the folder is not in a git work tree (flagged)."""
-        if self._files is None:
-            self._files = {found.sla.ref: found.file for found in scan((self.folder,)).slas}
-        file = self._files.get(sla.ref)
+        file = self._file_of(sla.ref)
         if file is None:
             return current_only(sla, f"{NO_HISTORY} (no file under {self.folder} defines it now)")
         return sla_history(Path(file), sla)
@@ -159,6 +169,15 @@ def history_of(source: SLASource, sla: ServiceLevelAgreement) -> History:
     if isinstance(source, (DirectorySource, KubernetesSource)):
         return source.history(sla)
     return current_only(sla, f"{NO_HISTORY} (this API's SLA source keeps no revisions)")
+
+
+def changed(source: SLASource, slas: list[ServiceLevelAgreement], since: float) -> list[ServiceLevelAgreement]:
+    """Those of ``slas`` that may have a revision accepted at or after ``since``, whose history is worth
+    reading: from git for a directory source; each for a Kubernetes source (its revisions are objects
+    to list); none for a source without history. Blocking: call it in a thread."""
+    if isinstance(source, DirectorySource):
+        return source.changed(slas, since)
+    return list(slas) if isinstance(source, KubernetesSource) else []
 
 
 class MissingExtra(RuntimeError):

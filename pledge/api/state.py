@@ -19,7 +19,7 @@ from pledge.prom import PrometheusClient
 
 @dataclass
 class ApiState:
-    source: SLASource
+    source: SLASource  # the SLAs as written (their histories are read from it)
     tokens: TokenStore
     settings: Settings
     metrics: ApiMetrics
@@ -27,6 +27,7 @@ class ApiState:
     predictions: PredictionCache
     snapshots: Snapshots
     clock: Clock  # "now" of every answer without at=
+    in_force: SLASource  # the SLAs with the terms in force in their current period (pledge.api.in_force)
 
 
 def api_state(request: Request) -> ApiState:

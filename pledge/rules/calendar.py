@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pledge.rules import names
 from pledge.rules.context import Context
+from pledge.rules.corrections import corrected, correction_parts
 from pledge.rules.model import Rule
 from pledge.rules.promql import local_time
 from pledge.rules.tiles import ERRORS, REQUESTS, TILE, calendar_sum, tile_of_hour
@@ -43,5 +44,9 @@ def calendar_period_rules(c: Context) -> list[Rule]:
     assert window.calendar is not None
     now, hour_ago = (period_index(window.calendar, window.timezone, shift) for shift in (0, -HOUR))
     longest = LONGEST_CALENDAR[window.calendar]
-    return [c.record(name, calendar_sum(kind, c.matchers, c.grouping, longest, now, hour_ago))
-            for name, kind in ((names.ERRORS_PERIOD, ERRORS), (names.REQUESTS_PERIOD, REQUESTS))]
+    rules = []
+    for name, kind in ((names.ERRORS_PERIOD, ERRORS), (names.REQUESTS_PERIOD, REQUESTS)):
+        extra = correction_parts(c, kind)  # one-off corrections (pledge.rules.corrections)
+        rules.append(c.record(name, corrected(calendar_sum(kind, c.matchers, c.grouping, longest, now, hour_ago, extra),
+                                              extra)))
+    return rules

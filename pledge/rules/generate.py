@@ -18,6 +18,7 @@ from functools import lru_cache
 from pledge.rules import names
 from pledge.rules.calendar import calendar_period_rules, tagged_hour_tiles
 from pledge.rules.context import Context
+from pledge.rules.corrections import corrected, correction_parts
 from pledge.rules.model import Rule, RuleGroup
 from pledge.rules.promql import any_of, by, in_interval, in_recurrence, on_groups, selector, sli_rates, sli_tile
 from pledge.rules.templates import literal
@@ -125,9 +126,11 @@ def _metadata(c: Context) -> list[Rule]:
 
 
 def _period_events(c: Context, kind: Kind) -> str:
+    """The rolling period's events, one-off corrections applied (pledge.rules.corrections)."""
     period = c.sla.spec.window.rolling
     assert period is not None
-    return window_sum(kind, c.matchers, int(period), c.grouping)
+    extra = correction_parts(c, kind)
+    return corrected(window_sum(kind, c.matchers, int(period), c.grouping, extra), extra)
 
 
 def period_rules(c: Context) -> list[Rule]:

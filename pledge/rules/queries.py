@@ -200,17 +200,31 @@ def piece_events(selector: str, spans: list[tuple[str, float, float]], at: float
     end)``, as a period holds the tiles that start in it (``period_events`` at ``at``, whose tiles
     these are a part of): the range ends a tile after the span, or at ``at``, pinned there with
     ``@`` (a span long past costs what a recent one does); each stops 1 s short of the span's tile
-    boundary, as every range here. Told apart by ``PIECE_LABEL``. The corrections' pieces
-    (pledge.slo.corrections) are read this way."""
+    boundary, as every range here (``held_tiles``, which the period rules read too). Told apart by
+    ``PIECE_LABEL``. The corrections' pieces (pledge.slo.corrections) are read this way."""
     parts = []
     for tag, start, end in spans:
-        until = min(end + TILE - 1, at)
-        if (length := int(until - (start + TILE - 1))) < 1:
-            continue
         for name, figure in ((names.ERRORS_TILE, ERRORS), (names.REQUESTS_TILE, REQUESTS)):
-            expr = f"sum_over_time({name}{{{selector}}}[{format_duration(length)}] @ {until:.3f})"
-            parts.append(with_label(_tag(expr, figure), PIECE_LABEL, tag))
+            if (expr := held_tiles(name, selector, start, end, at)) is not None:
+                parts.append(with_label(_tag(expr, figure), PIECE_LABEL, tag))
     return " or ".join(parts) or "vector(0) < 0"
+
+
+def tiles_recorded(end: float) -> float:
+    """When the last 5 m tile that starts before ``end`` has been recorded (1 s short of the tile
+    boundary, as every range here): the moment a span's tiles are all there to read."""
+    return end + TILE - 1
+
+
+def held_tiles(name: str, selector: str, start: float, end: float, at: float | None = None) -> str | None:
+    """The one spelling of what a span [start, end) held: the recorded 5 m tiles ``name`` that
+    started within it, summed per series, the range ending at ``tiles_recorded(end)`` (or at
+    ``at`` if sooner) and pinned there with ``@``. None when the range holds no tile. Read by the
+    API (``piece_events``) and by the period rules (pledge.rules.corrections)."""
+    until = tiles_recorded(end) if at is None else min(tiles_recorded(end), at)
+    if (length := int(until - (start + TILE - 1))) < 1:
+        return None
+    return f"sum_over_time({name}{{{selector}}}[{format_duration(length)}] @ {until:.3f})"
 
 
 def raw_piece_events(sla: ServiceLevelAgreement, spans: list[tuple[str, str, float, float]]) -> str:

@@ -18,6 +18,8 @@ and open in Prometheus 3 and VictoriaMetrics, and both then hold the same tiles.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pledge.sla.identity import IDENTITY_LABELS
 from pledge.rules import names
 from pledge.rules.promql import by, escape_label_value
@@ -74,8 +76,9 @@ def latest_hour(k: int) -> int:
     return k if k else TILES_PER_HOUR
 
 
-def _part(expr: str, part: str) -> str:
-    return f'label_replace({expr}, "pledge_part", "{escape_label_value(part)}", "", "")'
+def part(expr: str, name: str) -> str:
+    """``expr`` told apart from the other parts of one sum by a ``pledge_part`` label."""
+    return f'label_replace({expr}, "pledge_part", "{escape_label_value(name)}", "", "")'
 
 
 def _summed(parts: list[str], grouping: list[str]) -> str:
@@ -83,38 +86,43 @@ def _summed(parts: list[str], grouping: list[str]) -> str:
     return f"sum {by([*IDENTITY_LABELS, *grouping])}({' or '.join(parts)})"
 
 
-def window_sum(kind: Kind, selector: str, window: int, grouping: list[str]) -> str:
+def window_sum(kind: Kind, selector: str, window: int, grouping: list[str], extra: Sequence[str] = ()) -> str:
     """Events in exactly the ``window`` seconds before an evaluation of the tiles group, in whole
     5 m tiles. Beyond 31 days: n - 1 hour tiles, the 5 m tiles since the newest one, and the 5 m
-    tiles at the old end that fill the window (the last two depend on where in the hour it is)."""
+    tiles at the old end that fill the window (the last two depend on where in the hour it is).
+    ``extra``: more parts (``part``) added to the sum (the corrections, pledge.rules.corrections)."""
     tile, hour_tile = kind
     if window <= TILES_UP_TO:
+        if extra:
+            return _summed([part(tile_sum(tile, selector, window), "tiles"), *extra], grouping)
         return tile_sum(tile, selector, window)
     hours = window // HOUR - 1
     tiles = window // TILE - hours * TILES_PER_HOUR  # 12 to 23: the recent and the oldest
-    parts = [_part(f"sum_over_time({hour_tile}{{{selector}}}[{format_duration(hours * HOUR - 1)}])", "hours")]
+    parts = [part(f"sum_over_time({hour_tile}{{{selector}}}[{format_duration(hours * HOUR - 1)}])", "hours")]
     for k in range(TILES_PER_HOUR):
         recent = latest_hour(k)
-        parts.append(_part(f"{tile_sum(tile, selector, recent * TILE)} and {evaluation(k)}", "recent"))
+        parts.append(part(f"{tile_sum(tile, selector, recent * TILE)} and {evaluation(k)}", "recent"))
         if oldest := tiles - recent:
             old_end = tile_sum(tile, selector, oldest * TILE, recent * TILE + hours * HOUR)
-            parts.append(_part(f"{old_end} and {evaluation(k)}", "oldest"))
-    return _summed(parts, grouping)
+            parts.append(part(f"{old_end} and {evaluation(k)}", "oldest"))
+    return _summed([*parts, *extra], grouping)
 
 
-def calendar_sum(kind: Kind, selector: str, grouping: list[str], longest: int, index: str, hour_index: str) -> str:
+def calendar_sum(kind: Kind, selector: str, grouping: list[str], longest: int, index: str, hour_index: str,
+                 extra: Sequence[str] = ()) -> str:
     """Events since the period began: the hour tiles tagged with the current period (``index`` mod
     3; a range of the ``longest`` period touches three at most) and the 5 m tiles since the newest
-    hour tile, when they started in this period (``hour_index``: the period an hour ago)."""
+    hour tile, when they started in this period (``hour_index``: the period an hour ago).
+    ``extra``: more parts added to the sum (the corrections, pledge.rules.corrections)."""
     tile, hour_tile = kind
     parts = []
     for k in range(3):
         tagged = f'{hour_tile}{{{selector},{names.PERIOD_LABEL}="{k}"}}'
-        parts.append(_part(f"sum_over_time({tagged}[{format_duration(longest)}]) and on() ({index} % 3 == {k})", "hours"))
+        parts.append(part(f"sum_over_time({tagged}[{format_duration(longest)}]) and on() ({index} % 3 == {k})", "hours"))
     for k in range(TILES_PER_HOUR):
         recent = f"{tile_sum(tile, selector, latest_hour(k) * TILE)} and {evaluation(k)}"
-        parts.append(_part(recent if k else f"{recent} and on() ({hour_index} == {index})", "recent"))
-    return _summed(parts, grouping)
+        parts.append(part(recent if k else f"{recent} and on() ({hour_index} == {index})", "recent"))
+    return _summed([*parts, *extra], grouping)
 
 
 def summed_ratio(selector: str, window: int, grouping: list[str]) -> str:

@@ -183,3 +183,28 @@ async def test_an_immediate_change_splits_the_period(tmp_path: Path, prometheus:
     # 15 days at 99.9 % and 15 at 99.95 %: 99.925 %
     assert [r["target"] for r in body["rows"]] == [pytest.approx(0.99925)]
     assert [s["revision"] for s in body["terms"]["segments"]] == [1, 2] and body["terms"]["time_weighted"] is True
+
+
+@pytest.mark.parametrize(("policy", "target"), [
+    ("", 0.999),  # nextPeriod (the calendar default): December keeps the 99.9 % it started with
+    ("  changePolicy: immediate\n", pytest.approx(0.999 + 0.0005 * 29 / 31)),  # 2 days at 99.9, 29 at 99.95
+])
+async def test_the_current_period_is_judged_by_its_terms_in_force(tmp_path: Path, prometheus: str, policy: str,
+                                                                   target: Any) -> None:
+    """Raised to 99.95 % on 3 December: the list, the detail and the month's report agree on December's
+    target in force; the definition route still shows the SLA as written."""
+    repo = Repo(tmp_path / "slas")
+    repo.write("shop.yaml", sla_yaml())
+    repo.commit("shop SLAs", "2026-11-01T00:00:00Z")
+    repo.write("shop.yaml", sla_yaml(target="99.95").replace("  window: {calendar: month}\n",
+                                                             "  window: {calendar: month}\n" + policy))
+    repo.commit("raise checkout", "2026-12-03T00:00:00Z", "Bob", "bob@example.com")
+    async for url in serve(DirectorySource(repo.path), prometheus):
+        [listed] = (await get(url, "/v1/slas"))["items"]
+        detail = await get(url, "/v1/slas/shop/checkout")
+        report = await get(url, "/v1/slas/shop/checkout/report?period=2026-12")
+        written = await get(url, "/v1/slas/shop/checkout/definition")
+    assert [o["target"] for o in listed["objectives"]] == [target]
+    assert [o["target"] for o in detail["objectives"]] == [target]
+    assert [r["target"] for r in report["rows"]] == [target]
+    assert "target: '99.95'" in written["yaml"]
