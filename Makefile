@@ -32,11 +32,11 @@ alertmanager:
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager >/dev/null )
 
 # Debian's chromium and chromium-driver: the console's browser tests drive this browser (playwright's
-# own browser downloads are never used).
+# own browser downloads are never used); poppler-utils' pdftotext reads the review packs' PDFs back.
 chromium:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  ( echo "installing Chromium (Debian packages chromium, chromium-driver)"; \
-	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null )
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v pdftotext >/dev/null || \
+	  ( echo "installing Chromium (Debian packages chromium, chromium-driver, poppler-utils)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null )
 
 demo: setup
 	$(VENV)/bin/pledge demo

@@ -36,6 +36,7 @@ class LazyGroup(click.Group):
         "import": "pledge.commands.importers:import_command",
         "export": "pledge.commands.importers:export",
         "history": "pledge.commands.history:history",
+        "review": "pledge.commands.review:review",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -135,3 +135,23 @@ def named_period(name: str, timezone: str) -> Period:
         if monday is not None and year >= 1970:
             return _calendar_period("week", dt.datetime(monday.year, monday.month, monday.day, tzinfo=zone))
     raise ValueError(f'expected a month "2026-10", a quarter "2026-Q4" or an ISO week "2026-W44", got "{name}"')
+
+
+def calendar_of(name: str) -> str:
+    """The calendar unit a period name is in: "2026-10" month, "2026-Q4" quarter, "2026-W44" week."""
+    named_period(name, "UTC")  # the same ValueError for a name that is none of them
+    return "month" if _MONTH.match(name) else "quarter" if _QUARTER.match(name) else "week"
+
+
+def earlier(name: str, count: int) -> list[str]:
+    """The ``count`` periods before ``name``, of its unit, latest first: ("2026-11", 2) -> 2026-10, 2026-09."""
+    calendar, period, out = calendar_of(name), named_period(name, "UTC"), []
+    for _ in range(count):
+        period = calendar_period(calendar, "UTC", period.start - 1)
+        out.append(period.label)
+    return out
+
+
+def last_closed(calendar: str, at: float, grace: float = 0.0) -> str:
+    """The latest ``calendar`` period (UTC) that ended ``grace`` seconds or more before ``at``."""
+    return calendar_period(calendar, "UTC", calendar_period(calendar, "UTC", at - grace).start - 1).label

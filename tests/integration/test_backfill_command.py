@@ -143,7 +143,7 @@ def interrupted(world: World, name: str) -> tuple[int, str]:
             if line.startswith("waiting for Prometheus to load the blocks"):
                 child.send_signal(signal.SIGINT)
                 break
-        lines.append(child.communicate(timeout=60)[1])
+        lines.append(child.communicate(timeout=240)[1])  # a loaded CI machine has taken over 60 s to wind down
     return child.returncode, "".join(lines)
 
 

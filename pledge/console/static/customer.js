@@ -136,7 +136,8 @@ export async function customerView(view, customer) {
     h("section", { class: "card", "aria-labelledby": "own-title" }, h("h2", { id: "own-title", text: `${chosen}'s SLAs now` }),
       table("Current period", ["SLA", "objective", "state", "SLI ", "target ", "budget left "], now)),
     h("section", { class: "card", "aria-labelledby": "reports-title" }, h("h2", { id: "reports-title", text: "Past periods and credits owed" }),
-      h("p", {}, "Monthly reports: ", periods.map((p) => [link(`#/report/${enc(chosen)}/${p}`, p), " "])), reports));
+      h("p", {}, "Monthly reports: ", periods.map((p) => [link(`#/report/${enc(chosen)}/${p}`, p), " "])),
+      h("p", {}, link(`#/review/${enc(chosen)}/${periods[0]}`, "Review pack"), " (one document per period to read, sign and keep)"), reports));
   await Promise.all([
     fill(reports, "The reports of the last three months", () => Promise.all(periods.map((p) => reportsOf(chosen, p))),
       (found) => table("Reports of the last three months", ["SLA", "period", "objective", "group", "SLI ", "target ", "state", "credit ", "download"],

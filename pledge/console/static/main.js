@@ -7,8 +7,9 @@ import { detailView } from "./detail.js";
 import { h, main, problem, show } from "./dom.js";
 import { listView } from "./list.js";
 import { begin, leaveView } from "./nav.js";
+import { reviewView } from "./review.js";
 
-const VIEWS = { "": listView, sla: detailView, customer: customerView, report: reportPage };
+const VIEWS = { "": listView, sla: detailView, customer: customerView, report: reportPage, review: reviewView };
 
 function signOut(reason) {
   forgetToken();
