@@ -14,7 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from pledge import console
 from pledge.api import burndown, definition, predictions, record, reports, routes
-from pledge.api import revisions
+from pledge.api import review, revisions
 from pledge.api.auth import Caller, TokenStore
 from pledge.api.draining import Draining
 from pledge.api.forecasts import PredictionCache
@@ -92,6 +92,7 @@ def create_app(source: SLASource, tokens: TokenStore, settings: Settings,
     metrics.install(app)
     app.include_router(routes.router)
     app.include_router(reports.router)
+    app.include_router(review.router)
     app.include_router(burndown.router)
     app.include_router(record.router)
     app.include_router(predictions.router)

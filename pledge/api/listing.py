@@ -23,10 +23,12 @@ class Filters:
     customer: str | None = None
     tier: str | None = None
     state: State | None = None
+    owner: str | None = None
 
     def spec_matches(self, sla: ServiceLevelAgreement) -> bool:
         spec = sla.spec
-        wanted = ((self.namespace, sla.metadata.namespace), (self.service, spec.service), (self.tier, spec.tier))
+        wanted = ((self.namespace, sla.metadata.namespace), (self.service, spec.service), (self.tier, spec.tier),
+                  (self.owner, spec.owner))
         if any(want is not None and want != have for want, have in wanted):
             return False
         return self.customer is None or spec.customer == self.customer or "customer" in spec.grouping

@@ -161,6 +161,20 @@ async def list_reports(
         named_period(period, "UTC")  # the same 422 whether or not any SLA matches
     except ValueError as exc:
         raise HTTPException(422, f"period: {exc}") from None
+    reports = [r for _, _, r in await period_reports(api, caller, slas, period, now, filters)]
+    matching = [r for r in reports if r.rows]
+    return ReportPage.of(matching, limit, offset)
+
+
+Judged = tuple[ServiceLevelAgreement, Span, Report]
+
+
+async def period_reports(api: ApiState, caller: Principal, slas: list[ServiceLevelAgreement], period: str, now: float,
+                         filters: Filters = Filters(), *, restate: bool = True) -> list[Judged]:
+    """Each SLA's report of the named ``period`` (in its time zone, judged by its terms in force, as the
+    per-SLA route reports it), with the SLA as judged and its span: one Prometheus query per moment the
+    periods end at, then the per-SLA raw fallbacks and the restatements of restated closed periods
+    (``restate`` false: none, the figures as they stand). ``period`` must be a valid name."""
     periods = [_period(sla, period, None, None) for sla in slas]
     terms = await asyncio.gather(*(period_terms(api, sla, chosen, None) for sla, chosen in zip(slas, periods)))
     slas = [t.judging(sla) for t, sla in zip(terms, slas)]  # each period by its terms in force
@@ -170,11 +184,11 @@ async def list_reports(
     reports = [_report(s, spans[s.ref], figures, source, caller, now, filters, held).model_copy(
                    update={"terms": terms_out(t)})
                for s, t, (figures, source, held) in zip(slas, terms, found)]
-    restated = await asyncio.gather(*(_restatement(api, s, spans[s.ref], figures, source, caller, now, t, r, filters)
-                                      for s, t, (figures, source, _), r in zip(slas, terms, found, reports)))
-    reports = [r.model_copy(update={"restatement": x}) for r, x in zip(reports, restated)]
-    matching = [r for r in reports if r.rows]
-    return ReportPage.of(matching, limit, offset)
+    if restate:
+        restated = await asyncio.gather(*(_restatement(api, s, spans[s.ref], figures, source, caller, now, t, r, filters)
+                                          for s, t, (figures, source, _), r in zip(slas, terms, found, reports)))
+        reports = [r.model_copy(update={"restatement": x}) for r, x in zip(reports, restated)]
+    return [(s, spans[s.ref], r) for s, r in zip(slas, reports)]
 
 
 async def _restatement(api: ApiState, sla: ServiceLevelAgreement, span: Span, figures: Figures, source: Source,
