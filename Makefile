@@ -85,6 +85,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 # The console's screenshots in docs/screenshots/, taken in Chromium over the API tests' world.
 screenshots: setup chromium
 	$(PY) -m tests.console.screenshots docs/screenshots
+	$(PY) docs/screenshots/review_pages.py docs/screenshots
 
 bench: setup
 	$(PY) bench/rule_generation.py

@@ -27,9 +27,10 @@ from pledge.api.state import ApiState, api_state
 from pledge.api.terms import period_terms, terms_out
 from pledge.clock import rfc3339, utc
 from pledge.rules import queries
-from pledge.slo.budget import as_percent, error_ratio
+from pledge.slo.budget import error_ratio
 from pledge.slo.corrections import NOTHING_HELD, Events, Held, apply, change, pieces
 from pledge.slo.periods import Period, elapsed_share, named_period
+from pledge.review.render import sli_text
 from pledge.slo.terms import Terms, spec_of_revision
 from pledge.sla import ServiceLevelAgreement, format_percent
 from pledge.status import Reading, readings_for
@@ -233,14 +234,11 @@ def _restated_words(published: int, terms: Terms, rows: list[RestatedRow]) -> st
     by = ", ".join(f"revision {r.number}" + (f" (accepted {r.accepted_at:%d %b %Y}" + (f" by {r.author})" if r.author else ")")
                                                if r.accepted_at else "") for r in terms.restated_by) or "a later revision"
     changed = "; ".join(
-        f"{Row.of(r.objective, r.group)}: {_shown(r.sli_published)} -> {_shown(r.sli_restated)}, credit "
+        f"{Row.of(r.objective, r.group)}: {sli_text(r.sli_published)} -> {sli_text(r.sli_restated)}, credit "
         f"{r.credit_percent_published or '0'} % -> {r.credit_percent_restated or '0'} %" for r in rows)
     return (f"Restated: first published under revision {published}; {by} changed its corrections since"
             + (f": {changed}." if changed else ", with no figure changed."))
 
-
-def _shown(sli: float | None) -> str:
-    return "no data" if sli is None else f"{format_percent(round(as_percent(sli), 4))} %"
 
 
 def _credits(rows: list[ReportRow]) -> dict[str, str]:

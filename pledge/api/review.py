@@ -219,9 +219,6 @@ def credit_tier(sla: ServiceLevelAgreement, line: ReportRow) -> str | None:
 
 # --- summary ----------------------------------------------------------------------------------------------
 
-def _shown(sli: float | None) -> str:
-    return "no data" if sli is None else f"{format_percent(round(as_percent(sli), 4))} %"
-
 
 def _ref(row: Row) -> str:
     group = ",".join(f"{k}={v}" for k, v in sorted(row.group.items()))
@@ -240,11 +237,11 @@ def _lines(slas: list[ServiceLevelAgreement], rows: list[Row]) -> list[str]:
             worst = min(mine, key=_margin)
             if worst.state == "Breached":
                 credit = max((Decimal(r.credit_percent) for r in mine if r.credit_percent), default=Decimal(0))
-                out.append(f"{ref} breached: {_shown(worst.sli)}, credit {format_percent(credit)} %")
+                out.append(f"{ref} breached: {render.sli_text(worst.sli)}, credit {format_percent(credit)} %")
             elif worst.met:
-                out.append(f"{ref} met {worst.terms.target} % ({_shown(worst.sli)})")
+                out.append(f"{ref} met {worst.terms.target} % ({render.sli_text(worst.sli)})")
             else:
-                out.append(f"{ref} {worst.state}: {_shown(worst.sli)} against {worst.terms.target} %")
+                out.append(f"{ref} {worst.state}: {render.sli_text(worst.sli)} against {worst.terms.target} %")
     return out
 
 
@@ -267,7 +264,7 @@ def _worst(rows: list[Row]) -> str | None:
     if not judged:
         return None
     worst = min(judged, key=_margin)
-    return f"{_ref(worst)} {worst.objective}: {_shown(worst.sli)} against {worst.terms.target} %"
+    return f"{_ref(worst)} {worst.objective}: {render.sli_text(worst.sli)} against {worst.terms.target} %"
 
 
 def _credits(judged: list[Judged]) -> dict[str, str]:

@@ -66,8 +66,9 @@ Exit codes:
 @click.option("--at", type=Moment(), help=AT_HELP)
 @click.option("--every", type=click.Choice(["week", "month", "quarter"]),
               help="Deliver each closed period's pack, once, as periods close (with --deliver).")
-@click.option("--grace", default="0s", show_default=True, help="With --every: wait this long after a period closes "
-                                                               "(late data), e.g. 3d.")
+@click.option("--grace", default="1d", show_default=True,
+              help="With --every: wait this long after a period closes (late data; periods are counted in UTC, so "
+                   "at least a day covers every SLA's time zone), e.g. 3d.")
 @click.option("--deliver", type=click.Path(file_okay=False, path_type=Path),
               help="With --every: the folder packs are written to (created if missing).")
 @click.option("--once", is_flag=True, help="With --every: one round (the latest closed period), then exit: for cron.")
@@ -169,7 +170,7 @@ def published_name(scope: dict[str, str], period: str, output_format: str) -> st
 
 
 def publish(folder: Path, name: str, body: bytes, digest: str) -> Path | None:
-    """Write a pack once, with its content hash beside it (``<name>.sha256``): an existing pack is never
+    """Write a pack once, with its content hash beside it (``<name>.content-hash``: the pack's content hash, not a checksum of the file): an existing pack is never
     changed. The same content again (the hash, not the bytes: a PDF's bytes carry their creation time):
     nothing to do (None); other content (a restatement since): written beside it, named by its hash, once."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -189,7 +190,7 @@ def publish(folder: Path, name: str, body: bytes, digest: str) -> Path | None:
 
 
 def _sidecar(path: Path) -> Path:
-    return path.with_name(f"{path.name}.sha256")
+    return path.with_name(f"{path.name}.content-hash")
 
 
 def _digest_of(path: Path) -> str | None:

@@ -23,7 +23,7 @@ from pledge.api.server import serving
 from pledge.api.settings import Settings
 from pledge.api.sources import DirectorySource
 from pledge.clock import fixed
-from pledge.sla.percent import format_percent
+from pledge.review.render import sli_text
 from pledge.sla.units import DAY
 from tests.support import world
 from tests.support.api_checks import month_label
@@ -84,8 +84,8 @@ async def test_a_correction_committed_after_the_close_restates_the_month(tmp_pat
     assert Decimal(changed["credit_change"]) == Decimal(now or "0") - Decimal(20)
     assert restatement["credits_published"] == {"": "20"} and body["credits"] != restatement["credits_published"]
     assert restatement["words"].startswith("Restated: first published under revision 1; revision 2 (accepted ")
-    shown = [format_percent(round(Decimal(repr(x)) * 100, 4)) for x in (published, restated)]
-    assert (f"by Bob <bob@example.com>) changed its corrections since: availability: {shown[0]} % -> {shown[1]} %, "
+    shown = [sli_text(x) for x in (published, restated)]  # 4 decimals, rounded down
+    assert (f"by Bob <bob@example.com>) changed its corrections since: availability: {shown[0]} -> {shown[1]}, "
             f"credit 20 % -> {now or '0'} %.") in restatement["words"]
     assert (float(line["sli_published"]), line["credit_percent_published"]) == (changed["sli_published"], "20")
     assert line["terms"] == body["terms"]["words"]

@@ -377,3 +377,29 @@ def test_no_serious_accessibility_violations(tab: Tab, view: str) -> None:
     results = Axe().run(tab.page)
     serious = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
     assert serious == [], re.sub(r"\s+", " ", str([(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious]))
+
+
+def test_the_review_page_shows_the_pack_and_downloads_it(tab: Tab, console_url: str) -> None:
+    """The customer's Review page: the pack as it prints (in a frame where no script runs), its hash as the
+    API states it, and the CSV download byte for byte; another customer's token is told the pack is not there."""
+    period = world.iso(world.PREVIOUS_MONTH[0] + 86_400)[:7]
+    params = {"customer": "initech", "period": period, "compare": "1"}
+    with httpx.Client(base_url=console_url, headers={"Authorization": "Bearer initech-token"}, timeout=120) as initech:
+        pack = initech.get("/v1/review", params=params).json()
+        csv = initech.get("/v1/review", params={**params, "format": "csv"}).content
+    tab.sign_in("initech-token", f"#/review/initech/{period}")
+    page = tab.page
+    page.wait_for_selector("#review-status[data-hash]")
+    assert page.get_attribute("#review-status", "data-hash") == pack["content_hash"]
+    assert page.get_attribute("#review-pack", "sandbox") == ""  # the pack's HTML runs nothing
+    framed = page.frame_locator("#review-pack").locator("body").inner_text()
+    assert pack["content_hash"] in framed and all(line in framed for line in pack["summary"]["lines"])
+    with page.expect_download() as download:
+        page.click("#review-csv")
+    assert open(download.value.path(), "rb").read() == csv
+    assert tab.errors == []
+    page.click("#sign-out")
+    page.wait_for_selector("#token")
+    tab.sign_in("acme-token", f"#/review/initech/{period}")
+    page.wait_for_selector("p.error")
+    assert "it does not exist, or this token may not see it" in page.inner_text("p.error")

@@ -19,4 +19,4 @@ def test_a_pack_is_published_once_and_a_restatement_beside_it(tmp_path: Path) ->
     assert first.read_bytes() == b"pdf at 10:00" and restated.read_bytes() == b"restated"
     assert publish(tmp_path / "packs", name, b"restated again", "b" * 64) is None  # the restatement too, once
     assert sorted(p.name for p in (tmp_path / "packs").iterdir()) == sorted(
-        [name, f"{name}.sha256", restated.name, f"{restated.name}.sha256"])  # no partial file left
+        [name, f"{name}.content-hash", restated.name, f"{restated.name}.content-hash"])  # no partial file left
