@@ -23,72 +23,32 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+from _api_world import (
+    AUTH,
+    CUSTOMER_TOKEN,
+    SERVED,
+    TOKEN,
+    TOKENS,
+    interleaved,
+    many,
+    percentile,
+    prepare,
+    queries_served,
+    timed,
+    until_snapshot,
+)
 
-from pledge.api.auth import TokenEntry
 from pledge.api.server import running_api
 from pledge.demo.run import example_slas
-from pledge.demo.scenario import demo_metrics
-from pledge.testing import LocalPrometheus
-from pledge.testing.history import go_live, load_history
-from pledge.rules import generate
 from pledge.rules.tiles import SLI_INTERVAL
 from pledge.sla import ServiceLevelAgreement
+from pledge.testing import LocalPrometheus
 
-HISTORY_DAYS = 31  # longer than the example SLAs' 30-day periods: the steady state, recorded figures throughout
-TOKEN = "bench-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-CUSTOMER_TOKEN = "bench-acme-token"
-TOKENS = [TokenEntry.from_token("bench", TOKEN, ["read:all"]), TokenEntry.from_token("acme", CUSTOMER_TOKEN, ["customer:acme"])]
 HEAVY = ("sklearn", "scipy", "matplotlib", "pandas", "numpy")
-SERVED = 1_000
-
-
-def percentile(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1] if len(samples) > 1 else samples[0]
-
-
-async def timed(call: Callable[[], Awaitable[httpx.Response]], n: int) -> list[float]:
-    samples = []
-    for _ in range(n):
-        started = time.perf_counter()
-        response = await call()
-        samples.append(time.perf_counter() - started)
-        assert response.status_code == 200, response.text
-    return samples
-
-
-def many(slas: list[ServiceLevelAgreement], count: int) -> list[ServiceLevelAgreement]:
-    """``count`` SLAs: the examples, then renamed copies (NoData: they only cost list work)."""
-    copies = [s.model_copy(update={"metadata": s.metadata.model_copy(update={"name": f"{s.metadata.name}-{i}"})})
-              for i in range(count // len(slas) + 1) for s in slas]
-    return (slas + copies)[:count]
-
-
-async def queries_served(http: httpx.AsyncClient) -> float:
-    text = (await http.get("/metrics")).text
-    pattern = r'^pledge_api_prometheus_request_duration_seconds_count\{path="([^"]*)"\} (\S+)$'
-    # range queries are the background prediction rounds, not the requests measured here
-    return sum(float(v) for path, v in re.findall(pattern, text, re.M) if not path.endswith("query_range"))
-
-
-async def interleaved(calls: list[Callable[[], Awaitable[httpx.Response]]], n: int) -> list[list[float]]:
-    """Each call's latencies, taking turns, so a noisy neighbour slows them alike."""
-    samples: list[list[float]] = [[] for _ in calls]
-    for _ in range(n):
-        for call, found in zip(calls, samples):
-            found.extend(await timed(call, 1))
-    return samples
-
-
-async def until_snapshot(http: httpx.AsyncClient) -> None:
-    """The API's first background snapshot is there (its answers carry an Age header)."""
-    while "age" not in (await http.get("/v1/slas", params={"limit": 1})).headers:
-        await asyncio.sleep(0.1)
 
 
 async def latency(prom_url: str, slas: list[ServiceLevelAgreement], n: int = 500) -> None:
@@ -240,7 +200,7 @@ def serve_in_child(prom_url: str) -> None:
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
+    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024  # type: ignore[union-attr]
 
 
 def concurrency(prom_url: str, clients: int, seconds: float, recorded: list[ServiceLevelAgreement]) -> None:
@@ -260,15 +220,6 @@ def concurrency(prom_url: str, clients: int, seconds: float, recorded: list[Serv
         child.wait(30)
     print(f"API process serving {SERVED:,} SLAs: RSS {idle:.0f} MB idle, {after:.0f} MB after the load, peak {peak:.0f} MB "
           f"(goal <= 150 MB); heavy modules imported: {heavy}")
-
-
-async def prepare(prom: LocalPrometheus, slas: list[ServiceLevelAgreement]) -> None:
-    groups = [g for sla in slas for g in generate(sla)]
-    timeline, metrics = demo_metrics(float(int(time.time()) // 60 * 60), days=HISTORY_DAYS)
-    started = time.monotonic()
-    await load_history(prom, timeline, metrics, groups)
-    print(f"{len(slas)} SLAs recorded over {HISTORY_DAYS} days in {time.monotonic() - started:.0f} s")
-    go_live(prom, groups)
 
 
 def main() -> None:

@@ -137,11 +137,46 @@ async def raw_reaches_further(client: PrometheusClient, sla: ServiceLevelAgreeme
                               history: float, at: float) -> bool:
     """Whether some objective's raw counters reach back ``history`` seconds and its recorded series
     do not (rules deployed after the service). The raw counters are asked only in that case."""
-    recorded = objective_names(figures[queries.COVERED])
-    if recorded >= {o.name for o in sla.spec.objectives}:
-        return False
-    found = split(await client.query(queries.raw_coverage(sla, history, at), at=at), sla.spec.grouping)
-    return bool(objective_names(found[queries.RAW_COVERED]) - recorded)
+    return (await raw_reach(client, [Reach(sla, figures, history, at)]))[sla.ref]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One SLA's question to ``raw_reach``: its recorded figures, the history wanted, as of ``at``."""
+
+    sla: ServiceLevelAgreement
+    figures: Figures
+    history: float
+    at: float
+
+
+REF_LABEL = "pledge_ref"  # tells apart the SLAs of one coverage query
+
+
+async def raw_reach(client: PrometheusClient, asked: list[Reach]) -> dict[SLARef, bool]:
+    """``raw_reaches_further`` of many SLAs: one query per moment for those whose recorded series fall
+    short (none for the others), however many they are: a report of 1,000 SLAs asks once, not 1,000 times."""
+    out: dict[SLARef, bool] = {}
+    short: dict[float, list[tuple[Reach, set[str]]]] = defaultdict(list)
+    for each in asked:
+        recorded = objective_names(each.figures[queries.COVERED])
+        if recorded >= {o.name for o in each.sla.spec.objectives}:
+            out[each.sla.ref] = False
+        else:
+            short[each.at].append((each, recorded))
+
+    async def one(at: float, group: list[tuple[Reach, set[str]]]) -> None:
+        expr = " or ".join(queries.with_label(queries.raw_coverage(r.sla, r.history, at), REF_LABEL, str(r.sla.ref))
+                           for r, _ in group)
+        found: dict[str, set[str]] = defaultdict(set)
+        for sample in await client.query(expr, at=at):
+            if queries.figure_of(sample.name, sample.labels) == queries.RAW_COVERED:
+                found[sample.labels.get(REF_LABEL, "")].add(sample.labels.get("objective", ""))
+        for r, recorded in group:
+            out[r.sla.ref] = bool(found[str(r.sla.ref)] - recorded)
+
+    await asyncio.gather(*(one(at, group) for at, group in short.items()))
+    return out
 
 
 async def detail_figures(client: PrometheusClient, sla: ServiceLevelAgreement, caller: Principal,
@@ -248,11 +283,14 @@ async def report_read(client: PrometheusClient, sla: ServiceLevelAgreement, call
 
 
 async def report_fallback(client: PrometheusClient, sla: ServiceLevelAgreement, figures: Figures,
-                          span: Span) -> Read:
+                          span: Span, reaches: bool | None = None) -> Read:
     """A report's recorded ``figures``, or the raw counters' when only those go back over the span
-    (no query when the recorded tiles cover it); then corrected, from the same source."""
+    (no query when the recorded tiles cover it; ``reaches``: already asked, by ``raw_reach``); then
+    corrected, from the same source."""
     length = span.at - span.period.start
-    if not await raw_reaches_further(client, sla, figures, length, span.at):
+    if reaches is None:
+        reaches = await raw_reaches_further(client, sla, figures, length, span.at)
+    if not reaches:
         held = await held_in(client, sla, span)
         return corrected(figures, held), "recorded", held
     raw = queries.raw_detail(sla, span.period.start, span.at, ())

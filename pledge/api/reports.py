@@ -16,8 +16,8 @@ from pledge.sla.identity import Row
 from pledge.api.auth import Caller, Principal
 from pledge.api.bulk import report_figures_bulk
 from pledge.api.figures import (
-    UNCORRECTED_ERRORS, UNCORRECTED_REQUESTS, Figures, Span, as_recorded, corrected, held_in, objective_of,
-    period_ratios, ratio_float, report_fallback, report_read,
+    UNCORRECTED_ERRORS, UNCORRECTED_REQUESTS, Figures, Reach, Span, as_recorded, corrected, held_in, objective_of,
+    period_ratios, ratio_float, raw_reach, report_fallback, report_read,
 )
 from pledge.api.listing import Filters
 from pledge.api.models import CorrectionOut, Report, ReportPage, ReportRow, RestatedRow, Restatement, Source
@@ -181,7 +181,10 @@ async def period_reports(api: ApiState, caller: Principal, slas: list[ServiceLev
     slas = [t.judging(sla) for t, sla in zip(terms, slas)]  # each period by its terms in force
     spans = {sla.ref: Span.of(sla, chosen, min(chosen.end, now)) for sla, chosen in zip(slas, periods)}
     recorded = await report_figures_bulk(api.client, slas, spans)
-    found = await asyncio.gather(*(report_fallback(api.client, s, recorded[s.ref], spans[s.ref]) for s in slas))
+    reach = await raw_reach(api.client, [Reach(s, recorded[s.ref], spans[s.ref].at - spans[s.ref].period.start,
+                                               spans[s.ref].at) for s in slas])  # one query, not one per SLA
+    found = await asyncio.gather(*(report_fallback(api.client, s, recorded[s.ref], spans[s.ref], reach[s.ref])
+                                   for s in slas))
     reports = [_report(s, spans[s.ref], figures, source, caller, now, filters, held).model_copy(
                    update={"terms": terms_out(t)})
                for s, t, (figures, source, held) in zip(slas, terms, found)]

@@ -227,12 +227,11 @@ def _ref(row: Row) -> str:
 
 def _lines(slas: list[ServiceLevelAgreement], rows: list[Row]) -> list[str]:
     """One line per SLA and group, by its worst objective: met, breached, or so far."""
-    out = []
+    out, of_sla = [], _by_sla(rows)
     for sla in slas:
         by_group: dict[str, list[Row]] = defaultdict(list)
-        for r in rows:
-            if (r.namespace, r.name) == (sla.metadata.namespace, sla.metadata.name):
-                by_group[_ref(r)].append(r)
+        for r in of_sla.get(sla.ref, []):
+            by_group[_ref(r)].append(r)
         for ref, mine in by_group.items():
             worst = min(mine, key=_margin)
             if worst.state == "Breached":
@@ -252,10 +251,17 @@ def _margin(row: Row) -> float:
 
 def _count(slas: list[ServiceLevelAgreement], rows: list[Row], met: bool) -> int:
     """SLAs all of whose rows met their targets (``met``), or with a row breached."""
-    found = 0
+    found, of_sla = 0, _by_sla(rows)
     for sla in slas:
-        mine = [r for r in rows if (r.namespace, r.name) == (sla.metadata.namespace, sla.metadata.name)]
+        mine = of_sla.get(sla.ref, [])
         found += bool(mine) and (all(r.met for r in mine) if met else any(r.state == "Breached" for r in mine))
+    return found
+
+
+def _by_sla(rows: list[Row]) -> dict[SLARef, list[Row]]:
+    found: dict[SLARef, list[Row]] = defaultdict(list)
+    for r in rows:
+        found[SLARef(r.namespace, r.name)].append(r)
     return found
 
 
