@@ -70,32 +70,28 @@ code, .hash { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; wor
 # ---------------------------------------------------------------------------------------------- words
 
 
+def _percent(ratio: float, step: Decimal, rounding: str) -> Decimal:
+    return as_percent(ratio).quantize(step, rounding=rounding)
+
+
 def sli_text(ratio: float | None) -> str:
     """A SLI in percent with 4 decimals, rounded down so a figure below its target never reads as at it."""
-    if ratio is None:
-        return "no data"
-    return f"{format(as_percent(ratio).quantize(_FOUR, rounding=ROUND_FLOOR), 'f')} %"
+    return "no data" if ratio is None else f"{format(_percent(ratio, _FOUR, ROUND_FLOOR), 'f')} %"
 
 
 def share_text(ratio: float | None) -> str:
     """A share (budget used, hours above target) in percent, one decimal at most."""
-    if ratio is None:
-        return "n/a"
-    return f"{format_percent(as_percent(ratio).quantize(_ONE, rounding=ROUND_HALF_EVEN))} %"
+    return "n/a" if ratio is None else f"{format_percent(_percent(ratio, _ONE, ROUND_HALF_EVEN))} %"
 
 
 def completeness_text(ratio: float | None) -> str:
     """Data completeness; rounded down, so a single missing tile never reads as 100 %."""
-    if ratio is None:
-        return "unknown"
-    return f"{format_percent(as_percent(ratio).quantize(_TWO, rounding=ROUND_FLOOR))} %"
+    return "unknown" if ratio is None else f"{format_percent(_percent(ratio, _TWO, ROUND_FLOOR))} %"
 
 
 def change_text(ratio: float | None) -> str:
     """A SLI difference in percentage points, signed."""
-    if ratio is None:
-        return "n/a"
-    return f"{format(as_percent(ratio).quantize(_FOUR, rounding=ROUND_HALF_EVEN), '+f')} pp"
+    return "n/a" if ratio is None else f"{format(_percent(ratio, _FOUR, ROUND_HALF_EVEN), '+f')} pp"
 
 
 def credit_text(percent: str | None) -> str:
