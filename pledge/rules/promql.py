@@ -94,6 +94,9 @@ def _counter_events(sli: SLI, counts: Counts, grouping: list[str], total: str | 
     return f"clamp_min({base} - {on_groups(grouping)} {_or_zero(counts(good), base, grouping)}, 0)", valid
 
 
+_RANGE = re.compile(r"\[" + re.escape(WINDOW_PLACEHOLDER) + r"(:[^\]]*)?\]")
+
+
 def sli_rates(sli: SLI, window: int, grouping: list[str], end: float | None = None,
               total: str | None = None) -> tuple[str, str]:
     """(bad events per second, valid events per second) over ``window``, summed per group.
@@ -111,7 +114,10 @@ def sli_rates(sli: SLI, window: int, grouping: list[str], end: float | None = No
         up = f"avg_over_time({sli.bool_gauge.metric}{w})"
         return f"sum {group}(1 - clamp({up}, 0, 1))", f"count {group}({up})"
     assert sli.raw is not None
-    expression = sli.raw.error_ratio.replace(f"[{WINDOW_PLACEHOLDER}]", w).replace(WINDOW_PLACEHOLDER, duration)
+    # a range `[{{window}}]` or a subquery `[{{window}}:1m]`: both pinned with `@` when ``end`` is given
+    pinned = f" @ {end:.3f}" if end is not None else ""
+    expression = re.sub(_RANGE, lambda m: f"[{duration}{m[1] or ''}]{pinned}", sli.raw.error_ratio)
+    expression = expression.replace(WINDOW_PLACEHOLDER, duration)
     ratio = f"({expression}) >= 0"  # drops NaN
     return f"sum {group}(clamp_max({ratio}, 1))", f"count {group}({ratio})"
 

@@ -431,3 +431,15 @@ def test_period_index_steps_exactly_at_local_boundaries(calendar: str, zone: str
     for a, b in zip(samples, samples[1:]):
         same = _local_period(calendar, zone, a) == _local_period(calendar, zone, b)
         assert (now(a) == now(b)) == same, dt.datetime.fromtimestamp(b, tz)
+
+
+@pytest.mark.parametrize(("ratio", "pinned"), [
+    ("rate(errors[{{window}}]) / rate(total[{{window}}])",
+     "rate(errors[5m] @ 1000.000) / rate(total[5m] @ 1000.000)"),
+    ("avg_over_time((age > bool 300)[{{window}}:1m])", "avg_over_time((age > bool 300)[5m:1m] @ 1000.000)"),
+])
+def test_a_raw_sli_is_pinned_whether_it_reads_ranges_or_a_subquery(ratio: str, pinned: str) -> None:
+    """A subquery was left unpinned, so a raw SLI's counters always seemed to reach back to any period's
+    start (every report of such an SLA took the raw path, and its corrections read the wrong time)."""
+    sli = SLI.model_validate({"raw": {"errorRatio": ratio}})
+    assert sli_rates(sli, 300, [], end=1000.0)[1] == f"count (({pinned}) >= 0)"
