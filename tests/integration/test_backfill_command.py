@@ -135,7 +135,9 @@ def interrupted(world: World, name: str) -> tuple[int, str]:
     """`pledge backfill` stopped with Ctrl-C while it waits for its first level's blocks to load."""
     command = [sys.executable, "-m", "pledge", "backfill", str(world.files[name]), "--prometheus", world.prom.url,
                "--data-dir", str(world.prom.data_dir), "--at", str(END)]
-    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as child:
+    # pytest-xdist's workers ignore SIGINT and a child inherits that: the run would never see Ctrl-C
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as child:
         assert child.stderr is not None
         lines = []
         for line in child.stderr:
@@ -143,7 +145,7 @@ def interrupted(world: World, name: str) -> tuple[int, str]:
             if line.startswith("waiting for Prometheus to load the blocks"):
                 child.send_signal(signal.SIGINT)
                 break
-        lines.append(child.communicate(timeout=240)[1])  # a loaded CI machine has taken over 60 s to wind down
+        lines.append(child.communicate(timeout=60)[1])
     return child.returncode, "".join(lines)
 
 
