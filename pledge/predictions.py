@@ -133,19 +133,19 @@ CHUNK = 5  # SLAs per history fetch: a round holds one chunk's decoded answer an
 
 
 async def predict(client: PrometheusClient, slas: list[ServiceLevelAgreement], at: float,
-                  horizon: int | None = None, history: int = HISTORY) -> list[Prediction]:
+                  horizon: int | None = None, history: int = HISTORY, chunk: int = CHUNK) -> list[Prediction]:
     """Predictions as of ``at`` (the caller's clock) from ``history`` seconds of recorded rates.
 
-    SLAs are fetched and forecast CHUNK at a time (two range queries each), so memory is bounded by
+    SLAs are fetched and forecast ``chunk`` at a time (two range queries each), so memory is bounded by
     a chunk, not the fleet; each chunk's forecast runs in a worker thread, so an event loop serving
     requests or kopf handlers gets its turn between chunks instead of stalling for the whole round.
     Chunks change nothing in the answer: each SLA's forecast reads only its own series."""
     found: list[Prediction] = []
     end = int(at)
-    for first in range(0, len(slas), CHUNK):
-        chunk = slas[first:first + CHUNK]
-        fetched, _ = await fetch(client, end - history, end, any_sla_matchers([s.metadata.name for s in chunk]))
-        found += await asyncio.to_thread(predictions_from, chunk, fetched, horizon)
+    for first in range(0, len(slas), chunk):
+        some = slas[first:first + chunk]
+        fetched, _ = await fetch(client, end - history, end, any_sla_matchers([s.metadata.name for s in some]))
+        found += await asyncio.to_thread(predictions_from, some, fetched, horizon)
         del fetched
     return sorted(found, key=lambda p: -p.probability)  # stable: ties stay in SLA order, as in one batch
 

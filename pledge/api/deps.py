@@ -17,10 +17,24 @@ from pledge.api.state import ApiState
 from pledge.rules import names, queries
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.identity import SLARef
+from pledge.sla.selector import Selector, parse_selector
 
 At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
 Limit = Annotated[int, Query(ge=1, le=1_000, description="items per page")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
+LabelSelector = Annotated[str | None, Query(
+    alias="selector", description="SLAs whose metadata labels match, in kubectl's syntax: "
+                                  "team=payments,tier!=bronze, env in (prod,staging), !legacy")]
+
+
+def selector_of(text: str | None) -> Selector | None:
+    """The ``selector`` parameter parsed (a 422 problem naming the wrong part)."""
+    if text is None:
+        return None
+    try:
+        return parse_selector(text)
+    except ValueError as exc:
+        raise HTTPException(422, f"selector: {exc}") from None
 
 
 def moment_of(api: ApiState, at: dt.datetime | None) -> float:

@@ -12,6 +12,7 @@ from pledge.prom import PrometheusClient
 from pledge.slo.budget import State, worst_state
 from pledge.sla import ServiceLevelAgreement
 from pledge.sla.percent import percent_to_ratio
+from pledge.sla.selector import Selector
 from pledge.status import Reading, read_status
 
 @dataclass(frozen=True)
@@ -24,9 +25,12 @@ class Filters:
     tier: str | None = None
     state: State | None = None
     owner: str | None = None
+    selector: Selector | None = None
 
     def spec_matches(self, sla: ServiceLevelAgreement) -> bool:
         spec = sla.spec
+        if self.selector is not None and not self.selector.matches(sla.metadata.labels):
+            return False
         wanted = ((self.namespace, sla.metadata.namespace), (self.service, spec.service), (self.tier, spec.tier),
                   (self.owner, spec.owner))
         if any(want is not None and want != have for want, have in wanted):

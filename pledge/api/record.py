@@ -105,7 +105,7 @@ HOW = ("Each closed calendar period's predictions, one per day at 00:00 UTC (the
        f"decision reached {WARN_AT}.")
 
 
-def _unit(slas: Sequence[ServiceLevelAgreement]) -> str:
+def unit_of(slas: Sequence[ServiceLevelAgreement]) -> str:
     units = {s.spec.window.calendar for s in slas}
     return str(units.pop()) if len(units) == 1 else "period"
 
@@ -126,7 +126,7 @@ def _history(r: Record) -> list[PeriodOut]:
 
 
 def _row(sla: ServiceLevelAgreement, objective: str, group: Group, periods: list[Judged]) -> RecordRow:
-    r = summarize(periods, _unit([sla]))
+    r = summarize(periods, unit_of([sla]))
     terms = next(o for o in sla.spec.objectives if o.name == objective)
     labels = dict(group)
     return RecordRow(namespace=sla.metadata.namespace, name=sla.metadata.name, service=sla.spec.service,
@@ -139,7 +139,7 @@ def _wanted(sla: ServiceLevelAgreement, caller: Principal, namespace: str | None
     return caller.sees_sla(sla) and namespace in (None, sla.metadata.namespace) and name in (None, sla.metadata.name)
 
 
-def _visible(row: RowPeriod, caller: Principal, customer: str | None) -> bool:
+def visible_row(row: RowPeriod, caller: Principal, customer: str | None) -> bool:
     group = dict(row.group)
     if not caller.sees_group(row.sla, group):
         return False
@@ -164,14 +164,14 @@ async def track_record(
     slas = [s for s in api.in_force.slas() if _wanted(s, caller, namespace, sla)]
     if customer is not None:
         slas = [s for s in slas if s.spec.customer == customer or "customer" in s.spec.grouping]
-    rows = [r for r in await judged_periods(api.client, slas, moment, periods) if _visible(r, caller, customer)]
+    rows = [r for r in await judged_periods(api.client, slas, moment, periods) if visible_row(r, caller, customer)]
     by_row: dict[tuple[str, str, str, Group], list[RowPeriod]] = defaultdict(list)
     for r in rows:
         by_row[(r.sla.metadata.namespace, r.sla.metadata.name, r.objective, r.group)].append(r)
     items = [_row(found[0].sla, found[0].objective, found[0].group, [r.period for r in found]) for found in by_row.values()]
     items = [i for i in items if i.periods]
     items.sort(key=lambda i: (-i.warned, -i.missed, i.namespace, i.name, i.objective, sorted(i.group.items())))
-    fleet = summarize([r.period for r in rows], _unit([r.sla for r in rows]))
+    fleet = summarize([r.period for r in rows], unit_of([r.sla for r in rows]))
     not_judged = [NotJudged(namespace=s.metadata.namespace, name=s.metadata.name,
                             reason=f"rolling window ({s.spec.window.rolling}): its predictions are about the next 7 days, "
                                    "not a period that closes")

@@ -22,7 +22,7 @@ from pledge.api.figures import (
 from pledge.api.listing import Filters
 from pledge.api.models import CorrectionOut, Report, ReportPage, ReportRow, RestatedRow, Restatement, Source
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.deps import At, Limit, Offset, find_sla
+from pledge.api.deps import At, LabelSelector, Limit, Offset, find_sla, selector_of
 from pledge.api.state import ApiState, api_state
 from pledge.api.terms import period_terms, terms_out
 from pledge.clock import rfc3339, utc
@@ -148,14 +148,14 @@ async def list_reports(
     request: Request, caller: Caller,
     period: Annotated[str, Query(description="2026-10, 2026-Q4 or 2026-W44, in each SLA's time zone")],
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
-    tier: str | None = None, at: At = None,
+    tier: str | None = None, selector: LabelSelector = None, at: At = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> ReportPage:
     """Filters and paging as GET /v1/details; ``customer`` keeps that customer's rows. One Prometheus
     query per moment the SLAs' periods end at (one per time zone for a closed period), however many SLAs;
     an SLA whose recorded tiles do not cover the period then takes the per-SLA route's raw fallback
     (whether its raw counters reach further back, and if so its figures from them)."""
-    api, filters = api_state(request), Filters(namespace, service, customer, tier)
+    api, filters = api_state(request), Filters(namespace, service, customer, tier, selector=selector_of(selector))
     now = at.timestamp() if at is not None else api.clock()
     slas = [s for s in api.in_force.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
     try:

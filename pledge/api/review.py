@@ -18,25 +18,30 @@ The arithmetic on what those queries return is the pure functions at the end (te
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, overload
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from pledge.api.auth import Caller, Principal
-from pledge.api.deps import At
+from pledge.api.deps import At, LabelSelector, selector_of
 from pledge.api.figures import Span, objective_of
 from pledge.api.listing import Filters
 from pledge.api.models import ReportRow, Restatement, TermsOut
 from pledge.api.predictions import visible
+from pledge.api.record import unit_of, visible_row
 from pledge.api.problems import PROBLEM_RESPONSES
 from pledge.api.reports import Judged, period_reports
 from pledge.api.state import ApiState, api_state
-from pledge.clock import utc
+from pledge.forecasting.record import summarize
+from pledge.forecasting.record_io import judged_periods
+from pledge.predictions import predict
 from pledge.prom import PrometheusClient
 from pledge.review import pdf, render
 from pledge.review.pack import Adjustment, Earlier, Forecast, Incident, Pack, Row, Summary, Terms
@@ -48,11 +53,13 @@ from pledge.sla.identity import Row as Key
 from pledge.sla.identity import SLARef
 from pledge.sla.percent import percent_to_ratio
 from pledge.sla.units import HOUR
-from pledge.slo.budget import as_percent
+from pledge.slo.budget import as_percent, credit_amount
 from pledge.slo.exclusions import intervals
 from pledge.slo.periods import earlier, named_period
 
 TILE = names.TILE
+FORECAST_CHUNK = 50  # SLAs per history fetch of a pack's forecast: 10x a background round's, bounded all the same
+RECORD_PERIODS = 6  # closed periods the pack's track record judges per SLA
 PART = "pledge_part"
 MAX_POINTS = 10_000  # per series of a range query (Prometheus refuses more than 11,000)
 FORMATS = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
@@ -68,15 +75,18 @@ async def get_review(
     request: Request, caller: Caller,
     period: Annotated[str, Query(description="2026-11, 2026-Q4 or 2026-W48, in each SLA's time zone")],
     customer: str | None = None, service: str | None = None, owner: str | None = None,
+    selector: LabelSelector = None,
     compare: Annotated[int, Query(ge=0, le=12, description="earlier periods of the same length to compare with")] = 0,
     format_: Annotated[Literal["json", "html", "csv", "pdf"], Query(alias="format")] = "json",
     at: At = None,
 ) -> Response:
     """A customer token gets its own customer's pack only: any other scope answers as an unknown one (404)."""
     api = api_state(request)
-    scope = {k: v for k, v in (("customer", customer), ("service", service), ("owner", owner)) if v is not None}
+    scope = {k: v for k, v in (("customer", customer), ("service", service), ("owner", owner),
+                                ("selector", selector)) if v is not None}
     if not scope:
-        raise HTTPException(422, "customer: give a scope: customer, service or owner (one at least)")
+        raise HTTPException(422, "customer: give a scope: customer, service, owner or selector (one at least)")
+    selector_of(selector)  # a wrong selector is a 422 before anything is read
     try:
         named_period(period, "UTC")
     except ValueError as exc:
@@ -90,9 +100,7 @@ async def get_review(
 
 async def _rendered(pack: Pack, kind: Literal["html", "csv", "pdf"]) -> Response:
     """The pack as HTML, CSV or PDF (pledge.review.render; the PDF printed by Chromium, in a thread)."""
-    filename = "review-" + "-".join(f"{k}-{v}" for k, v in sorted(pack.scope.items())) + f"-{pack.period}.{kind}"
-    filename = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {"Content-Disposition": f'attachment; filename="{render.filename(pack.scope, pack.period, kind)}"'}
     if kind == "html":
         return Response(render.html(pack), media_type=FORMATS[kind])
     if kind == "csv":
@@ -115,7 +123,8 @@ async def build_pack(api: ApiState, caller: Principal, scope: dict[str, str], pe
     customer = scope.get("customer")
     if customer is not None and not caller.everything and customer not in caller.customers:
         raise _no_scope(scope)
-    filters = Filters(service=scope.get("service"), customer=customer, owner=scope.get("owner"))
+    filters = Filters(service=scope.get("service"), customer=customer, owner=scope.get("owner"),
+                      selector=selector_of(scope.get("selector")))
     slas = sorted((s for s in api.in_force.slas() if caller.sees_sla(s) and filters.spec_matches(s)),
                   key=lambda s: (s.metadata.namespace, s.metadata.name))
     if not slas:
@@ -135,13 +144,34 @@ async def build_pack(api: ApiState, caller: Principal, scope: dict[str, str], pe
     rows = [_row(sla, span, report.terms, line, report.restatement, hours, firing, past)
             for sla, span, report in judged for line in report.rows]
     start, end = min(s.period.start for s in spans), max(s.period.end for s in spans)
-    closed = end <= now
+    closed, moment = end <= now, min(now, end)
+    forecast = await _forecast(api, caller, [s for s in mine if any(k[0] == s.ref for k in present)], customer, moment)
     summary = Summary(lines=_lines(mine, rows),
                       met=_count(mine, rows, True), breached=_count(mine, rows, False), worst=_worst(rows),
-                      credits=_credits(judged), completeness=_completeness(judged, present),
-                      forecast=None if closed else _forecast(api, caller, mine, customer))
-    return Pack(scope=scope, period=period, start=utc(start), end=utc(end), closed=closed,
-                computed_at=utc(min(now, end)), restated=any(r.restated for r in rows), summary=summary, rows=rows)
+                      credits=_credits(judged), credit_totals=_credit_totals(judged),
+                      completeness=_completeness(judged, present), forecast=forecast)
+    zone = _shared_zone(mine)
+    return Pack(scope=scope, period=period, start=_at(start, zone), end=_at(end, zone), closed=closed,
+                computed_at=_at(moment, zone), restated=any(r.restated for r in rows), summary=summary, rows=rows)
+
+
+def _zone(sla: ServiceLevelAgreement) -> ZoneInfo:
+    return ZoneInfo(sla.spec.window.timezone)
+
+
+def _shared_zone(slas: list[ServiceLevelAgreement]) -> ZoneInfo:
+    """The scope's time zone when every SLA has the same one, else UTC."""
+    zones = {s.spec.window.timezone for s in slas}
+    return ZoneInfo(zones.pop() if len(zones) == 1 else "UTC")
+
+
+@overload
+def _at(unix: float, zone: ZoneInfo) -> dt.datetime: ...
+@overload
+def _at(unix: None, zone: ZoneInfo) -> None: ...
+def _at(unix: float | None, zone: ZoneInfo) -> dt.datetime | None:
+    """A moment written in ``zone`` (with its offset: the same instant as UTC, read as the SLA reads it)."""
+    return None if unix is None else dt.datetime.fromtimestamp(unix, zone)
 
 
 # --- rows -------------------------------------------------------------------------------------------------
@@ -161,23 +191,25 @@ def _row(sla: ServiceLevelAgreement, span: Span, terms: TermsOut | None, line: R
                      if Key.of(r.objective, r.group) == key), None)
     known = terms is not None and terms.history_known
     last = terms.segments[-1] if terms is not None and known and terms.segments else None
+    zone, fee = _zone(sla), sla.spec.fee
     return Row(
         namespace=sla.metadata.namespace, name=sla.metadata.name, service=sla.spec.service,
         customer=line.group.get("customer", sla.spec.customer), objective=line.objective, group=line.group,
         terms=Terms(target=format_percent(objective.target),
                     revision=terms.revision if terms is not None and known else None,
-                    revision_accepted_at=last.accepted_at if last is not None else None,
+                    revision_accepted_at=last.accepted_at.astimezone(zone) if last and last.accepted_at else None,
                     words=terms.words if terms is not None else ""),
         events_total=line.events_total, events_bad=line.events_bad, sli=line.sli,
         budget_used=budget_used(line.events_bad, line.events_total, line.target), state=line.state,
         met=line.state in ("Met", "AtRisk"),
-        breached_at=utc(figures.breached_at) if line.breached else None,
+        breached_at=_at(figures.breached_at, zone) if line.breached else None,
         above_target_share=figures.above_target_share, longest_bad_seconds=figures.longest_bad_seconds,
-        longest_bad_start=utc(figures.longest_bad_start),
-        incidents=[Incident(start=utc(a), end=utc(b), tier=tier, severity=severity)
+        longest_bad_start=_at(figures.longest_bad_start, zone),
+        incidents=[Incident(start=_at(a, zone), end=_at(b, zone), tier=tier, severity=severity)
                    for a, b, tier, severity in firing.get((sla.ref, key), [])],
         adjustments=_exclusions(sla, span) + [
-            Adjustment(kind="correction", start=c.start, end=c.end, effect=c.effect, category=c.category,
+            Adjustment(kind="correction", start=c.start.astimezone(zone), end=c.end.astimezone(zone),
+                       effect=c.effect, category=c.category,
                        reason=c.reason, ref=c.ref, approved_by=c.approved_by, events_bad=c.events_bad,
                        budget_share=-c.events_bad / allowed if allowed > 0 else None)
             for c in line.corrections],
@@ -185,6 +217,9 @@ def _row(sla: ServiceLevelAgreement, span: Span, terms: TermsOut | None, line: R
         sli_published=restated.sli_published if restated is not None else None,
         credit_percent_published=restated.credit_percent_published if restated is not None else None,
         credit_tier=credit_tier(sla, line), credit_percent=line.credit_percent,
+        credit_amount=None if fee is None or line.credit_percent is None else
+        format(credit_amount(Decimal(line.credit_percent), fee), "f"),
+        currency=None if fee is None else fee.currency, timezone=sla.spec.window.timezone,
         earlier=[_earlier(label, found.get((sla.ref, key)), line) for label, found in past])
 
 
@@ -192,7 +227,8 @@ def _exclusions(sla: ServiceLevelAgreement, span: Span) -> list[Adjustment]:
     """Each exclusion's occurrences within the period, with its reason."""
     found = [(a, b, e.reason) for e in sla.spec.exclusions
              for a, b in intervals([e], span.period.start, span.period.end)]
-    return [Adjustment(kind="exclusion", start=utc(a), end=utc(b), effect="exclude", category="maintenance",
+    zone = _zone(sla)
+    return [Adjustment(kind="exclusion", start=_at(a, zone), end=_at(b, zone), effect="exclude", category="maintenance",
                        reason=reason or "planned maintenance") for a, b, reason in sorted(found)]
 
 
@@ -279,6 +315,16 @@ def _credits(judged: list[Judged]) -> dict[str, str]:
             for sla, _, report in judged for group, percent in sorted(report.credits.items()) if Decimal(percent) > 0}
 
 
+def _credit_totals(judged: list[Judged]) -> dict[str, str]:
+    """Per currency, the credits owed (or so far) in money: each SLA and group's credit of its fee."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for sla, _, report in judged:
+        if (fee := sla.spec.fee) is not None:
+            for percent in report.credits.values():
+                totals[fee.currency] += credit_amount(Decimal(percent), fee)
+    return {currency: format(total, "f") for currency, total in sorted(totals.items()) if total > 0}
+
+
 def _completeness(judged: list[Judged], present: dict[HourKey, float]) -> float | None:
     """Present 5 m tiles over those expected, over every row of the pack (each row's count at most
     what its period expects: late duplicates never hide a gap)."""
@@ -291,19 +337,25 @@ def _completeness(judged: list[Judged], present: dict[HourKey, float]) -> float 
     return have / want if want else None
 
 
-def _forecast(api: ApiState, caller: Principal, slas: list[ServiceLevelAgreement], customer: str | None) -> Forecast:
-    """The background cache's predictions for the scope (no query); the track record in words only
-    (scoring it reads the predictions' history: GET /v1/predictions/record)."""
-    refs = {s.ref for s in slas}
-    found = sorted((p for p in api.predictions.cached()
-                    if p.sla.ref in refs and visible(p, caller, customer, 0.0)), key=lambda p: -p.probability)
+async def _forecast(api: ApiState, caller: Principal, slas: list[ServiceLevelAgreement], customer: str | None,
+                    moment: float) -> Forecast:
+    """The scope's predictions as of ``moment`` (the pack's: a closed pack's end, so the same request gives
+    the same figures whenever it is asked), computed here from the recorded history of the SLAs with
+    data in the period, FORECAST_CHUNK a fetch; the track record of the served predictions of the
+    scope's closed calendar periods by then (pledge.forecasting.record, as GET /v1/predictions/record)."""
+    found, judged = await asyncio.gather(predict(api.client, slas, moment, chunk=FORECAST_CHUNK),
+                                         judged_periods(api.client, slas, moment, RECORD_PERIODS))
+    found = [p for p in found if visible(p, caller, customer, 0.0)]
+    record = summarize([r.period for r in judged if visible_row(r, caller, customer)], unit_of(slas))
     if not found:
-        words = "No prediction yet for this scope (they are computed in the background)."
+        words = "No forecast: no SLA of the scope has recorded history to forecast from."
     else:
         words = found[0].message + (f" ({len(found) - 1} other objectives forecast, each less likely to breach.)"
                                     if len(found) > 1 else "")
-    return Forecast(words=words, track_record="Not scored in the pack: GET /v1/predictions/record gives the "
-                                              "forecaster's record for these SLAs.")
+    return Forecast(as_of=_at(moment, _shared_zone(slas) if slas else ZoneInfo("UTC")),
+                    probability=found[0].probability if found else None, words=words, track_record=record.words,
+                    periods_judged=record.periods, warned=record.warned, warned_breached=record.warned_breached,
+                    missed=record.missed, brier=record.brier)
 
 
 # --- queries: one each for every SLA of the pack ----------------------------------------------------------

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 from pledge.sla.identity import Row, SLARef
 from pledge.api.auth import Caller, Principal
 from pledge.clock import utc
-from pledge.api.deps import At, Limit, Offset, answer, find_sla, moment_of, snapshot_for
+from pledge.api.deps import At, LabelSelector, Limit, Offset, answer, find_sla, moment_of, selector_of, snapshot_for
 from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import (
     WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, period_ratios,
@@ -49,13 +49,13 @@ MAX_POINTS = 11_000
 async def list_slas(
     request: Request, caller: Caller,
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
-    tier: str | None = None, state: State | None = None, at: At = None,
+    tier: str | None = None, state: State | None = None, selector: LabelSelector = None, at: At = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> SLAPage | Response:
     """Figures come from the recorded period series: two Prometheus queries however many SLAs,
     asked by the background snapshot unless ``at`` is given."""
     api = api_state(request)
-    filters = Filters(namespace, service, customer, tier, state)
+    filters = Filters(namespace, service, customer, tier, state, selector=selector_of(selector))
     if (snapshot := snapshot_for(api, at)) is not None:
         return answer(api, snapshot, ("slas", caller.scope, filters, limit, offset),
                       lambda: page_of(snapshot.readings, api.in_force.slas(), caller, filters, limit, offset))
@@ -83,11 +83,11 @@ async def get_sla(request: Request, caller: Caller, namespace: str, name: str, a
 async def list_details(
     request: Request, caller: Caller,
     namespace: str | None = None, service: str | None = None, customer: str | None = None,
-    tier: str | None = None, at: At = None,
+    tier: str | None = None, selector: LabelSelector = None, at: At = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> DetailPage | Response:
     """A full report in one request: filters and paging as GET /v1/slas (no state filter)."""
-    api, filters = api_state(request), Filters(namespace, service, customer, tier)
+    api, filters = api_state(request), Filters(namespace, service, customer, tier, selector=selector_of(selector))
     slas = [s for s in api.in_force.slas() if caller.sees_sla(s) and filters.spec_matches(s)]
     if (snapshot := snapshot_for(api, at)) is not None:
         return answer(api, snapshot, ("details", caller.scope, filters, limit, offset),

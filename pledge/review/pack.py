@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PACK_VERSION = "1"
+PACK_VERSION = "2"  # 2: forecast scored and as of the pack's moment, credit amounts, moments in each SLA's zone
 
 
 class Data(BaseModel):
@@ -94,14 +94,27 @@ class Row(Data):
     credit_percent_published: str | None = None
     credit_tier: str | None = Field(description="the credit tier that applies: 'below 99.9'")
     credit_percent: str | None = Field(description="credit after the cap, percent")
+    credit_amount: str | None = Field(None, description="credit_percent of the period's fee (spec.fee), to the cent; "
+                                                        "null without a fee")
+    currency: str | None = None
+    timezone: str = Field("UTC", description="the SLA's time zone: every moment of the row is written in it")
     earlier: list[Earlier]
 
 
 class Forecast(Data):
-    """The next period's breach probability and how far such numbers have been right."""
+    """The breach probability ahead and how far such numbers have been right: as of the pack's moment (a
+    closed pack's end, so its bytes never change), about each SLA's period then running (for a closed
+    pack, the one after it; rolling windows: the next 7 days)."""
 
-    words: str
-    track_record: str
+    as_of: dt.datetime
+    probability: float | None = Field(description="the highest of the scope's objectives (null: none forecast)")
+    words: str = Field(description="that objective's forecast in words, and how many others were forecast")
+    track_record: str = Field(description="the forecaster's record on the scope's closed calendar periods, in words")
+    periods_judged: int = Field(description="closed periods with served predictions the record judged")
+    warned: int = Field(description="periods warned about (a served prediction >= 0.5 before the breach moment)")
+    warned_breached: int
+    missed: int = Field(description="breached periods never warned about")
+    brier: float | None = Field(description="mean squared error of the daily predictions (0 is perfect; null: none)")
 
 
 class Summary(Data):
@@ -110,6 +123,8 @@ class Summary(Data):
     breached: int
     worst: str | None = Field(description="the objective furthest below (or least above) its target, in words")
     credits: dict[str, str] = Field(description="SLA (namespace/name, and group) -> credit percent owed")
+    credit_totals: dict[str, str] = Field(description="currency -> the credits owed in money, summed over the SLAs "
+                                                      "and groups with a fee (each its highest objective's credit)")
     completeness: float | None = Field(description="share of the expected 5 m tiles present over the period "
                                                    "(a gap in scraping is never 100 %)")
     forecast: Forecast | None
@@ -117,7 +132,7 @@ class Summary(Data):
 
 class Pack(Data):
     version: str = PACK_VERSION
-    scope: dict[str, str] = Field(description="what the pack covers: customer=, service=, owner=")
+    scope: dict[str, str] = Field(description="what the pack covers: customer=, service=, owner=, selector=")
     period: str
     start: dt.datetime
     end: dt.datetime

@@ -26,7 +26,7 @@ STATE_WORDS = {"Met": "Met", "Breached": "Breached", "Behind": "Behind", "AtRisk
 
 CSV_COLUMNS = ("period", "namespace", "name", "service", "customer", "objective", "group", "target", "revision",
                "sli", "events_total", "events_bad", "budget_used", "state", "met", "credit_percent", "restated",
-               "sli_published", "sli_change", "incidents", "adjustments", "content_hash")
+               "sli_published", "sli_change", "incidents", "adjustments", "content_hash", "credit_amount", "currency")
 
 _FOUR = Decimal("0.0001")
 _TWO = Decimal("0.01")
@@ -98,6 +98,17 @@ def credit_text(percent: str | None) -> str:
     return "none" if percent is None else f"{percent} %"
 
 
+def money_text(amount: str | None, currency: str | None) -> str:
+    """'1,200.00 EUR' ('' without an amount)."""
+    return "" if amount is None or currency is None else f"{Decimal(amount):,.2f} {currency}"
+
+
+def row_credit_text(row: Row) -> str:
+    """The row's credit: percent, and its amount of the fee when the SLA has one: '10 % (1,200.00 EUR)'."""
+    money = money_text(row.credit_amount, row.currency) if row.credit_percent and Decimal(row.credit_percent) else ""
+    return credit_text(row.credit_percent) + (f" ({money})" if money else "")
+
+
 def state_text(state: str) -> str:
     return f"{STATE_MARKS.get(state, '·')} {STATE_WORDS.get(state, state)}"
 
@@ -105,6 +116,13 @@ def state_text(state: str) -> str:
 def group_text(group: dict[str, str]) -> str:
     """k=v,... in key order ("" for an ungrouped objective)."""
     return ",".join(f"{k}={v}" for k, v in sorted(group.items()))
+
+
+def filename(scope: dict[str, str], period: str, extension: str) -> str:
+    """review-customer-acme-2026-11.pdf: the scope in key order, any character a file name may not
+    hold safely replaced by "_"."""
+    text = "-".join(f"{k}-{v}" for k, v in sorted(scope.items()))
+    return "review-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in text) + f"-{period}.{extension}"
 
 
 def scope_text(scope: dict[str, str]) -> str:
@@ -189,7 +207,9 @@ def _summary(pack: Pack) -> str:
     out.append(f"<p><b>{s.met} met, {s.breached} breached.</b> Worst objective: {_e(s.worst or 'none')}</p>")
     if s.credits:
         owed = "; ".join(f"{_e(k)}: {_e(credit_text(v))}" for k, v in sorted(s.credits.items()))
-        out.append(f"<p><b>Credits owed ({len(s.credits)}):</b> {owed}</p>")
+        total = "; ".join(money_text(amount, currency) for currency, amount in s.credit_totals.items())
+        out.append(f"<p><b>Credits owed ({len(s.credits)}):</b> {owed}"
+                   + (f" · <b>in total {_e(total)}</b>" if total else "") + "</p>")
     else:
         out.append("<p><b>Credits owed:</b> none</p>")
     completeness = completeness_text(s.completeness)
@@ -201,8 +221,10 @@ def _summary(pack: Pack) -> str:
     else:
         out.append(f"<p>Data completeness: {completeness}</p>")
     if s.forecast is not None:
-        out.append(f"<p><b>Forecast:</b> {_e(s.forecast.words)} <i>Track record:</i> "
-                   f"{_e(s.forecast.track_record)}</p>")
+        f = s.forecast
+        brier = "" if f.brier is None else f" Brier score {f.brier:.3f} (0 is perfect, 0.25 a coin toss)."
+        out.append(f"<p><b>Forecast</b> (as of {_e(when(f.as_of))}): {_e(f.words)} <i>Track record:</i> "
+                   f"{_e(f.track_record)}{_e(brier)}</p>")
     else:
         out.append("<p><b>Forecast:</b> none</p>")
     out.append("</div>")
@@ -226,7 +248,7 @@ def _table(rows: list[Row]) -> str:
             f"<td>{_e(row.objective)}</td><td>{_e(group_text(row.group) or 'all')}</td>"
             f'<td class="num">{_e(_target(row))}</td><td class="num">{sli}</td>'
             f'<td class="num">{_e(share_text(row.budget_used))}</td><td class=\"nowrap\">{_e(state_text(row.state))}</td>'
-            f'<td class="num">{_e(credit_text(row.credit_percent))}</td></tr>')
+            f'<td class="num">{_e(row_credit_text(row))}</td></tr>')
     if not rows:
         body.append('<tr><td colspan="8">No SLA in this scope had an objective in the period.</td></tr>')
     return head + "".join(body) + "</tbody></table>"
@@ -234,13 +256,13 @@ def _table(rows: list[Row]) -> str:
 
 def _details(row: Row) -> str:
     group = group_text(row.group)
-    heading = f"{row.namespace}/{row.name} · {row.objective}" + (f" · {group}" if group else "")
+    heading = f"{row.namespace}/{row.name} · {row.objective}" + (f" · {group}" if group else "") + f" · times {row.timezone}"
     accepted = row.terms.revision_accepted_at
     terms = f"{row.terms.words} (target {_target(row)}" + (f", accepted {when(accepted)}" if accepted else "") + ")"
     customer = f" · customer {row.customer}" if row.customer else ""
     result = (f"{state_text(row.state)} · SLI {sli_text(row.sli)} · {_count(row.events_bad)} bad of "
               f"{_count(row.events_total)} · budget used {share_text(row.budget_used)} · credit "
-              f"{credit_text(row.credit_percent)}" + (f" (tier {row.credit_tier})" if row.credit_tier else ""))
+              f"{row_credit_text(row)}" + (f" (tier {row.credit_tier})" if row.credit_tier else ""))
     stretch = _duration(row.longest_bad_seconds)
     if row.longest_bad_start is not None and row.longest_bad_seconds > 0:
         stretch += f" from {when(row.longest_bad_start)}"
@@ -341,6 +363,7 @@ def csv_text(pack: Pack) -> str:
                   "events_bad": _number(row.events_bad), "budget_used": _number(row.budget_used),
                   "state": row.state, "met": _flag(row.met), "credit_percent": row.credit_percent or "",
                   "restated": _flag(row.restated), "sli_published": _number(row.sli_published),
+                  "credit_amount": row.credit_amount or "", "currency": row.currency or "",
                   "incidents": str(len(row.incidents)), "adjustments": str(len(row.adjustments))}]
         lines.extend({**same, "period": e.period, "sli": _number(e.sli), "state": e.state,
                       "credit_percent": e.credit_percent or "", "sli_change": _number(e.sli_change)}

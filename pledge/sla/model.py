@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Final, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema,
+                      field_validator, model_validator)
 from pydantic.alias_generators import to_camel
 
 from pledge.sla.identity import IDENTITY_LABELS, SLARef
@@ -308,6 +309,29 @@ class CreditTier(Model):
     _below_a_level = field_validator("below")(_level)
 
 
+_MONEY = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,2})?$")
+
+
+def _money(value: Any) -> Decimal:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _MONEY.match(text.strip()):
+        raise ValueError(f'must be an amount such as "12000" or "12000.50" (quoted: never a float), got {value!r}')
+    return Decimal(text.strip())
+
+
+Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(lambda d: format(d, "f"), return_type=str),
+                  WithJsonSchema({"type": "string", "pattern": _MONEY.pattern})]
+
+
+class Fee(Model):
+    """What the customer pays for one period of the window (a month for a monthly calendar): a credit's
+    percent becomes an amount of it; for an SLA grouped by customer, each customer's fee. The amount is
+    a quoted string ("12000.50"), so it is never a float."""
+
+    amount: Money
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         raise ValueError(f'must include a time zone, e.g. "2026-11-01T02:00:00Z", got "{value.isoformat()}"')
@@ -455,6 +479,7 @@ class SLASpec(Model):
     alerting: Alerting = Alerting()
     credits: list[CreditTier] = []
     credit_cap: Percent | None = None
+    fee: Fee | None = None
     exclusions: list[Exclusion] = []
     corrections: list[Correction] = []
     # When a budget-critical change (targets, window, credits, exclusions, corrections) is judged from:

@@ -26,7 +26,7 @@ NO_HISTORY: Final = "no history: the current definition is the only one known"
 UNCOMMITTED: Final = "uncommitted change"
 
 # Top-level spec fields (by alias) whose change changes what an objective owes or is judged by.
-BUDGET_CRITICAL: Final = frozenset({"window", "credits", "creditCap", "exclusions", "corrections", "changePolicy"})
+BUDGET_CRITICAL: Final = frozenset({"window", "credits", "creditCap", "fee", "exclusions", "corrections", "changePolicy"})
 # Fields of an objective (by alias) that are its terms; its "sli" is what it measures.
 OBJECTIVE_TERMS: Final = frozenset({"target", "warning"})
 # Top-level fields that change what is measured (the rows recorded), as an SLI query does.

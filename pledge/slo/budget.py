@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from pledge.sla.model import CreditTier, Objective
+from pledge.sla.model import CreditTier, Fee, Objective
 from pledge.sla.model import State as State  # declared with the CRD status (pledge.sla is the bottom layer)
 from pledge.sla.percent import budget_ratio, format_percent
 
@@ -156,3 +156,8 @@ def credit_percent(sli: float, objective: Objective, credits: list[CreditTier], 
     percent = as_percent(sli)
     owed = max((c.percent for c in credits if percent < c.below <= objective.target), default=Decimal(0))
     return min(owed, cap) if cap is not None else owed
+
+
+def credit_amount(percent: Decimal, fee: Fee) -> Decimal:
+    """``percent`` of the period's fee, to the cent (half up: the customer gets the half cent)."""
+    return (fee.amount * percent / Decimal(100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

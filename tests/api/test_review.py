@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from pledge.predictions import predict
+from pledge.prom import PrometheusClient
 from pledge.review.pack import Pack, content_hash
 from pledge.sla.units import HOUR
 from pledge.slo.exclusions import intervals
@@ -36,6 +38,11 @@ def month_in(zone: str, months_back: int = 0) -> str:
     for _ in range(months_back):
         period = calendar_period("month", zone, period.start - 1)
     return period.label
+
+
+def local_offset(unix: float) -> str:
+    """The offset Berlin time has at ``unix``, as ISO 8601 writes it ("+01:00")."""
+    return dt.datetime.fromtimestamp(unix, world.BERLIN).isoformat()[-6:]
 
 
 def moment(text: str | None) -> float | None:
@@ -116,6 +123,8 @@ async def test_the_outage_month_pack(api: str, loaded: World) -> None:
     assert pack["closed"] is True and moment(pack["computed_at"]) == end and pack["restated"] is False
     assert row["state"] == "Breached" and row["met"] is False and row["credit_percent"] == "20"
     assert row["credit_tier"] == "below 99"  # the 25 % tier, capped at 20 %
+    assert (row["credit_amount"], row["currency"]) == ("2500.00", "EUR")  # 20 % of the 12,500 EUR fee
+    assert row["timezone"] == "Europe/Berlin" and row["breached_at"].endswith(local_offset(world.MONTH_OUTAGE[0]))
     assert row["budget_used"] == pytest.approx(row["events_bad"] / (row["events_total"] * 0.001)) and row["budget_used"] > 1
     outage_start, outage_end = world.MONTH_OUTAGE
     # a month's budget (0.1 % of its events) is gone within the outage's first hour; hours are whole UTC hours
@@ -137,7 +146,14 @@ async def test_the_outage_month_pack(api: str, loaded: World) -> None:
     summary = pack["summary"]
     assert re.fullmatch(r"api/monthly breached: 98\.\d+ %, credit 20 %", summary["lines"][0]), summary["lines"]
     assert (summary["met"], summary["breached"], summary["credits"]) == (0, 1, {"api/monthly": "20"})
-    assert summary["worst"].startswith("api/monthly availability: 98.") and summary["forecast"] is None
+    assert summary["credit_totals"] == {"EUR": "2500.00"}
+    assert summary["worst"].startswith("api/monthly availability: 98.")
+    forecast = summary["forecast"]  # as of the month's end, about the month after: the same whenever asked
+    async with PrometheusClient(loaded.prom.url) as prom:
+        [expected] = await predict(prom, [sla], end)
+    print(forecast)
+    assert moment(forecast["as_of"]) == end and forecast["as_of"].endswith(local_offset(end))
+    assert forecast["probability"] == pytest.approx(expected.probability) and forecast["words"].startswith(expected.message)
     assert 0.9 < summary["completeness"] <= 1
     [before] = row["earlier"]
     assert before["period"] == month_label(world.month_start(world.END, 2))
@@ -206,6 +222,21 @@ async def test_bad_requests_are_problems_naming_the_parameter(api: str, params: 
         response = await http.get("/v1/review", params=params)
     assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
     assert named in response.json()["detail"], response.json()
+
+
+async def test_a_label_selector_scopes_the_pack_as_kubectl_would(api: str) -> None:
+    period = month_label(world.PREVIOUS_MONTH[0])
+    async with client(api) as http:
+        gold = await review(http, selector="team=billing,tier in (gold,silver)", period=period)
+        billing = await http.get("/v1/slas", params={"selector": "team=billing", "at": world.AT})
+        others = await http.get("/v1/slas", params={"selector": "team!=billing", "at": world.AT})
+        wrong = await review(http, selector="team in (billing", period=period)
+    assert gold.status_code == 200, gold.text
+    assert {r["name"] for r in gold.json()["rows"]} == {"monthly"}
+    assert gold.json()["scope"] == {"selector": "team=billing,tier in (gold,silver)"}
+    assert {i["name"] for i in billing.json()["items"]} == {"monthly", "burning"}
+    assert {i["name"] for i in others.json()["items"]} == set(world.SLAS) - {"monthly", "burning"}
+    assert wrong.status_code == 422 and "selector: unbalanced '('" in wrong.json()["detail"]
 
 
 async def test_no_sla_in_scope_is_404(api: str) -> None:

@@ -9,36 +9,21 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from pledge.api.app import create_app
-from pledge.api.auth import TokenStore
-from pledge.api.server import serving
-from pledge.api.settings import Settings
-from pledge.api.sources import DirectorySource
-from pledge.clock import fixed
-from pledge.prom import PrometheusClient
 from pledge.sla.units import DAY
-from pledge.slo.exclusions import intervals
-from tests.support import events, world
-from tests.support.api_checks import TILE, month_label
-from tests.support.gitrepo import Repo
-from tests.support.world import World, client, entries
+from tests.support import world
+from tests.support.api_checks import month_label
+from tests.support.terms_world import MONTH, OUTAGE, document, judged, repo_of, served, tiles
+from tests.support.world import World, client
 
 pytestmark = pytest.mark.integration
-MONTH = world.PREVIOUS_MONTH
-OUTAGE = world.MONTH_OUTAGE
 OLD, NEW = "99.9", "99.95"  # the credits table's tiers (99.9 % at most) allow no target below 99.9 %
-CAP = Decimal(20)  # the monthly SLA's creditCap
 FORGOTTEN = {"start": world.iso(OUTAGE[0]), "end": world.iso(OUTAGE[1]), "effect": "exclude", "category": "maintenance",
              "reason": "database upgrade, announced but left out of exclusions"}
 
@@ -49,30 +34,6 @@ def local(day: int, hour: int = 0) -> float:
     return dt.datetime(first.year, first.month, day, hour, tzinfo=world.BERLIN).timestamp()
 
 
-def document(target: str, **spec: Any) -> str:
-    """The world's monthly SLA (its namespace, name and series), with ``target`` and further spec fields."""
-    body = world.SLAS["monthly"].model_dump(by_alias=True, mode="json", exclude_none=True)
-    body["spec"]["objectives"][0]["target"] = target
-    body["spec"].update(spec)
-    return yaml.safe_dump(body, sort_keys=False)
-
-
-def repo_of(tmp_path: Path, *versions: tuple[float, str]) -> Repo:
-    repo = Repo(tmp_path / "slas")
-    for n, (at, text) in enumerate(versions, 1):
-        repo.write("monthly.yaml", text)
-        repo.commit(f"monthly, version {n}", world.iso(at), *(("Bob", "bob@example.com") if n > 1 else ()))
-    return repo
-
-
-@asynccontextmanager
-async def served(repo: Repo, loaded: World) -> AsyncIterator[str]:
-    settings = Settings(prometheus_url=loaded.prom.url, snapshot_seconds=0)
-    app = create_app(DirectorySource(repo.path), TokenStore(entries()), settings, clock=fixed(world.AT))
-    async with serving(app) as url:
-        yield url
-
-
 async def report(url: str, revision: int | None = None) -> dict[str, Any]:
     params: dict[str, str | int] = {"period": month_label(MONTH[0]), **({"revision": revision} if revision else {})}
     async with client(url) as http:
@@ -80,34 +41,6 @@ async def report(url: str, revision: int | None = None) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
-
-
-async def tiles(loaded: World, start: float, end: float, read_at: float = math.inf) -> tuple[int, int]:
-    """(bad, valid) by hand: the raw counts of the recorded 5 m tiles that start in [start, end) and are
-    recorded by ``read_at`` (a period is read at its end), each placed where the rule group's evaluations
-    put it, less those a maintenance window masks (evaluated from its start to 5 minutes after its end)."""
-    async with PrometheusClient(loaded.prom.url) as prom:
-        [sample] = await prom.query('max(timestamp(pledge:sli_requests:increase5m{sla="monthly"}))', at=MONTH[1])
-    raw = loaded.truth["monthly"]
-    counts = events.Truth(raw.stamps, raw.requests, raw.bad)
-    masked = intervals(world.SLAS["monthly"].spec.exclusions, MONTH[0] - DAY, MONTH[1] + DAY)
-    bad = valid = 0
-    tile = start + (sample.value - start) % TILE
-    while tile < end and tile + TILE <= read_at:
-        if not any(a <= tile + TILE < b + TILE for a, b in masked):
-            b, v = counts.events(tile, tile + TILE)
-            bad, valid = bad + b, valid + v
-        tile += TILE
-    return bad, valid
-
-
-def judged(bad: int, valid: int, target: Decimal) -> tuple[str, str | None]:
-    """State and credit of a closed month by hand: Met at or above target, else Breached; the highest
-    credit tier whose ``below`` the SLI is under, among those at or below the target, capped."""
-    sli = Decimal(valid - bad) / Decimal(valid) * 100
-    tiers = [(Decimal(c["below"]), Decimal(c["percent"])) for c in world.CREDITS if Decimal(c["below"]) <= target]
-    owed = max((percent for below, percent in tiers if sli < below), default=Decimal(0))
-    return ("Met" if sli >= target else "Breached"), (str(min(owed, CAP)) if tiers else None)
 
 
 def check_row(row: dict[str, Any], counts: tuple[int, int], target: Decimal) -> None:

@@ -9,7 +9,8 @@ import datetime as dt
 
 from pledge.review.pack import Adjustment, Earlier, Forecast, Incident, Pack, Row, Summary, Terms
 
-BERLIN = dt.timezone(dt.timedelta(hours=1))
+BERLIN = dt.timezone(dt.timedelta(hours=1))  # November
+ZONE = "Europe/Berlin"
 START = dt.datetime(2026, 11, 1, tzinfo=BERLIN)
 END = dt.datetime(2026, 12, 1, tzinfo=BERLIN)
 EARLIER = ("2026-10", "2026-09")
@@ -20,6 +21,9 @@ SLI = {"checkout": 0.99812, "search-eu": 0.99953, "search-us": 0.99971, "gateway
 SLI_TEXT = {"checkout": "99.8120 %", "search-eu": "99.9530 %", "search-us": "99.9710 %", "gateway": "99.9870 %"}
 PUBLISHED_SLI, PUBLISHED_SLI_TEXT = 0.99871, "99.8710 %"
 CREDIT = "10"
+CREDIT_AMOUNT, CREDIT_AMOUNT_TEXT = "1250.00", "1,250.00 EUR"  # 10 % of a 12,500 EUR monthly fee
+FORECAST = "shop/checkout availability: 12 % chance of falling below 99.9 % by the end of December."
+TRACK_RECORD = "Of the last 2 months we warned about, 1 breached; we missed 0 (6 months judged)."
 COMPLETENESS, COMPLETENESS_TEXT = 0.9987, "99.87 %"
 EARLIER_SLI = {"2026-10": 0.9995, "2026-09": 0.99991}
 
@@ -35,7 +39,8 @@ def _earlier(sli: float, state: str = "Met", credit: str | None = None) -> list[
 
 
 def _terms(target: str, revision: int | None) -> Terms:
-    accepted = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC) if revision is not None else None
+    summer = dt.timezone(dt.timedelta(hours=2))  # Berlin in June
+    accepted = dt.datetime(2026, 6, 1, 11, 30, tzinfo=summer) if revision is not None else None
     return Terms(target=target, revision=revision, revision_accepted_at=accepted,
                  words=f"{target} % of requests succeed over each calendar month (Europe/Berlin)")
 
@@ -55,8 +60,8 @@ def rows() -> list[Row]:
                        reason=HOSTILE_REASON, ref="INC-77", approved_by="cs-lead", events_bad=-1_200,
                        budget_share=0.2857),
         ],
-        restated=False, credit_tier="below 99.9", credit_percent=CREDIT,
-        earlier=_earlier(SLI["checkout"], "Breached", "5"))
+        restated=False, credit_tier="below 99.9", credit_percent=CREDIT, credit_amount=CREDIT_AMOUNT, currency="EUR",
+        timezone=ZONE, earlier=_earlier(SLI["checkout"], "Breached", "5"))
     search_eu = Row(
         namespace="shop", name="search", service="search", customer="acme", objective="latency",
         group={"region": "eu"}, terms=_terms("99.9", 1), events_total=1_800_000, events_bad=846, sli=SLI["search-eu"],
@@ -66,19 +71,19 @@ def rows() -> list[Row]:
                                 category="false-positive", reason="health checks counted as errors",
                                 ref="INC-80", approved_by="sre-lead", events_bad=-1_480, budget_share=0.8222)],
         restated=True, sli_published=PUBLISHED_SLI, credit_percent_published="5", credit_tier=None,
-        credit_percent=None, earlier=_earlier(SLI["search-eu"]))
+        credit_percent=None, timezone=ZONE, earlier=_earlier(SLI["search-eu"]))
     search_us = Row(
         namespace="shop", name="search", service="search", customer="acme", objective="latency",
         group={"region": "us"}, terms=_terms("99.9", 1), events_total=900_000, events_bad=261, sli=SLI["search-us"],
         budget_used=0.29, state="Met", met=True, breached_at=None, above_target_share=1.0, longest_bad_seconds=0,
         longest_bad_start=None, incidents=[], adjustments=[], restated=False, credit_tier=None, credit_percent=None,
-        earlier=_earlier(SLI["search-us"]))
+        timezone=ZONE, earlier=_earlier(SLI["search-us"]))
     gateway = Row(
         namespace="payments", name="gateway", service="gateway", customer="acme", objective="availability",
         group={}, terms=_terms("99.95", None), events_total=2_500_000, events_bad=325, sli=SLI["gateway"],
         budget_used=0.26, state="Met", met=True, breached_at=None, above_target_share=0.9986,
         longest_bad_seconds=3600, longest_bad_start=at(3, 22), incidents=[], adjustments=[], restated=False,
-        credit_tier=None, credit_percent=None, earlier=_earlier(SLI["gateway"]))
+        credit_tier=None, credit_percent=None, timezone=ZONE, earlier=_earlier(SLI["gateway"]))
     return [checkout, search_eu, search_us, gateway]
 
 
@@ -92,7 +97,7 @@ def review_pack() -> Pack:
                    "shop/search: latency met in both regions (eu restated)",
                    "payments/gateway: availability 99.9870 % against 99.95 %: met"],
             met=2, breached=1, worst="shop/checkout availability: 0.0880 points below its 99.9 % target",
-            credits={"shop/checkout": CREDIT}, completeness=COMPLETENESS,
-            forecast=Forecast(words="December: 12 % chance that shop/checkout misses its target.",
-                              track_record="of 9 earlier forecasts of 10 % to 20 %, 1 came true")),
+            credits={"shop/checkout": CREDIT}, credit_totals={"EUR": CREDIT_AMOUNT}, completeness=COMPLETENESS,
+            forecast=Forecast(as_of=END, probability=0.12, words=FORECAST, track_record=TRACK_RECORD,
+                              periods_judged=6, warned=2, warned_breached=1, missed=0, brier=0.081)),
         rows=rows()).sealed()

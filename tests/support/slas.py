@@ -26,15 +26,18 @@ def ratio_sli(service: str) -> dict[str, Any]:
 
 def document(name: str, namespace: str = "test", *, service: str | None = None, objective: str = "availability",
              target: str = "99.9", warning: str | None = None, sli: dict[str, Any] | None = None,
-             window: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+             window: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+             **spec: Any) -> dict[str, Any]:
     """An SLA document: service ``service`` (default: the SLA's name), one objective over
-    ``ratio_sli(service)`` unless ``sli`` is given, the spec's default window unless ``window`` is."""
+    ``ratio_sli(service)`` unless ``sli`` is given, the spec's default window unless ``window`` is;
+    ``labels``: its metadata labels."""
     service = service or name
     goal: dict[str, Any] = {"name": objective, "target": target, "sli": sli or ratio_sli(service)}
     if warning is not None:
         goal["warning"] = warning
     body: dict[str, Any] = {"service": service, **({"window": window} if window else {}), "objectives": [goal], **spec}
-    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name, "namespace": namespace}, "spec": body}
+    metadata = {"name": name, "namespace": namespace, **({"labels": labels} if labels else {})}
+    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": body}
 
 
 def sla(name: str, namespace: str = "test", **parts: Any) -> ServiceLevelAgreement:

@@ -72,6 +72,7 @@ AT = END + 1  # the tail of recorded series is evaluated at END + 1 (pledge.test
 CREDITS = [{"below": "99.9", "percent": "10"}, {"below": "99", "percent": "25"}, {"below": "95", "percent": "100"}]
 MONTH_OUTAGE = (PREVIOUS_MONTH[0] + 12 * DAY + 10 * HOUR, PREVIOUS_MONTH[0] + 12 * DAY + 16 * HOUR)
 ONE_OFF = (PREVIOUS_MONTH[0] + 20 * DAY + 3 * HOUR, PREVIOUS_MONTH[0] + 20 * DAY + 5 * HOUR)
+FEE = {"amount": "12500", "currency": "EUR"}  # the monthly SLA's fee: its credits in money
 SUNDAYS = {"schedule": "weekly", "day": "sunday", "at": "02:00", "duration": "2h", "timezone": "Europe/Berlin"}
 
 
@@ -82,11 +83,12 @@ def iso(unix: float) -> str:
 SLAS = {
     "bursty": sla("bursty", NS, window={"rolling": "30d"}, warning="99.95", credits=CREDITS, customer="initech"),
     "monthly": sla("monthly", NS, window={"calendar": "month", "timezone": "Europe/Berlin"}, credits=CREDITS, creditCap="20",
+                   labels={"team": "billing", "tier": "gold"}, fee=FEE,
                    exclusions=[SUNDAYS, {"start": iso(ONE_OFF[0]), "end": iso(ONE_OFF[1]), "reason": "upgrade"}]),
     "grouped": sla("grouped", NS, window={"rolling": "7d"}, target="99.5", grouping=["customer"],
                    credits=[{"below": "99.5", "percent": "5"}]),
     "quiet": sla("quiet", NS, window={"rolling": "1d"}),
-    "burning": sla("burning", NS, window={"rolling": "7d"}),
+    "burning": sla("burning", NS, window={"rolling": "7d"}, labels={"team": "billing"}),
     FRESH: sla(FRESH, NS, window={"rolling": "30d"}, credits=CREDITS),
 }
 

@@ -11,6 +11,7 @@ import helm_python
 import pytest
 import yaml
 
+from pledge.commands.review import review as review_command
 from pledge.dashboards import as_json, detail as detail_dashboard, overview, render as render_dashboard
 from pledge.sla.crd import CRD_FILENAME, REVISION_CRD_FILENAME, crd_yaml, revision_crd_yaml
 from tests.support.dashboards import SLAS
@@ -163,7 +164,86 @@ def test_operator_and_api_can_be_disabled(chart: helm_python.Chart) -> None:
     assert {o["metadata"]["name"] for o in render(chart, {"operator": {"enabled": False}})} == {"pledge-api"}
 
 
+REVIEW: dict[str, Any] = {"review": {
+    "enabled": True, "scopes": [{"customer": "acme"}, {"service": "shop/checkout", "customer": "acme"}],
+    "deliver": "https://hooks.example/packs", "tokenSecret": {"name": "pledge-review"},
+    "deliverTokenSecret": {"name": "packs-hook", "key": "bearer"}, "persistence": {"existingClaim": "review-state"}}}
+
+
+def review_pod(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    cron_job = one(objects, "CronJob", "pledge-review")
+    pod: dict[str, Any] = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return pod
+
+
+def test_review_cron_job_posts_each_scopes_packs_to_a_webhook(chart: helm_python.Chart) -> None:
+    """Off by default; on, one CronJob (Forbid: never two rounds at once), one container per scope running
+    `pledge review --every month --once` against the chart's API, its ledger on the claim, one per scope."""
+    assert [o for o in render(chart) if o["kind"] == "CronJob"] == []
+    report = helm_python.lint(CHART, REVIEW, strict=True, namespace="monitoring")
+    assert report["errors"] == [] and [m for m in report["messages"] if m["severity"] >= 2] == []
+    objects = render(chart, REVIEW)
+    cron_job = one(objects, "CronJob", "pledge-review")
+    assert cron_job["spec"]["schedule"] == "0 6 * * *" and cron_job["spec"]["concurrencyPolicy"] == "Forbid"
+    assert cron_job["metadata"]["labels"]["app.kubernetes.io/component"] == "review"
+    pod = review_pod(objects)
+    assert pod["restartPolicy"] == "OnFailure" and pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "review-state"}} in pod["volumes"]
+    common = ["--every", "month", "--grace", "3d", "--once", "--format", "html", "--compare", "0",
+              "--api", "http://pledge-api.monitoring.svc:80", "--deliver", "https://hooks.example/packs", "--ledger"]
+    assert [c["args"] for c in pod["containers"]] == [
+        ["review", "--customer", "acme", *common, "/var/lib/pledge/review-deliveries-customer-acme.json"],
+        ["review", "--customer", "acme", "--service", "shop/checkout", *common,
+         "/var/lib/pledge/review-deliveries-customer-acme-service-shop_checkout.json"]]
+    for c in pod["containers"]:
+        assert c["image"] == "ghcr.io/pledge-dev/pledge:0.1.0"
+        assert c["env"] == [
+            {"name": "PLEDGE_TOKEN", "valueFrom": {"secretKeyRef": {"name": "pledge-review", "key": "token"}}},
+            {"name": "PLEDGE_DELIVER_TOKEN", "valueFrom": {"secretKeyRef": {"name": "packs-hook", "key": "bearer"}}}]
+        assert c["securityContext"]["readOnlyRootFilesystem"] is True
+        assert c["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"},
+                                     {"name": "data", "mountPath": "/var/lib/pledge"}]
+        # the command takes what the chart passes
+        parsed = review_command.make_context("review", c["args"][1:]).params
+        assert parsed["every"] == "month" and parsed["once"] and parsed["ledger"] == Path(c["args"][-1])
+
+
+def test_review_cron_job_writes_packs_to_a_folder_on_the_claim(chart: helm_python.Chart) -> None:
+    values = {"review": {"enabled": True, "schedule": "30 5 * * 1", "every": "week", "grace": "1d", "format": "csv",
+                         "compare": 4, "scopes": [{"owner": "payments"}], "tokenSecret": {"name": "pledge-review"},
+                         "deliverTokenSecret": {"name": "unused"}, "apiUrl": "https://pledge.example",
+                         "persistence": {"existingClaim": "review-packs", "mountPath": "/packs"}},
+              "api": {"enabled": False}}
+    objects = render(chart, values)
+    assert one(objects, "CronJob", "pledge-review")["spec"]["schedule"] == "30 5 * * 1"
+    pod = review_pod(objects)
+    [c] = pod["containers"]
+    assert c["args"] == ["review", "--owner", "payments", "--every", "week", "--grace", "1d", "--once",
+                         "--format", "csv", "--compare", "4", "--api", "https://pledge.example",
+                         "--deliver", "/packs/packs"]
+    assert [e["name"] for e in c["env"]] == ["PLEDGE_TOKEN"]  # no webhook, no webhook token
+
+
 @pytest.mark.parametrize(("values", "message"), [
+    ({"persistence": {"existingClaim": ""}}, "review.persistence.existingClaim"),
+    ({"tokenSecret": {"name": ""}}, "review.tokenSecret.name"),
+    ({"scopes": []}, "review.scopes: give at least one scope"),
+])
+def test_review_cron_job_says_what_it_needs(chart: helm_python.Chart, values: dict[str, Any], message: str) -> None:
+    with pytest.raises(helm_python.HelmRenderError, match=message):
+        chart.render({"review": {**REVIEW["review"], **values}}, name="pledge", namespace="monitoring")
+    with pytest.raises(helm_python.HelmRenderError, match="review.apiUrl: the chart's API is disabled"):
+        chart.render({**REVIEW, "api": {"enabled": False}}, name="pledge", namespace="monitoring")
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"review": {"every": "year"}}, "/review/every"),
+    ({"review": {"format": "docx"}}, "/review/format"),
+    ({"review": {"grace": "3 days"}}, "/review/grace"),
+    ({"review": {"scopes": [{"team": "sre"}]}}, "/review/scopes/0"),
+    ({"review": {"deliver": "ftp://example/packs"}}, "/review/deliver"),
+    ({"review": {"compare": 13}}, "/review/compare"),
     ({"operator": {"output": "prometheus"}}, "/operator/output"),
     ({"operator": {"watchNamespaces": ["Shop_Prod"]}}, "/operator/watchNamespaces/0"),
     ({"operator": {"ruleLabels": {"release": "has spaces"}}}, "/operator/ruleLabels/release"),

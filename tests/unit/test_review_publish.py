@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pledge.commands.review import publish, published_name
+from pledge.commands.review import publish
+from pledge.review.render import filename
 
 
 def test_a_pack_is_published_once_and_a_restatement_beside_it(tmp_path: Path) -> None:
-    name = published_name({"customer": "acme"}, "2026-11", "json")
+    name = filename({"customer": "acme"}, "2026-11", "json")
     assert name == "review-customer-acme-2026-11.json"
     first = publish(tmp_path / "packs", name, b"pdf at 10:00", "a" * 64)
     assert first == tmp_path / "packs" / name and first.read_bytes() == b"pdf at 10:00"

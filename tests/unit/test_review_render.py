@@ -29,7 +29,10 @@ def test_html_is_standalone_escapes_user_input_and_shows_the_headline_figures() 
     assert "closed: these are the period&#x27;s final figures" in page
     for text in packs.SLI_TEXT.values():
         assert text in page
-    assert "Credits owed (1):</b> shop/checkout: 10 %" in page
+    assert f"Credits owed (1):</b> shop/checkout: 10 % · <b>in total {packs.CREDIT_AMOUNT_TEXT}</b>" in page
+    assert f"10 % ({packs.CREDIT_AMOUNT_TEXT})" in page  # the row's credit as money too
+    assert packs.FORECAST in page and packs.TRACK_RECORD in page and "Brier score 0.081" in page
+    assert "times Europe/Berlin" in page
     assert f"Data completeness: {packs.COMPLETENESS_TEXT} — below 100 %" in page
     assert f"restated (first published: SLI {packs.PUBLISHED_SLI_TEXT}, credit 5 %)" in page
     assert "✗ Breached" in page and "✓ Met" in page  # words and symbols: black and white still tells them apart
@@ -81,7 +84,7 @@ def test_csv_has_a_line_per_row_and_period() -> None:
                         "revision": "3", "sli": "0.99812", "events_total": "4200000", "events_bad": "7896",
                         "budget_used": "1.88", "state": "Breached", "met": "false", "credit_percent": "10",
                         "restated": "false", "sli_published": "", "incidents": "2", "adjustments": "2",
-                        "content_hash": pack.content_hash}
+                        "content_hash": pack.content_hash, "credit_amount": packs.CREDIT_AMOUNT, "currency": "EUR"}
     assert october["sli"] == "0.9995" and october["state"] == "Breached" and october["credit_percent"] == "5"
     assert (october["namespace"], october["name"], october["objective"]) == ("shop", "checkout", "availability")
     assert all(october[c] == "" for c in ("target", "revision", "events_total", "events_bad", "budget_used", "met",
