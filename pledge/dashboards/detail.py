@@ -85,8 +85,16 @@ def _burn(c: Context) -> list[timeseries.Panel]:
             f"Burn rate: {tier.name} ({tier.severity})",
             f"Error ratio over {windows[0]} and {windows[1]} in budget units; the alert fires while both are "
             f"above {render_number(tier.burn_rate)} ({render_number(tier.budget_fraction * 100)} % of the "
-            "budget in the long window).", exprs, "x", legends, [(float(tier.burn_rate), "red")], width=6))
+            f"budget in the long window).{_carries(c, tier.severity, tier.name)}", exprs, "x", legends,
+            [(float(tier.burn_rate), "red")], width=6))
     return found
+
+
+def _carries(c: Context, severity: str, tier: str) -> str:
+    """The labels the SLA gives this tier's alert (SLA-wide, its severity's, its own): what routes it."""
+    labels = c.sla.spec.alerting.labels_for(severity, tier)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in c.grouping)
+    return f" Its alert carries {shown} (with severity={severity})." if shown else ""
 
 
 def _forecast(c: Context) -> timeseries.Panel:

@@ -70,7 +70,8 @@ def overview() -> dashboard.Dashboard:
     for panel in _counts():
         board = board.with_panel(panel)
     return (board.with_panel(_table()).with_panel(panels.alerts_table("Firing alerts", "Every pledge alert firing now, with its routing "
-                                                 "labels (severity, owner, burn_tier).", overview_alerts()))
+                                                 "labels (severity, owner, burn_tier, and those the SLA sets for "
+                                                 "all its alerts, per severity or per tier).", overview_alerts()))
             .with_panel(panels.chart("Error budget left", "Share of the period's error budget not yet spent; "
                                      "below 0 the SLA is breached.", [scoped(names.BUDGET_REMAINING)], "percentunit",
                                      lines=[(0.0, "red")]))

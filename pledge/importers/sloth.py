@@ -1,7 +1,8 @@
 """Sloth: the ``prometheus/v1`` file and the ``sloth.slok.dev/v1`` PrometheusServiceLevel resource.
 
 Each Sloth SLO becomes one SLA (Sloth sets alert names, labels and annotations per SLO; pledge per
-SLA). Sloth's period is 30 days unless its command line says otherwise, and its burn windows
+SLA, and per severity: a ``page_alert``'s and ``ticket_alert``'s own labels and annotations become
+``alerting.severities``). Sloth's period is 30 days unless its command line says otherwise, and its burn windows
 (5m/1h x14.4, 30m/6h x6, 2h/1d x3, 6h/3d x1) are pledge's default tiers for 30 days.
 """
 
@@ -91,39 +92,42 @@ def _alerting(mapping: Mapping, alerting: dict[str, Any], labels: dict[str, Any]
         mapping.note("alerting.name", "approximated",
                      f'pledge names its burn alerts SLAErrorBudgetBurn; label alert_name="{alerting["name"]}" keeps Sloth\'s name')
     result["annotations"], result["runbook"] = _annotations(mapping, alerting.get("annotations") or {})
-    for severity in enabled:
-        _per_severity(mapping, severity, severities, result)
+    own = {severity: _per_severity(mapping, severity, severities[severity]) for severity in SEVERITY_TIERS}
+    if any(own.values()):
+        result["severities"] = {severity: values for severity, values in own.items() if values}
     return result
 
 
-def _annotations(mapping: Mapping, annotations: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+def _annotations(mapping: Mapping, annotations: dict[str, Any], where: str = "alerting.annotations",
+                 runbook: bool = True) -> tuple[dict[str, str], str | None]:
+    """Sloth's annotations as pledge's: summary and description renamed (pledge writes its own), and
+    the runbook (``runbook_url`` or ``runbook``) as pledge's runbook when ``runbook``."""
     kept = {str(k): str(v) for k, v in annotations.items()}
-    runbook = kept.pop("runbook_url", None) or kept.pop("runbook", None)
+    found = (kept.pop("runbook_url", None) or kept.pop("runbook", None)) if runbook else None
     for name in ("summary", "description"):
         if name in kept:
             kept[f"sloth_{name}"] = kept.pop(name)
-            mapping.note(f"alerting.annotations.{name}", "approximated",
+            mapping.note(f"{where}.{name}", "approximated",
                          f"pledge writes its own {name}; Sloth's is kept as annotation sloth_{name}")
-    return kept, runbook
+    return kept, found
 
 
-def _per_severity(mapping: Mapping, severity: str, severities: dict[str, dict[str, Any]], result: dict[str, Any]) -> None:
-    """Labels and annotations pledge can only set for all alerts: those both severities share are
-    kept, a severity's own are dropped (route on severity=page|ticket instead)."""
-    alert, other = severities[severity], severities["ticket" if severity == "page" else "page"]
+def _per_severity(mapping: Mapping, severity: str, alert: dict[str, Any]) -> dict[str, Any]:
+    """A Sloth severity's own labels and annotations as pledge's ``severities.<severity>``: they reach
+    pledge's alerts of that severity (its burn tiers, as Sloth's, and its budget alerts)."""
     where = f"alerting.{severity}_alert"
-    if alert.get("for"):
+    unknown(mapping, f"{where}.", alert, {"disable", "for", "labels", "annotations"})
+    if alert.get("for") and not alert.get("disable"):
         mapping.note(f"{where}.for", "approximated",
                      f"pledge's burn alerts have no `for`: its {severity} alert fires up to {alert['for']} earlier "
                      "than Sloth's and clears at the same moment")
-    for kind in ("labels", "annotations"):
-        own, theirs = alert.get(kind) or {}, other.get(kind) or {}
-        for name, value in own.items():
-            if name == "severity":
-                mapping.note(f"{where}.labels.severity", "approximated",
-                             f'severity="{value}" becomes pledge\'s severity="{severity}"')
-            elif theirs.get(name) == value and not other.get("disable"):
-                result[kind][str(name)] = str(value)
-            else:
-                mapping.note(f"{where}.{kind}.{name}", "dropped",
-                             f"pledge sets {kind} for all alerts of an SLA, not per severity; route on severity=\"{severity}\"")
+    labels = dict(alert.get("labels") or {})
+    if "severity" in labels:
+        mapping.note(f"{where}.labels.severity", "approximated",
+                     f'severity="{labels.pop("severity")}" becomes pledge\'s severity="{severity}"')
+    kept = alert_labels(mapping, f"{where}.labels", labels)
+    annotations, _ = _annotations(mapping, alert.get("annotations") or {}, f"{where}.annotations", runbook=False)
+    for kind, values in (("labels", kept), ("annotations", annotations)):
+        for name, value in values.items():
+            mapping.note(f"{where}.{kind}.{name}", "exact", f'on pledge\'s {severity} alerts: severities.{severity}.{kind}')
+    return {k: v for k, v in (("labels", kept), ("annotations", annotations)) if v}

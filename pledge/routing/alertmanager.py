@@ -4,6 +4,14 @@ customer-success route, grouping per SLA and objective, and inhibition of burn-r
 Written as a whole configuration that ``amtool check-config`` accepts: its root route's one child
 (matching every pledge alert), the receivers and the inhibit rules are what to merge into yours.
 Receivers come without integrations: add the webhook, Slack or PagerDuty settings of each team.
+
+Labels an SLA sets per severity or per burn tier (``alerting.severities``, ``alerting.tiers[].labels``,
+e.g. Sloth's ``routing_key`` on pages and ``slack_channel`` on tickets) travel with the alerts: this
+configuration routes on owner and severity only, so such an alert reaches ``<owner>-<severity>`` as
+before, and a route of yours matching ``routing_key="myteam"`` (placed before pledge's) takes it
+instead. They never split an inhibition: the inhibit rule's ``equal`` names the identity and grouping
+labels alone, so a page carrying ``routing_key`` still silences the burn ticket carrying
+``slack_channel``.
 """
 
 from __future__ import annotations

@@ -153,19 +153,20 @@ def _descriptive(c: Context) -> dict[str, str]:
     return {k: v for k, v in (("customer", spec.customer), ("sla_tier", spec.tier), ("owner", spec.owner)) if v}
 
 
-def _alert_labels(c: Context, severity: str, **extra: str) -> dict[str, str]:
-    """Fixed labels for an alert; a grouping label keeps each group's own value instead."""
+def _alert_labels(c: Context, severity: str, tier: str | None = None, **extra: str) -> dict[str, str]:
+    """Fixed labels for an alert: the SLA's own (SLA-wide, then its severity's, then its burn tier's),
+    then pledge's; a grouping label keeps each group's own value instead."""
     spec = c.sla.spec
-    labels = {**spec.alerting.labels, **c.identity, "severity": severity, "service": spec.service, **_descriptive(c), **extra}
+    own = spec.alerting.labels_for(severity, tier)
+    labels = {**own, **c.identity, "severity": severity, "service": spec.service, **_descriptive(c), **extra}
     return {k: literal(v) for k, v in labels.items() if k not in c.grouping}
 
 
-def _annotations(c: Context, summary: str, description: str) -> dict[str, str]:
-    """The SLA's own annotations as literal text; pledge's summary and description are templates."""
-    annotations = {k: literal(v) for k, v in c.sla.spec.alerting.annotations.items()}
+def _annotations(c: Context, severity: str, summary: str, description: str, tier: str | None = None) -> dict[str, str]:
+    """The SLA's own annotations (merged as its labels are, runbook_url included) as literal text;
+    pledge's summary and description are templates."""
+    annotations = {k: literal(v) for k, v in c.sla.spec.alerting.annotations_for(severity, tier).items()}
     annotations.update(summary=summary, description=description)
-    if c.sla.spec.alerting.runbook:
-        annotations["runbook_url"] = literal(c.sla.spec.alerting.runbook)
     return annotations
 
 
@@ -186,7 +187,7 @@ def burn_alert(c: Context, tier: AlertWindows) -> Rule:
     long_w, short_w = format_duration(tier.long), format_duration(tier.short)
     expr = f"({_fresh_ratio(c, tier.long)} > {threshold}) and {c.on} ({_fresh_ratio(c, tier.short)} > {threshold})"
     raw_reach = max((w for w in (tier.long, tier.short) if w <= names.RAW_WINDOW_LIMIT), default=0)
-    labels = _alert_labels(c, tier.severity, burn_tier=tier.name, long_window=long_w, short_window=short_w,
+    labels = _alert_labels(c, tier.severity, tier.name, burn_tier=tier.name, long_window=long_w, short_window=short_w,
                            burn_rate=render_number(tier.burn_rate))
     percent = render_number(tier.budget_fraction * 100)
     return Rule(
@@ -194,11 +195,12 @@ def burn_alert(c: Context, tier: AlertWindows) -> Rule:
         expr=_unless_maintenance(expr, c.sla.spec.exclusions, raw_reach),
         labels=labels,
         annotations=_annotations(
-            c,
+            c, tier.severity,
             f"{_who(c)} is burning its error budget {render_number(tier.burn_rate)}x too fast",
             f"Error ratio over {long_w} and {short_w} is above {threshold} ({render_number(tier.burn_rate)}x the "
             f"budget of {format_percent(c.objective.target)} %): at this rate {percent} % of the period's budget "
             f"goes in {long_w}. Current {long_w} error ratio: {{{{ $value | humanizePercentage }}}}.",
+            tier.name,
         ),
     )
 
@@ -222,7 +224,7 @@ def _state_alerts(c: Context) -> list[Rule]:
             alert=names.ALERT_EXHAUSTED,
             expr=f"{period_ratio} > {render_number(c.budget)}",
             labels=_alert_labels(c, "page", state=state),
-            annotations=_annotations(c, summary, description),
+            annotations=_annotations(c, "page", summary, description),
         )
     ]
     if c.objective.warning is not None:
@@ -231,7 +233,7 @@ def _state_alerts(c: Context) -> list[Rule]:
             alert=names.ALERT_AT_RISK,
             expr=f"{period_ratio} > {render_number(tolerance)} <= {render_number(c.budget)}",
             labels=_alert_labels(c, "ticket", state="AtRisk"),
-            annotations=_annotations(c, f"{_who(c)} is below its {format_percent(c.objective.warning)} % warning level",
+            annotations=_annotations(c, "ticket", f"{_who(c)} is below its {format_percent(c.objective.warning)} % warning level",
                                      f"Still above the {target} % target, but inside the tolerance band. "
                                      "Error ratio: {{ $value | humanizePercentage }}."),
         ))
@@ -248,7 +250,7 @@ def _absent_alert(c: Context) -> Rule:
         expr=_unless_maintenance(expr, c.sla.spec.exclusions, TILE),
         for_=format_duration(int(c.sla.spec.alerting.absent_for)),
         labels=_alert_labels(c, "ticket"),
-        annotations=_annotations(c, f"{_who(c)}: the SLI's metrics are gone",
+        annotations=_annotations(c, "ticket", f"{_who(c)}: the SLI's metrics are gone",
                                  "No data for the SLI: missing metrics are not good news. Check the exporter "
                                  "and the selectors in the SLA."),
     )
@@ -268,7 +270,7 @@ def _breach_predicted_alert(c: Context) -> Rule:
         for_=format_duration(int(prediction.for_)),
         labels=_alert_labels(c, prediction.severity),
         annotations=_annotations(
-            c, f"{_who(c)} is likely to breach its {format_percent(c.objective.target)} % target",
+            c, prediction.severity, f"{_who(c)} is likely to breach its {format_percent(c.objective.target)} % target",
             "Probability of a breach within the forecast horizon: {{ $value | humanizePercentage }} (this alert "
             f"fires from {render_number(prediction.min_probability * 100)} %). Nothing is broken yet: "
             "GET /v1/predictions says when the breach is expected; the error budget and burn rates say why.",

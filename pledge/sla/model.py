@@ -223,6 +223,31 @@ class Objective(Model):
 Severity = Literal["page", "ticket"]
 
 
+def _no_reserved_labels(value: dict[str, str]) -> dict[str, str]:
+    clash = sorted(RESERVED_LABELS & value.keys())
+    if clash:
+        raise ValueError(f"reserved label name(s) {', '.join(clash)}: set by pledge itself")
+    return value
+
+
+# Alert labels an SLA sets (SLA-wide, per severity, per tier): label names, and none pledge sets itself.
+AlertLabels = Annotated[dict[LabelName, str], AfterValidator(_no_reserved_labels)]
+AlertAnnotations = dict[LabelName, str]
+
+
+class SeverityAlerting(Model):
+    """Labels and annotations of every alert of one severity (its burn tiers and its budget alerts),
+    over the SLA-wide ones."""
+
+    labels: AlertLabels = {}
+    annotations: AlertAnnotations = {}
+
+
+class Severities(Model):
+    page: SeverityAlerting = SeverityAlerting()
+    ticket: SeverityAlerting = SeverityAlerting()
+
+
 class BurnTier(Model):
     """One multiwindow alert: fires when both windows burn faster than the budget allows."""
 
@@ -232,6 +257,8 @@ class BurnTier(Model):
     long_window: Duration | None = None
     short_window: Duration | None = None
     budget_consumed: Percent | None = None
+    labels: AlertLabels = {}  # this tier's alert only, over its severity's and the SLA-wide ones
+    annotations: AlertAnnotations = {}
 
     @field_validator("budget_consumed")
     @classmethod
@@ -262,25 +289,39 @@ class BreachPrediction(Model):
 
 
 class Alerting(Model):
+    """Labels and annotations merge, the most specific winning: a tier's over its severity's
+    (``severities``) over the SLA-wide ones. A severity's reach every alert of that severity label:
+    page the page burn tiers and SLABudgetExhausted; ticket the ticket burn tiers, SLABudgetAtRisk and
+    SLAMetricAbsent; SLABreachPredicted those of its own ``severity``."""
+
     policy: Literal["sre-workbook", "none"] = "sre-workbook"
     tiers: list[BurnTier] = []
-    labels: dict[LabelName, str] = {}
-    annotations: dict[LabelName, str] = {}
+    labels: AlertLabels = {}
+    annotations: AlertAnnotations = {}
+    severities: Severities = Severities()
     runbook: str | None = None
     absent: bool = True
     absent_for: Duration = Duration(600)
     breach_prediction: BreachPrediction = BreachPrediction()
 
-    @field_validator("labels")
-    @classmethod
-    def _no_reserved(cls, value: dict[str, str]) -> dict[str, str]:
-        clash = sorted(RESERVED_LABELS & value.keys())
-        if clash:
-            raise ValueError(f"reserved label name(s) {', '.join(clash)}: set by pledge itself")
-        return value
-
     def default_tier_names(self) -> tuple[str, ...]:
         return DEFAULT_TIER_NAMES if self.policy == "sre-workbook" else ()
+
+    def _tier(self, name: str | None) -> BurnTier | None:
+        return next((t for t in self.tiers if t.name == name and t.enabled), None)
+
+    def labels_for(self, severity: str, tier: str | None = None) -> dict[str, str]:
+        """An alert's own labels: SLA-wide, then its severity's, then its burn tier's (``tier``)."""
+        own = self._tier(tier)
+        return {**self.labels, **getattr(self.severities, severity).labels, **(own.labels if own else {})}
+
+    def annotations_for(self, severity: str, tier: str | None = None) -> dict[str, str]:
+        """An alert's own annotations, merged as its labels are; ``runbook`` is the runbook_url
+        annotation unless its severity or tier sets one."""
+        own = self._tier(tier)
+        specific = {**getattr(self.severities, severity).annotations, **(own.annotations if own else {})}
+        runbook = {"runbook_url": self.runbook} if self.runbook and "runbook_url" not in specific else {}
+        return {**self.annotations, **runbook, **specific}
 
     @model_validator(mode="after")
     def _tiers_resolve(self) -> Alerting:
@@ -294,6 +335,9 @@ class Alerting(Model):
         for index, tier in enumerate(self.tiers):
             if not tier.enabled and tier.name not in defaults:
                 raise ValueError(f'tiers[{index}].name: there is no default tier "{tier.name}" to disable (default tiers: {known})')
+            if not tier.enabled and (tier.labels or tier.annotations):
+                raise ValueError(f'tiers[{index}]: "{tier.name}" is disabled, so it has no alert to carry labels or '
+                                 "annotations (set them under severities to reach every alert of a severity)")
             if tier.enabled and tier.name not in defaults and tier.missing():
                 raise ValueError(
                     f'tiers[{index}]: "{tier.name}" is not a default tier ({known}), so as a new tier it needs '

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from pledge.commands.main import main
 from pledge.files import Foreign, read_yaml, recognise
+from pledge.importers import import_documents
 from pledge.importers.detect import peer
 from pledge.sla import parse_sla, parse_yaml
 from tests.support.peers import PEERS, examples, imported
@@ -26,9 +27,9 @@ EXPECTED = {
     "pyrra/dynamic-burn-rate-latency-native.yaml": (["approximated"], None),
     "pyrra/http-ratio.yaml": (["approximated"], None),
     "pyrra/prometheus-http-errors.yaml": (["approximated"], None),
-    "sloth/getting-started.yml": (["dropped"], None),
+    "sloth/getting-started.yml": (["approximated"], None),
     "sloth/home-wifi.yml": (["approximated", "approximated"], None),
-    "sloth/k8s-getting-started.yml": (["dropped"], None),
+    "sloth/k8s-getting-started.yml": (["approximated"], None),
     "sloth/no-alerts.yml": (["exact"], set()),
     "sloth/openslo-getting-started.yml": (["approximated"], {"alertPolicies"}),
     "sloth/raw-home-wifi.yml": (["approximated"], None),
@@ -60,12 +61,49 @@ def test_sloth_events_become_a_ratio_sli_with_its_labels() -> None:
     assert ratio is not None and ratio.errors == 'http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}'
     assert (spec.owner, spec.alerting.labels) == ("myteam", {"repo": "myorg/myservice", "tier": "2",
                                                              "category": "availability", "alert_name": "MyServiceHighErrorRate"})
-    dropped = {n.field for n in mapping.notes if n.fidelity == "dropped"}
-    assert dropped == {"alerting.page_alert.labels.routing_key", "alerting.ticket_alert.labels.slack_channel"}
+    assert not [n for n in mapping.notes if n.fidelity == "dropped"]
+
+
+@pytest.mark.parametrize("name", ["sloth/getting-started.yml", "sloth/k8s-getting-started.yml"])
+def test_sloth_per_severity_labels_become_pledges_severities(name: str) -> None:
+    """Sloth's getting-started routes its page by routing_key and its ticket by slack_channel: both
+    kept, each on its own severity, and nothing dropped."""
+    [mapping] = imported(name)
+    assert mapping.document is not None
+    alerting = parse_sla(mapping.document).spec.alerting
+    assert (alerting.severities.page.labels, alerting.severities.ticket.labels) == (
+        {"routing_key": "myteam"}, {"slack_channel": "#alerts-myteam"})
+    assert alerting.labels_for("page", "page-fast")["routing_key"] == "myteam"
+    assert "routing_key" not in alerting.labels_for("ticket", "ticket-fast")
+    notes = {n.field: n.fidelity for n in mapping.notes}
+    assert notes["alerting.page_alert.labels.routing_key"] == "exact"  # one spelling for pageAlert and page_alert
+    assert notes["alerting.ticket_alert.labels.slack_channel"] == "exact"
+    assert notes["alerting.page_alert.labels.severity"] == "approximated"  # pledge's severity stays page|ticket
+    assert "dropped" not in notes.values()
+
+
+def test_sloth_per_severity_annotations_and_reserved_labels() -> None:
+    document = {"version": "prometheus/v1", "service": "svc", "slos": [{
+        "name": "avail", "objective": 99.5,
+        "sli": {"events": {"error_query": 'sum(rate(x_total{code="500"}[{{.window}}]))',
+                           "total_query": "sum(rate(x_total[{{.window}}]))"}},
+        "alerting": {"page_alert": {"labels": {"sla": "mine", "pager": "on"},
+                                    "annotations": {"summary": "wake up", "runbook_url": "https://run/page"}},
+                     "ticket_alert": {"annotations": {"dashboard": "https://dash"}, "for": "10m", "extra": 1}}}]}
+    [mapping] = import_documents([(document, "inline")])
+    assert mapping.document is not None
+    alerting = parse_sla(mapping.document).spec.alerting
+    assert alerting.severities.page.labels == {"pager": "on"}
+    assert alerting.severities.page.annotations == {"sloth_summary": "wake up", "runbook_url": "https://run/page"}
+    assert alerting.severities.ticket.annotations == {"dashboard": "https://dash"}
+    notes = {n.field: n.fidelity for n in mapping.notes}
+    assert notes["alerting.page_alert.labels.sla"] == "dropped"  # pledge's own identity label
+    assert notes["alerting.ticket_alert.extra"] == "dropped"  # unknown fields are named, never lost silently
+    assert notes["alerting.page_alert.annotations.summary"] == "approximated"
 
 
 @pytest.mark.parametrize(("name", "code"), [("sloth/no-alerts.yml", 0), ("pyrra/http-ratio.yaml", 3),
-                                            ("sloth/getting-started.yml", 1), ("openslo/timeslices-slo.yaml", 1)])
+                                            ("sloth/getting-started.yml", 3), ("openslo/timeslices-slo.yaml", 1)])
 def test_exit_code_follows_the_report(tmp_path: Path, name: str, code: int) -> None:
     result = CliRunner().invoke(main, ["import", str(PEERS / name), "-o", str(tmp_path), "--manifest"])
     assert result.exit_code == code, result.output

@@ -12,8 +12,11 @@ from click.testing import CliRunner
 
 from pledge.api.sources import packaged_examples
 from pledge.commands.main import main
+from pledge.rules import generate
+from pledge.sla import parse_sla
 from pledge.testing.alertmanager import check_config
 from pledge.tsdb.promtool import find_binary
+from tests.support.slas import document
 
 pytestmark = pytest.mark.integration
 
@@ -60,3 +63,24 @@ def test_groups_and_inhibits_per_objective_and_group(tmp_path: Path) -> None:
     assert rule["source_matchers"][0] == 'severity="page"'
     assert rule["target_matchers"][:2] == ['severity="ticket"', 'alertname="SLAErrorBudgetBurn"']
     assert rule["equal"] == pledge_route["group_by"]
+
+
+def test_labels_per_severity_route_as_before_and_never_split_an_inhibition(tmp_path: Path) -> None:
+    """Sloth's getting-started labels its page routing_key=myteam and its ticket slack_channel=...:
+    both still reach the owner's receivers, and the page's inhibition of the ticket holds."""
+    sla = tmp_path / "sla.yaml"
+    sla.write_text(yaml.safe_dump(document("checkout", "shop", owner="myteam", grouping=["customer"], alerting={
+        "severities": {"page": {"labels": {"routing_key": "myteam"}},
+                       "ticket": {"labels": {"slack_channel": "#alerts-myteam", "customer": "not-the-group"}}}})))
+    path = tmp_path / "alertmanager.yml"
+    result = CliRunner().invoke(main, ["alertmanager", "-o", str(path), str(sla)])
+    assert result.exit_code == 0, result.output
+    pledge = {"sla_namespace": "shop", "sla": "checkout", "objective": "availability", "owner": "myteam"}
+    assert routed(path, **pledge, severity="page", routing_key="myteam") == ["myteam-page"]
+    assert routed(path, **pledge, severity="ticket", slack_channel="#alerts-myteam") == ["myteam-ticket"]
+    (rule,) = yaml.safe_load(path.read_text())["inhibit_rules"]
+    assert rule["equal"] == ["sla_namespace", "sla", "objective", "customer"]
+    # a grouping label keeps each group's value: a per-severity label of that name never reaches the alert
+    alerts = [r for g in generate(parse_sla(yaml.safe_load(sla.read_text()))) for r in g.rules if r.alert]
+    assert all("customer" not in r.labels for r in alerts)
+    assert {r.labels.get("routing_key") for r in alerts if r.labels["severity"] == "page"} == {"myteam"}

@@ -8,6 +8,7 @@ traffic, and the API's forecast gauge. Three SLAs of namespace e2e read it:
   world went live. The 1h/5m page fires at the first evaluation, with a 30m/5m ticket tier tuned to
   fire with it and to end first: the ticket must be inhibited, the page sent once, then resolved.
   Its forecast gauge says 0.95 as well: that ticket is not a burn rate's and must go out during the page.
+  Its pages carry routing_key, its tickets slack_channel (labels per severity): the inhibition holds.
 - ``payments-maintained``: the same counters, inside a maintenance window: nothing may be sent.
 - ``forecast`` (customer acme): healthy, but the forecast gauge says 0.95: SLABreachPredicted must
   reach customer success (and the owner's ticket receiver).
@@ -60,10 +61,14 @@ def slas(start: float) -> list[dict[str, Any]]:
     # 3 % of the budget in 30m: fires only after the 1h/5m page (2 % in 1h) and ends before it
     ticket = {"tiers": [{"name": "ticket-fast", "longWindow": "30m", "shortWindow": "5m", "budgetConsumed": "3"}]}
     predicted = {"breachPrediction": {"enabled": True, "for": "30s"}}
+    # labels per severity (as Sloth's getting-started routes): they differ between the page and the
+    # ticket, and must not keep the page from inhibiting the burn ticket
+    routed = {"severities": {"page": {"labels": {"routing_key": "pay-oncall"}},
+                             "ticket": {"labels": {"slack_channel": "#pay"}}}}
     window = {"start": _rfc3339(start - 10 * MINUTE), "end": _rfc3339(start + HOUR), "reason": "e2e maintenance"}
     common: dict[str, Any] = {"owner": "team-payments", "window": {"rolling": "30d"}}
     return [
-        document("payments", NS, service="pay", alerting={**ticket, **predicted}, **common),
+        document("payments", NS, service="pay", alerting={**ticket, **predicted, **routed}, **common),
         document("payments-maintained", NS, service="pay", alerting=ticket, exclusions=[window], **common),
         document("forecast", NS, service="fc", customer="acme", alerting=predicted, **common),
     ]
@@ -252,6 +257,8 @@ def test_the_outage_pages_once_with_the_burn_ticket_inhibited_then_resolves(worl
                    if a["status"] == "firing"]
     assert [n.status for n in pages] == ["firing", "resolved"], pages
     assert [a["labels"]["burn_tier"] for a in page.alerts] == ["page-fast"]
+    assert [(a["labels"]["routing_key"], "slack_channel" in a["labels"]) for a in page.alerts] == [("pay-oncall", False)]
+    assert [a["labels"]["slack_channel"] for a in predicted.alerts if a["labels"]["sla"] == "payments"] == ["#pay"]
     assert set(tickets) == {ALERT_BREACH_PREDICTED}, f"the page should have inhibited the burn ticket only: {tickets}"
     assert predicted.at < resolved.at, "the prediction came after the page: its not being inhibited proves nothing"
     fired = httpx.get(f"{world.prometheus.url}/api/v1/query_range", params={  # live evaluations only

@@ -11,8 +11,10 @@ from click.testing import CliRunner
 
 from pledge.api.sources import packaged_examples
 from pledge.commands.main import main
-from pledge.dashboards import uid
+from pledge.dashboards import as_json, detail, uid
+from pledge.sla import parse_sla
 from tests.support.dashboards import ALL_QUERIES, BOARDS, LABEL_VALUES, SLAS, Query, promql
+from tests.support.slas import document
 
 
 @pytest.mark.parametrize("query", ALL_QUERIES, ids=lambda q: q.id)
@@ -52,3 +54,18 @@ def test_dashboards_command_writes_them(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(BOARDS)
     printed = CliRunner().invoke(main, ["dashboards"])
     assert printed.exit_code == 0 and len(printed.output.splitlines()) == 1  # the overview alone, one JSON line
+
+
+def test_detail_names_the_labels_each_tiers_alert_carries() -> None:
+    """Labels per severity and per tier reach the burn panel of each tier: what routes its alert."""
+    sla = parse_sla(document("checkout", "shop", alerting={
+        "labels": {"team": "payments"},
+        "severities": {"page": {"labels": {"routing_key": "myteam"}}, "ticket": {"labels": {"slack_channel": "#alerts"}}},
+        "tiers": [{"name": "page-fast", "labels": {"pager": "fast"}}]}))
+    burn = {p["title"]: p["description"] for p in as_json(detail(sla))["panels"] if p["title"].startswith("Burn rate")}
+    assert burn["Burn rate: page-fast (page)"].endswith(
+        "Its alert carries pager=fast, routing_key=myteam, team=payments (with severity=page).")
+    assert burn["Burn rate: ticket-slow (ticket)"].endswith(
+        "Its alert carries slack_channel=#alerts, team=payments (with severity=ticket).")
+    plain = parse_sla(document("checkout", "shop"))
+    assert all("carries" not in p.get("description", "") for p in as_json(detail(plain))["panels"])
