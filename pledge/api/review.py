@@ -8,9 +8,10 @@ present (one instant query). Prometheus queries per pack: one per time zone the 
 reports) + 3, then the reports' per-SLA fallbacks (raw counters, corrections, restatements) where an
 SLA needs them, and ``compare`` x (one per time zone) for the earlier periods.
 
-The hours read the tiles as recorded (maintenance left out, corrections not applied): ``breached_at``
-is when the recorded errors passed the period's allowed bad events (the report's corrected valid
-events x (1 - target)), to the hour, and only on a breached row. Firing intervals are to the range
+The hours read the tiles as recorded (maintenance left out), then the row's corrections are applied to
+them as the report applies them (``corrected_hours``): ``breached_at`` is when the corrected errors
+passed the period's allowed bad events (the report's corrected valid events x (1 - target)), to the
+hour, and only on a breached row. Firing intervals are to the range
 query's step (a minute; coarser for periods over ~7 days, so no series exceeds MAX_POINTS points).
 The arithmetic on what those queries return is the pure functions at the end (tests/unit).
 """
@@ -138,7 +139,7 @@ async def build_pack(api: ApiState, caller: Principal, scope: dict[str, str], pe
     labels = earlier(period, compare)
     hours, firing, present, before = await asyncio.gather(
         read_hours(api.client, mine, spans), read_incidents(api.client, mine, spans),
-        read_present(api.client, mine, spans),
+        read_present(api.client, mine, spans, now),
         asyncio.gather(*(period_reports(api, caller, slas, label, now, filters, restate=False) for label in labels)))
     past = [(label, _by_key(found)) for label, found in zip(labels, before)]
     rows = [_row(sla, span, report.terms, line, report.restatement, hours, firing, past)
@@ -149,7 +150,7 @@ async def build_pack(api: ApiState, caller: Principal, scope: dict[str, str], pe
     summary = Summary(lines=_lines(mine, rows),
                       met=_count(mine, rows, True), breached=_count(mine, rows, False), worst=_worst(rows),
                       credits=_credits(judged), credit_totals=_credit_totals(judged),
-                      completeness=_completeness(judged, present), forecast=forecast)
+                      completeness=_completeness(judged, present, now), forecast=forecast)
     zone = _shared_zone(mine)
     return Pack(scope=scope, period=period, start=_at(start, zone), end=_at(end, zone), closed=closed,
                 computed_at=_at(moment, zone), restated=any(r.restated for r in rows), summary=summary, rows=rows)
@@ -186,7 +187,8 @@ def _row(sla: ServiceLevelAgreement, span: Span, terms: TermsOut | None, line: R
     key = Key.of(line.objective, line.group)
     objective = objective_of(sla, line.objective)
     allowed = line.events_total * (1 - line.target)
-    figures = hour_figures(hours.get((sla.ref, key), []), line.target, allowed)
+    pieces = [(c.start.timestamp(), c.end.timestamp(), c.effect) for c in line.corrections]
+    figures = hour_figures(corrected_hours(hours.get((sla.ref, key), []), pieces), line.target, allowed)
     restated = next((r for r in (restatement.rows if restatement is not None else [])
                      if Key.of(r.objective, r.group) == key), None)
     known = terms is not None and terms.history_known
@@ -224,9 +226,9 @@ def _row(sla: ServiceLevelAgreement, span: Span, terms: TermsOut | None, line: R
 
 
 def _exclusions(sla: ServiceLevelAgreement, span: Span) -> list[Adjustment]:
-    """Each exclusion's occurrences within the period, with its reason."""
+    """Each exclusion's occurrences within the period so far, with its reason (as the report lists them)."""
     found = [(a, b, e.reason) for e in sla.spec.exclusions
-             for a, b in intervals([e], span.period.start, span.period.end)]
+             for a, b in intervals([e], span.period.start, span.at)]
     zone = _zone(sla)
     return [Adjustment(kind="exclusion", start=_at(a, zone), end=_at(b, zone), effect="exclude", category="maintenance",
                        reason=reason or "planned maintenance") for a, b, reason in sorted(found)]
@@ -325,12 +327,15 @@ def _credit_totals(judged: list[Judged]) -> dict[str, str]:
     return {currency: format(total, "f") for currency, total in sorted(totals.items()) if total > 0}
 
 
-def _completeness(judged: list[Judged], present: dict[HourKey, float]) -> float | None:
+def _completeness(judged: list[Judged], present: dict[HourKey, float], now: float) -> float | None:
     """Present 5 m tiles over those expected, over every row of the pack (each row's count at most
-    what its period expects: late duplicates never hide a gap)."""
+    what its period expects: late duplicates never hide a gap). Expected are the tiles surely recorded
+    by ``now``: those that started in the period a whole tile before it (a tile is recorded some seconds
+    into the next 5 minutes, so the newest one may not be there yet, and a closed period's last one is
+    recorded after its end)."""
     have = want = 0.0
     for sla, span, report in judged:
-        expected = expected_tiles(span.period.start, span.at, span.excluded)
+        expected = expected_tiles(span.period.start, min(span.period.end, now - TILE + 1), span.excluded)
         for line in report.rows:
             want += expected
             have += min(present.get((sla.ref, Key.of(line.objective, line.group)), 0.0), expected)
@@ -438,12 +443,12 @@ async def read_incidents(client: PrometheusClient, slas: list[ServiceLevelAgreem
 
 
 async def read_present(client: PrometheusClient, slas: list[ServiceLevelAgreement],
-                       spans: list[Span]) -> dict[HourKey, float]:
-    """The 5 m request tiles present in each period so far, per row: one query, a part per distinct
-    period (``@`` pins each to its end)."""
+                       spans: list[Span], now: float) -> dict[HourKey, float]:
+    """The 5 m request tiles present in each period so far, per row: those that started in it and were
+    recorded by ``now``; one query, a part per distinct period (``@`` pins each to its end)."""
     periods: dict[tuple[float, float], list[ServiceLevelAgreement]] = defaultdict(list)
     for one, span in zip(slas, spans):
-        periods[(span.period.start, min(queries.tiles_recorded(span.period.end), span.at))].append(one)
+        periods[(span.period.start, min(queries.tiles_recorded(span.period.end), now))].append(one)
     parts: list[str] = []
     members: list[dict[SLARef, ServiceLevelAgreement]] = []
     for (start, until), group in sorted(periods.items(), key=lambda p: p[0]):
@@ -455,7 +460,7 @@ async def read_present(client: PrometheusClient, slas: list[ServiceLevelAgreemen
     if not parts:
         return {}
     out: dict[HourKey, float] = {}
-    for sample in await client.query(" or ".join(parts), at=max(s.at for s in spans)):
+    for sample in await client.query(" or ".join(parts), at=now):
         if (sla := _mine(sample.labels, members[int(sample.labels.get(PART, "0"))])) is not None:
             out[(sla.ref, Key.of_labels(sample.labels, sla.spec.grouping))] = sample.value
     return out
@@ -478,6 +483,27 @@ def budget_used(bad: float, valid: float, target: float) -> float | None:
     """Bad events over the allowed bad events (valid x (1 - target)); None without traffic or budget."""
     allowed = valid * (1 - target)
     return bad / allowed if allowed > 0 else None
+
+
+def corrected_hours(hours: Iterable[Hour], pieces: Sequence[tuple[float, float, str]], hour: float = HOUR) -> list[Hour]:
+    """The hours with the row's corrections applied as the report applies them (pledge.slo.corrections:
+    exclude drops the events, good clears the bad ones, bad makes every one bad), each piece (start,
+    end, effect) in the order given. An hour a piece covers in part is corrected in proportion to the
+    part it covers: exact when corrections fall on whole hours, to the hour otherwise."""
+    out: list[Hour] = []
+    for start, bad, valid in hours:
+        for a, b, effect in pieces:
+            share = max(0.0, min(b, start + hour) - max(a, start)) / hour
+            if share <= 0:
+                continue
+            if effect == "exclude":
+                bad, valid = bad * (1 - share), valid * (1 - share)
+            elif effect == "good":
+                bad *= 1 - share
+            else:
+                bad += (valid - bad) * share
+        out.append((start, bad, valid))
+    return out
 
 
 def hour_figures(hours: Iterable[Hour], target: float, allowed_bad: float, hour: float = HOUR) -> HourFigures:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pledge.api.review import HourFigures, budget_used, expected_tiles, firing_intervals, hour_figures
+from pledge.api.review import HourFigures, budget_used, corrected_hours, expected_tiles, firing_intervals, hour_figures
 
 H = 3600.0
 TARGET = 0.999  # 1 bad event in 1,000 allowed
@@ -71,3 +71,14 @@ def test_expected_tiles_leave_out_maintenance_and_the_tile_after_it() -> None:
     assert expected_tiles(0.0, day, [(H, 2 * H), (2 * H + 300, 3 * H)]) == 288 - 25
     assert expected_tiles(0.0, 250.0, []) == 0
     assert expected_tiles(0.0, day, [(-H, 2 * H)]) == 288 - 24  # a window from before: 00:05 .. 02:00
+
+
+def test_corrections_apply_to_the_hours_as_the_report_applies_them() -> None:
+    hours = [(0.0, 10.0, 1000.0), (H, 600.0, 1000.0), (2 * H, 400.0, 1000.0), (3 * H, 2.0, 1000.0)]
+    # exclude the outage's first hour, call half of the next one good, and the last hour's events all bad
+    pieces = [(H, 2 * H, "exclude"), (2 * H, 2.5 * H, "good"), (3 * H, 4 * H, "bad")]
+    assert corrected_hours(hours, pieces) == [(0.0, 10.0, 1000.0), (H, 0.0, 0.0), (2 * H, 200.0, 1000.0),
+                                              (3 * H, 1000.0, 1000.0)]
+    # the breach moves past the excused hour: 10 + 200 bad passes 100 allowed in the third hour, not the second
+    assert hour_figures(corrected_hours(hours, pieces), TARGET, allowed_bad=100.0).breached_at == 3 * H
+    assert hour_figures(hours, TARGET, allowed_bad=100.0).breached_at == 2 * H
