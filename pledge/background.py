@@ -19,9 +19,20 @@ async def once(refresh: Callable[[], Awaitable[None]], what: str) -> None:
     try:
         await refresh()
     except PrometheusError as exc:
+        _stop_if_cancelled(exc)
         log.warning("%s not refreshed, Prometheus failed: %s", what, exc)
-    except Exception:  # a round runs in the background: nobody else would see it fail
+    except Exception as exc:  # a round runs in the background: nobody else would see it fail
+        _stop_if_cancelled(exc)
         log.exception("%s not refreshed", what)
+
+
+def _stop_if_cancelled(exc: Exception) -> None:
+    """A cancel that came while a connection attempt failed can surface as that failure (anyio's
+    connect_tcp raises the attempts' error, not CancelledError): the round must still end its loop,
+    or the app's shutdown, which cancels it and waits, never ends."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc
 
 
 async def refresh_forever(refresh: Callable[[], Awaitable[None]], interval: float, what: str) -> None:

@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from pledge.sla import ServiceLevelAgreement
+from pledge.sla.loader import error_text
 
 READ_ALL = "read:all"
 CUSTOMER = "customer:"
@@ -92,7 +93,7 @@ def parse_tokens(text: str) -> list[TokenEntry]:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(f"tokens.yaml: not valid YAML ({exc})") from None
+        raise ValueError(f"tokens.yaml: not valid YAML: {error_text(exc, text)}") from None
     return TokensFile.model_validate(document).tokens
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from pledge.api.auth import TokenEntry, TokenStore
 from pledge.api.settings import Settings
 from pledge.api.sources import StaticSource
 from pledge.clock import Clock, system
+from pledge.signals import stopping_like_ctrl_c
 from pledge.sla import ServiceLevelAgreement
 
 START_TIMEOUT = 10.0
@@ -36,15 +37,30 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def serve_forever(app: FastAPI, host: str, port: int) -> None:
-    """`pledge serve`: until SIGINT/SIGTERM, then out within about GRACE + 0.5 s."""
-    uvicorn.Server(uvicorn.Config(app, timeout_graceful_shutdown=GRACE)).run(sockets=[listening_socket(host, port)])
+    """`pledge serve`: until SIGINT, SIGTERM or SIGHUP, then out within about GRACE + 0.5 s; ended by
+    SIGTERM or SIGHUP, the process then ends by it (uvicorn's convention)."""
+    with stopping_like_ctrl_c():
+        try:
+            uvicorn.Server(uvicorn.Config(app, timeout_graceful_shutdown=GRACE)).run(sockets=[listening_socket(host, port)])
+        except KeyboardInterrupt:  # uvicorn raises the signal again once stopped: asyncio.run's answer to it
+            pass
+
+
+class _Embedded(uvicorn.Server):
+    """A server inside someone else's program (the demo, tests): the program owns the process' signals
+    and stops the server by leaving ``serving``; uvicorn's own handlers would stop the server alone and
+    leave the program waiting on it."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 @asynccontextmanager
 async def serving(app: FastAPI, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Serve ``app`` on a free port of ``host`` in this event loop; yields its base URL."""
     sock = listening_socket(host, 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
+    server = _Embedded(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         await _started(server, task)

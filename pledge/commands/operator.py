@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pledge.operator.config import OUTPUTS, OperatorConfig
 from pledge.operator.handlers import register
 from pledge.rules.render import parse_labels
+from pledge.signals import stopping_like_ctrl_c
 
 
 def _labels(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
@@ -59,5 +60,6 @@ def operator(standalone: bool, namespaces: tuple[str, ...], all_namespaces: bool
     registry = kopf.OperatorRegistry()
     register(registry, config)
     kopf.configure(verbose=verbose, log_format=kopf.LogFormat[log_format.upper()])
-    kopf.run(registry=registry, standalone=standalone, namespaces=namespaces,
-             clusterwide=all_namespaces or not namespaces, liveness_endpoint=liveness)
+    with stopping_like_ctrl_c():  # kopf stops on SIGINT and SIGTERM itself; SIGHUP too, this way
+        kopf.run(registry=registry, standalone=standalone, namespaces=namespaces,
+                 clusterwide=all_namespaces or not namespaces, liveness_endpoint=liveness)

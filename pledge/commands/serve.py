@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+import yaml
 from pydantic import ValidationError
 
 from pledge.api.app import create_app
@@ -16,6 +17,8 @@ from pledge.api.server import serve_forever
 from pledge.api.settings import Settings, load_settings
 from pledge.api.sources import Background, DirectorySource, KubernetesSource, SecretTokens, SLASource
 from pledge.sla import SpecError
+from pledge.sla.errors import describe
+from pledge.sla.loader import error_text
 
 
 def _fail(message: str) -> NoReturn:
@@ -50,7 +53,10 @@ def serve(config_file: Path | None, **flags: object) -> None:
     try:
         settings = load_settings(config_file, **flags)
     except ValidationError as exc:
-        _fail(f"invalid settings:\n{exc}")
+        said = "\n  ".join(describe(exc)).replace("; fields are camelCase)", ")")  # settings are snake_case
+        _fail(f"invalid settings:\n  {said}")
+    except yaml.YAMLError as exc:
+        _fail(f"{config_file}: not valid YAML: {error_text(exc, config_file.read_text(encoding='utf-8')) if config_file else exc}")
     tokens, token_source = _tokens(settings)
     serve_forever(create_app(_source(settings), tokens, settings, token_source=token_source),
                   settings.host, settings.port)

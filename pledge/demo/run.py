@@ -23,6 +23,7 @@ from pledge.prom import PrometheusClient
 from pledge.testing import LocalPrometheus
 from pledge.testing.history import go_live, load_history
 from pledge.rules import RuleGroup, generate
+from pledge.signals import stopping_like_ctrl_c
 from pledge.sla import ServiceLevelAgreement
 from pledge.status import Reading, read_status
 from pledge.testing.synthetic import Metric, Timeline
@@ -60,7 +61,7 @@ async def _demo(console: Console, keep: bool, days: int, at: float) -> Outcome:
             readings = await read_status(client, slas, end)
         console.print(render_table(readings, end))
         await training
-        risky = await _serve_api(console, slas, prom.url, keep, end)
+        risky = await _serve_api(console, slas, prom, keep, end)
     return Outcome(end, readings, risky)
 
 
@@ -81,13 +82,13 @@ async def _load(console: Console, prom: LocalPrometheus, timeline: Timeline, met
         await load_history(prom, timeline, metrics, groups, step=step, progress=advance)
 
 
-async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], prometheus_url: str,
+async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], prom: LocalPrometheus,
                      keep: bool, at: float) -> list[PredictionOut]:
     """The API on the same Prometheus, with a one-off token and its clock at the demo's moment;
     kept up with --keep."""
     token = new_token()
     entries = [TokenEntry.from_token("demo", token, ["read:all"])]
-    async with running_api(slas, prometheus_url, entries, clock=fixed(at)) as api_url:
+    async with running_api(slas, prom.url, entries, clock=fixed(at)) as api_url:
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=FORECAST_TIMEOUT) as http:
             risky = at_risk(Predictions.model_validate((await http.get(f"{api_url}/v1/predictions")).raise_for_status().json()))
             console.print(render_predictions(risky))
@@ -103,20 +104,22 @@ async def _serve_api(console: Console, slas: list[ServiceLevelAgreement], promet
                       f"  curl -H 'Authorization: Bearer {token}' {api_url}/v1/slas/shop/checkout")
         console.print(f"  -> {answer.status_code}, {len(answer.content):,} bytes of JSON"
                       + ("" if keep else "; run `pledge demo --keep` to keep Prometheus and the API up"))
+        console.print(f"[bold]Console[/] {api_url}/  (sign in with the token {token})", soft_wrap=True)
         if keep:
-            console.print(f"Prometheus {prometheus_url} and the API stay up until Ctrl-C.")
+            console.print(f"Prometheus {prom.url} (pid {prom.pid}) and the API stay up until Ctrl-C (or SIGTERM, SIGHUP).")
             await asyncio.Event().wait()
     return risky
 
 
 def run(keep: bool = False, days: int = 30, at: float | None = None) -> Outcome:
-    """Run the demo as of ``at`` (default now); Ctrl-C stops it cleanly (the context managers stop
-    Prometheus)."""
+    """Run the demo as of ``at`` (default now); Ctrl-C, SIGTERM or SIGHUP stop it cleanly (the context
+    managers stop Prometheus and the API and remove their files; a second signal hurries them)."""
     console = Console(width=None if Console().is_terminal else 160, record=True)
     moment = system() if at is None else at
-    try:
-        outcome = asyncio.run(_demo(console, keep, days, moment))
-    except KeyboardInterrupt:
-        console.print("stopped; Prometheus shut down")
-        outcome = Outcome(moment, [], [])
+    with stopping_like_ctrl_c():
+        try:
+            outcome = asyncio.run(_demo(console, keep, days, moment))
+        except KeyboardInterrupt:
+            console.print("stopped; Prometheus shut down")
+            outcome = Outcome(moment, [], [])
     return dataclasses.replace(outcome, text=console.export_text())

@@ -61,13 +61,18 @@ def ruler_refusals(directory: Path) -> dict[str, Refusal]:
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL after a grace period: a server gets to flush, but never hangs a run."""
+    """SIGTERM, then SIGKILL after a grace period: a server gets to flush, but never hangs a run. Cut
+    short (a second Ctrl-C while it waits), SIGKILL at once: the process is never left running."""
     process.terminate()
     try:
         process.wait(timeout=_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
 
 
 def free_port() -> int:
@@ -174,13 +179,16 @@ class LocalPrometheus:
         return self
 
     def stop(self) -> None:
-        """Stop the process and remove the temporary files; idempotent, so atexit may call it too."""
-        self._terminate()
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
-        self._port = 0
-        atexit.unregister(self.stop)
+        """Stop the process and remove the temporary files (a stop cut short too); idempotent, so
+        atexit may call it too."""
+        try:
+            self._terminate()
+        finally:
+            if self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+                self._workdir = None
+            self._port = 0
+            atexit.unregister(self.stop)
 
     def restart(self) -> None:
         """Stop and start on the same port and TSDB: the quick way to load backfilled blocks."""

@@ -112,3 +112,13 @@ def test_the_demo_shows_the_track_record_and_says_how_it_fills(outcome: Outcome)
     line = next(line for line in outcome.text.splitlines() if line.startswith("Track record"))
     assert line.endswith("No closed period has a recorded prediction yet: no track record.")
     assert "pledge_breach_probability" in outcome.text
+
+
+def test_the_demo_says_where_the_console_is_and_how_to_sign_in(outcome: Outcome) -> None:
+    """The console's address (the API's root) and the token to sign in with: the token of the curl lines."""
+    lines = outcome.text.splitlines()
+    api = next(line for line in lines if line.startswith("API http://"))
+    url = api.split()[1]
+    token = next(line for line in lines if "Authorization: Bearer " in line).split("Bearer ", 1)[1].split("'")[0]
+    console = next(line for line in lines if line.startswith("Console "))
+    assert console == f"Console {url}/  (sign in with the token {token})"

@@ -457,8 +457,8 @@ def test_min_probability_not_a_number(written: Any) -> None:
 @pytest.mark.parametrize(("field", "value", "reason"), [
     ("for", "soon", 'must be a duration such as "5m", "1h30m" or "30d", got "soon"'),
     ("for", "0m", 'must be longer than zero, got "0m"'),
-    ("severity", "critical", "Input should be 'page' or 'ticket'"),
-    ("enabled", "maybe", "Input should be a valid boolean, unable to interpret input"),
+    ("severity", "critical", "must be 'page' or 'ticket', got \"critical\""),
+    ("enabled", "maybe", "must be true or false, got \"maybe\""),
     ("minProb", "0.9", "unknown field (check the spelling; fields are camelCase)"),
     ("min_probability", "0.9", "unknown field (check the spelling; fields are camelCase)"),
 ])

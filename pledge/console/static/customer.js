@@ -68,8 +68,16 @@ function termsNotes(reports) {
     h("ul", { id: "report-terms" }, items));
 }
 
+// The likely range of a breach moment, in words: an open end is said, never shown as a dash.
+function breachRange(earliest, latest) {
+  if (earliest && latest) return ` (between ${when(earliest)} and ${when(latest)})`;
+  if (earliest) return ` (from ${when(earliest)}, no later bound)`;
+  if (latest) return ` (by ${when(latest)} at the latest)`;
+  return "";
+}
+
 function predictionItem(p) {
-  const expected = p.breach_at ? ` Expected around ${when(p.breach_at)} (between ${when(p.breach_earliest)} and ${when(p.breach_latest)}).` : "";
+  const expected = p.breach_at ? ` Expected around ${when(p.breach_at)}${breachRange(p.breach_earliest, p.breach_latest)}.` : "";
   return h("li", { class: "message" }, h("span", { text: p.message }), h("span", { class: "muted", text: expected }));
 }
 
