@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
@@ -33,12 +34,21 @@ WATCH_SECONDS = 300  # the server ends each watch after this; the caller resumes
 
 
 class KubeError(Exception):
-    """A failed API call; ``transient`` says whether retrying can help."""
+    """A failed API call; ``transient`` says whether it is a blip (retrying soon is likely to help).
 
-    def __init__(self, action: str, status: int | None, reason: str) -> None:
+    ``api_reason`` and ``api_message`` are the API server's own words when it answered with a Status
+    (e.g. ``Forbidden`` and "prometheusrules.monitoring.coreos.com is forbidden: User ... cannot create
+    ..."); the message is also part of the error's text.
+    """
+
+    def __init__(self, action: str, status: int | None, reason: str, *, api_reason: str | None = None,
+                 api_message: str | None = None) -> None:
         self.status = status
         self.transient = status is None or status in TRANSIENT_STATUSES
-        super().__init__(f"{action}: {status or 'no response'} {reason}".rstrip())
+        self.api_reason = api_reason or None
+        self.api_message = api_message or None
+        text = f"{action}: {status or 'no response'} {reason}".rstrip()
+        super().__init__(f"{text}: {api_message}" if api_message else text)
 
 
 class NoCredentials(Exception):
@@ -125,6 +135,19 @@ class Kube:
                 await self.core.patch_namespaced_config_map(name, namespace, dict(body), _content_type=MERGE_PATCH)
             else:
                 await self.core.create_namespaced_config_map(namespace, V1ConfigMap.model_validate(dict(body)))
+        except ApiException as exc:
+            raise _error(action, exc) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise KubeError(action, None, str(exc)) from None
+
+    async def patch_status(self, kind: Kind, namespace: str, name: str, status: Mapping[str, Any]) -> None:
+        """Merge-patch a custom object's ``status`` subresource; any failure (the object gone too)
+        raises KubeError."""
+        action = f"patch status of {kind.kind} {namespace}/{name}"
+        try:
+            await self.custom.patch_namespaced_custom_object_status(
+                kind.group, kind.version, namespace, kind.plural, name, {"status": dict(status)},
+                _content_type=MERGE_PATCH)
         except ApiException as exc:
             raise _error(action, exc) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -231,7 +254,16 @@ def _object(found: object) -> dict[str, Any]:
 
 
 def _error(action: str, exc: ApiException) -> KubeError:
-    return KubeError(action, exc.status, str(exc.reason or ""))
+    """The failure, with the reason and message of the API server's Status body when it sent one."""
+    try:
+        found = json.loads(exc.body) if exc.body else None
+    except (TypeError, ValueError):
+        found = None
+    answer: dict[str, Any] = found if isinstance(found, dict) and found.get("kind") == "Status" else {}
+    api_reason, api_message = answer.get("reason"), answer.get("message")
+    return KubeError(action, exc.status, str(exc.reason or ""),
+                     api_reason=api_reason if isinstance(api_reason, str) else None,
+                     api_message=api_message if isinstance(api_message, str) else None)
 
 
 async def _found(what: str, call: Awaitable[Any]) -> dict[str, Any] | None:

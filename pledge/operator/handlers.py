@@ -9,6 +9,7 @@ CLI, `kopf run -m pledge.operator.kopf_main` and the tests each run an operator 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
@@ -17,7 +18,8 @@ from pledge.sla.identity import SLARef
 from pledge.clock import rfc3339
 from pledge.operator import status as st
 from pledge.operator.config import OperatorConfig
-from pledge.kube import Kind, Kube, KubeError, NoCredentials, document
+from pledge.kube import SLA_KIND, Kind, Kube, KubeError, NoCredentials, document
+from pledge.operator.retrying import ready_reason, reason_of, retrying, worth_an_event
 from pledge.operator.revisions import record
 from pledge.operator.objects import KINDS, Desired, controller, desired, intact, matches, owned_by
 from pledge.operator.timer import StatusReader
@@ -122,35 +124,43 @@ class Operator:
         """Shown on the liveness endpoint: SLAs reconciled since start."""
         return self.reconciled
 
-    async def reconcile(self, body: kopf.Body, meta: kopf.Meta, status: kopf.Status, patch: kopf.Patch,
-                        retry: int, logger: kopf.Logger, **_: Any) -> None:
-        """Create, update or resume: bring the owned rule object and the status in line with the spec."""
+    async def reconcile(self, body: kopf.Body, meta: kopf.Meta, status: kopf.Status, retry: int,
+                        logger: kopf.Logger, **_: Any) -> None:
+        """Create, update or resume: bring the owned rule object and the status in line with the spec.
+
+        The status is written here, not left to kopf's patch after the handler: a refused status patch
+        (422, 403, ...) must fail this handler so that kopf retries it, instead of being logged by kopf
+        once the change already counts as handled. Every API failure is retried with backoff
+        (pledge.operator.retrying); an invalid spec is final until the spec changes.
+        """
         generation = meta.get("generation")
         try:
             sla = parse_sla(document(body))
             refuse(generate(sla))  # what a ruler would refuse is never written: it would stop every reload
         except SpecError as exc:
-            patch.status.update(st.invalid(status, generation, exc.problems, rfc3339(self.config.clock())))
+            await self.report(body, st.invalid(status, generation, exc.problems, self.now()), retry, logger)
             kopf.warn(body, reason="InvalidSpec", message="; ".join(exc.problems))
             raise kopf.PermanentError(f"invalid SLA, the last valid rules stay: {'; '.join(exc.problems)}") from None
-        await self.apply(sla, body, patch, retry, logger)
+        await self.apply(sla, body, retry, logger)
 
-    async def apply(self, sla: ServiceLevelAgreement, body: kopf.Body, patch: kopf.Patch, retry: int,
-                    logger: kopf.Logger) -> None:
+    def now(self) -> str:
+        return rfc3339(self.config.clock())
+
+    async def apply(self, sla: ServiceLevelAgreement, body: kopf.Body, retry: int, logger: kopf.Logger) -> None:
         generation, status = body.meta.get("generation"), body.status
         wanted = desired(sla, body, self.config)
         try:
             written = await apply(self.kube, self.kind, wanted, body.meta["uid"])
         except NotOwned as exc:
-            patch.status.update(st.failed(status, generation, "NameConflict", str(exc), rfc3339(self.config.clock())))
+            await self.report(body, st.failed(status, generation, "NameConflict", str(exc), self.now()), retry, logger)
             kopf.warn(body, reason="NameConflict", message=str(exc))
             raise kopf.TemporaryError(str(exc), delay=self.config.max_retry_delay) from None
         except KubeError as exc:
-            patch.status.update(st.failed(status, generation, "ApiError", str(exc), rfc3339(self.config.clock())))
-            if exc.transient:
-                raise kopf.TemporaryError(str(exc), delay=self.config.backoff(retry)) from None
-            kopf.warn(body, reason="ApiError", message=str(exc))
-            raise kopf.PermanentError(str(exc)) from None
+            # Nothing partial is left behind: the object is created or patched whole, or not at all.
+            delay = self.config.backoff(retry)
+            message = retrying(str(exc), retry, delay)
+            await self.report(body, st.failed(status, generation, reason_of(exc), message, self.now()), retry, logger)
+            raise self.failure(body, exc, retry, message, delay) from None
         logger.info(f"{'wrote' if written else 'kept'} {self.kind.kind} {wanted.name}: "
                     f"{wanted.groups} groups, {wanted.rules} rules")
         # Rules first, then the revision: a spec whose rules could not be written was never in force.
@@ -160,16 +170,43 @@ class Operator:
         try:
             revision = await record(self.kube, sla, body.meta, self.config.clock())
         except KubeError as exc:
-            message = f"the spec's revision is not recorded yet (rules are written; retrying): {exc}"
-            patch.status.update(st.unrecorded(status, generation, wanted, self.kind.kind, message,
-                                              rfc3339(self.config.clock())))
+            delay = self.config.backoff(retry)
+            message = retrying(f"the spec's revision is not recorded yet (rules are written): {exc}", retry, delay)
+            await self.report(body, st.unrecorded(status, generation, wanted, self.kind.kind, message, self.now()),
+                              retry, logger)
             kopf.warn(body, reason="RevisionFailed", message=message)
-            delay = self.config.backoff(retry) if exc.transient else self.config.max_retry_delay
             raise kopf.TemporaryError(message, delay=delay) from None
-        patch.status.update(st.applied(status, generation, wanted, self.kind.kind, rfc3339(self.config.clock()),
-                                       revision))
+        await self.report(body, st.applied(status, generation, wanted, self.kind.kind, self.now(), revision),
+                          retry, logger)
         self.reconciled += 1
         logger.info(f"revision {revision.number} ({revision.kind}) in force")
+
+    async def report(self, body: kopf.Body, data: Mapping[str, Any], retry: int, logger: kopf.Logger) -> None:
+        """Write ``data`` into the SLA's status. When the API server refuses it, say so in a short
+        Ready=False (the server's reason and message), if it takes that, and fail the handler: kopf
+        retries it with backoff."""
+        namespace, name = str(body.meta.get("namespace")), str(body.meta.get("name"))
+        try:
+            await self.kube.patch_status(SLA_KIND, namespace, name, data)
+        except KubeError as exc:
+            if exc.status == 404:  # deleted meanwhile: nothing left to report on (as kopf's own patch does)
+                logger.info(f"status not written, the SLA is gone: {exc}")
+                return
+            delay = self.config.backoff(retry)
+            message = retrying(f"the status could not be written: {exc}", retry, delay)
+            try:
+                await self.kube.patch_status(SLA_KIND, namespace, name,
+                                             st.unwritten(body.status, reason_of(exc), message, self.now()))
+            except KubeError as again:
+                logger.warning(f"not even the failure could be written into the status: {again}")
+            raise self.failure(body, exc, retry, message, delay) from None
+
+    def failure(self, body: kopf.Body, exc: KubeError, retry: int, message: str,
+                delay: float) -> kopf.TemporaryError:
+        """The error that has kopf retry the handler after ``delay``; a Warning Event first, unless a blip."""
+        if worth_an_event(exc, retry, ready_reason(body.status)):
+            kopf.warn(body, reason=reason_of(exc), message=message)
+        return kopf.TemporaryError(message, delay=delay)
 
     async def index(self, body: kopf.Body, **_: Any) -> dict[str, ServiceLevelAgreement]:
         """Every valid SLA by "namespace/name": the status timer reads them all in one round."""

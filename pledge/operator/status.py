@@ -94,6 +94,12 @@ def failed(old: Mapping[str, Any], generation: int | None, reason: str, message:
     ], now)
 
 
+def unwritten(old: Mapping[str, Any], reason: str, message: str, now: str) -> dict[str, Any]:
+    """The short report when the API server refused the full status: Ready=False with its reason and
+    message, every other condition (and observedGeneration) as it was, since none of it is new."""
+    return _status(old, None, [condition("Ready", False, reason, message, None)], now)
+
+
 def _rfc3339(unix: int | None) -> str | None:
     return None if unix is None else rfc3339(unix)
 
