@@ -267,9 +267,14 @@ def backfill(paths: tuple[Path, ...], url: str, data_dir: Path, days: int | None
     """Record the SLAs' tiles from before their rules ran, from the raw counters in Prometheus.
 
     Load the rules first (pledge generate, or the operator) and run this once their first tile is in
-    (5 minutes), ideally within their first hour: the tiles backfilled meet the rules' own exactly,
-    so the period's figures and the long-window alerts are right at once. Runs promtool (Debian
-    package prometheus) where the data directory is writable.
+    (within 5 minutes): the tiles backfilled meet the rules' own exactly, so the period's figures and
+    the long-window alerts are right. Nothing is written where the server's TSDB head still holds
+    samples (its last 1 to 3 hours; a block there would make the server drop every series' samples
+    from before the block's end at its next restart): the tiles from the head's start to the rules'
+    first tile are left for a second run, and the command says when that can record them (once the
+    server has written that part of its head to a block, 1 to 3 hours after the rules started).
+    Runs promtool (Debian package prometheus) where the data directory is writable; restarting the
+    server while it runs is safe, and loads the blocks at once.
     """
     import asyncio
 

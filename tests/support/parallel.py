@@ -31,6 +31,8 @@ GROUPS_FILE = "pledge_groups_file"  # the workerinput key
 SHARED_SCOPES = ("session", "package", "module", "class")
 LONG_FIRST = (
     "tests/integration/test_backfill_command.py",
+    "tests/integration/test_backfill_restart.py",
+    "tests/integration/test_signals.py",
     "tests/integration/test_alertmanager_e2e.py",
     "tests/unit/test_rules_tiles.py::test_calendar_period_counts_every_tile_since_it_began",
     "tests/integration/test_replayed_alerts.py",
