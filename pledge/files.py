@@ -127,9 +127,11 @@ class Problem:
     scope: str = "(document)"  # what a problem with no path is about: "(document)" or "(file)"
 
     def text(self) -> str:
-        """As a problem line of a SpecError: "path: reason", after the document when there are several."""
+        """As a problem line of a SpecError: "path: reason", after the document when there are several,
+        and "line N" where the path names no field (a YAML error: the line is all there is to go by)."""
         where = f"document {self.document}: " if self.document is not None else ""
-        return f"{where}{self.path or self.scope}: {self.message}"
+        what = self.path or (f"line {self.line}" if self.line is not None else self.scope)
+        return f"{where}{what}: {self.message}"
 
     def as_json(self) -> dict[str, object]:
         """As `pledge validate --format json` lists it (where in the file, not which document)."""

@@ -199,3 +199,16 @@ def test_serve_settings_errors_are_in_pledge_words(tmp_path: Path) -> None:
     assert result.exit_code == 2 and not any(phrase in result.output for phrase in LIBRARY_PHRASES), result.output
     assert 'prometheus_timeout: must be a number, got "abc"' in result.output
     assert "bogus: unknown field (check the spelling)" in result.output
+
+
+def test_commands_that_only_load_sla_files_keep_the_yaml_errors_line(tmp_path: Path) -> None:
+    """`pledge generate` (and every command loading SLA files as it does) says the line as validate does."""
+    from click.testing import CliRunner
+
+    from pledge.commands.main import main
+
+    sla = tmp_path / "bad.yaml"
+    sla.write_text("apiVersion: pledge.dev/v1alpha1\nkind: ServiceLevelAgreement\nmetadata: {name: x\nspec: [\n")
+    result = CliRunner().invoke(main, ["generate", str(sla)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "line 4: not valid YAML: expected ',' or '}', but got ':'" in result.output, result.output
