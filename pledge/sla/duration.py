@@ -14,6 +14,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from pledge.sla.units import DAY, HOUR, MINUTE, WEEK
+from pledge.sla.errors import given
 
 _UNITS: dict[str, int] = {"w": WEEK, "d": DAY, "h": HOUR, "m": MINUTE, "s": 1}
 # ASCII digits only, in Python as in the CRD: a bare \d would also read Arabic-Indic digits ("٣٠d").
@@ -66,7 +67,7 @@ class Duration(int):
         if isinstance(value, str):
             seconds = parse_duration(value)
         else:
-            raise ValueError(f'must be a duration string such as "5m", got {value!r}')
+            raise ValueError(f'must be a duration string such as "5m", got {given(value)}')
         if seconds <= 0:
             raise ValueError(f'must be longer than zero, got "{value}"')
         return cls(seconds)

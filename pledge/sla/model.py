@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from pledge.sla.identity import IDENTITY_LABELS, SLARef
 from pledge.sla.duration import Duration, format_duration
-from pledge.sla.errors import SpecError, validate
+from pledge.sla.errors import SpecError, given, validate
 from pledge.sla.percent import Percent, Probability, format_percent
 from pledge.sla.promql import check_selector, check_window_template
 from pledge.sla.tiers import DEFAULT_TIER_NAMES, default_long, period_seconds, short_window_for
@@ -359,7 +359,7 @@ _MONEY = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,2})?$")
 def _money(value: Any) -> Decimal:
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not _MONEY.match(text.strip()):
-        raise ValueError(f'must be an amount such as "12000" or "12000.50" (quoted: never a float), got {value!r}')
+        raise ValueError(f'must be an amount such as "12000" or "12000.50" (quoted: never a float), got {given(value)}')
     return Decimal(text.strip())
 
 

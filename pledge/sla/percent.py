@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pledge.sla.errors import given
 
 # Written without "%" everywhere (the field says it is a percentage), from 0 to 100; leading zeros are
 # allowed so the pattern refuses exactly what _to_decimal refuses.
@@ -22,7 +23,7 @@ _WITH_SIGN = re.compile(r"^([0-9]*\.?[0-9]+) *%$")
 def _text(value: Any, example: str) -> str:
     """The spelling of a number as written; floats through their shortest decimal spelling."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise ValueError(f"must be {example}, got {value!r}")
+        raise ValueError(f"must be {example}, got {given(value)}")
     return repr(value) if isinstance(value, float) else str(value).strip()
 
 

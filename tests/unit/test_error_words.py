@@ -212,3 +212,17 @@ def test_commands_that_only_load_sla_files_keep_the_yaml_errors_line(tmp_path: P
     result = CliRunner().invoke(main, ["generate", str(sla)])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "line 4: not valid YAML: expected ',' or '}', but got ':'" in result.output, result.output
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("target", None, 'must be a percentage such as "99.9", got null'),
+    ("target", True, 'must be a percentage such as "99.9", got true'),
+    ("target", [], 'must be a percentage such as "99.9", got an empty list'),
+])
+def test_our_own_validators_say_values_as_yaml_writes_them(field: str, value: object, said: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_sla({"apiVersion": "pledge.dev/v1alpha1", "kind": "ServiceLevelAgreement", "metadata": {"name": "x"},
+                   "spec": {"service": "x", "objectives": [{"name": "a", field: value,
+                                                            "sli": {"ratio": {"errors": "e", "total": "t"}}}]}})
+    assert f"spec.objectives[0].{field}: {said}" in str(caught.value)
+    assert "None" not in str(caught.value) and "True" not in str(caught.value)
