@@ -1,6 +1,6 @@
 """Breach predictions of SLAs, forecast from the 5-minute rates the generated rules record.
 
-Batched history fetches serve many SLAs each (two range queries per chunk of SLAs, not two per SLA);
+Batched history fetches serve many SLAs each (one range query per chunk of SLAs, not one per SLA);
 the forecast itself is pledge.forecasting's pure function. Shared, like pledge.status, by
 `pledge forecast`, the API and the operator's status timer; the last two keep the latest round with
 ``Rounds``.
@@ -136,7 +136,7 @@ async def predict(client: PrometheusClient, slas: list[ServiceLevelAgreement], a
                   horizon: int | None = None, history: int = HISTORY, chunk: int = CHUNK) -> list[Prediction]:
     """Predictions as of ``at`` (the caller's clock) from ``history`` seconds of recorded rates.
 
-    SLAs are fetched and forecast ``chunk`` at a time (two range queries each), so memory is bounded by
+    SLAs are fetched and forecast ``chunk`` at a time (one range query each), so memory is bounded by
     a chunk, not the fleet; each chunk's forecast runs in a worker thread, so an event loop serving
     requests or kopf handlers gets its turn between chunks instead of stalling for the whole round.
     Chunks change nothing in the answer: each SLA's forecast reads only its own series."""

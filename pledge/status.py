@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pledge.clock import utc
-from pledge.prom import Alert, PrometheusClient, Sample
+from pledge.prom import Alert, PrometheusBadValue, PrometheusClient, Sample, series_text
 from pledge.rules import names, queries
 from pledge.rules.promql import escape_label_value
-from pledge.slo.budget import Compliance, compliance, credit_percent, error_ratio
+from pledge.slo.budget import (
+    Compliance, ImpossibleFigure, compliance, count_read, credit_percent, error_ratio, events_read, moment_read,
+    ratio_read,
+)
 from pledge.slo.corrections import NOTHING_HELD, Events, Held, Piece, pieces, touching
 from pledge.slo.periods import calendar_elapsed, current_period
-from pledge.sla import ServiceLevelAgreement
+from pledge.slo.windows import BURN_WINDOWS
+from pledge.sla import ServiceLevelAgreement, format_duration
 from pledge.sla.identity import Row, SLARef
 from pledge.sla.model import Correction
 
@@ -46,9 +50,49 @@ class Reading(OfRow):
     alerts: tuple[Alert, ...]
 
 
+# --- every value read from Prometheus is checked here, by its kind, where it enters ------------------------
+
+COUNTS = frozenset({queries.ERRORS, queries.REQUESTS})
+RATIOS = frozenset({queries.PERIOD, *(format_duration(w) for w in BURN_WINDOWS)})  # the period's and each window's
+
+
+def figure_value(figure: str, sample: Sample, at: float | None = None) -> float | None:
+    """``sample``'s value as the ``figure`` it is (pledge.rules.queries.figure_of; queries.ALERTS_FOR_STATE
+    for an alert's activeAt), checked by its kind (pledge.slo.budget's ``*_read``): event counts finite and
+    0 or more, error ratios between 0 and 1 and None for NaN (0/0: no traffic, no data), moments within
+    what a datetime holds. Other figures (coverage counts) pass as they are. A value that cannot be is
+    PrometheusBadValue naming the series (and ``at``, a range query's moment): nothing is computed from
+    it, the API answers 502 saying what was wrong. Infinities never get here (pledge.prom refuses them)."""
+    try:
+        if figure in COUNTS:
+            return count_read(sample.value)
+        if figure in RATIOS:
+            return ratio_read(sample.value)
+        if figure == queries.ALERTS_FOR_STATE:
+            return moment_read(sample.value)
+        return sample.value
+    except ImpossibleFigure as exc:
+        when = "" if at is None else f" at {utc(at).isoformat().replace('+00:00', 'Z')}"
+        raise PrometheusBadValue(series_text(sample.name, sample.labels), f"{exc}{when}") from None
+
+
+def checked_events(bad: dict[Row, float], valid: dict[Row, float], labels: dict[Row, dict[str, str]]) -> None:
+    """Each row's bad events against its valid ones (pledge.slo.budget.events_read): more bad events than
+    events is PrometheusBadValue naming the row's series (``labels``, as read), never an SLI below 0."""
+    for row, total in valid.items():
+        try:
+            events_read(bad.get(row, 0.0), total)
+        except ImpossibleFigure as exc:
+            shown = {k: v for k, v in labels.get(row, {}).items() if k != queries.FIGURE_LABEL}
+            raise PrometheusBadValue(series_text("", shown), str(exc)) from None
+
+
 def period_ratios(sla: ServiceLevelAgreement, samples: list[Sample]) -> dict[Row, float]:
-    """The SLA's rows of a recorded period error-ratio answer (every SLA's, from one query)."""
-    return {Row.of_labels(s.labels, sla.spec.grouping): s.value for s in samples if SLARef.of_labels(s.labels) == sla.ref}
+    """The SLA's rows of a recorded period error-ratio answer (every SLA's, from one query); a NaN ratio
+    (no traffic) is no row (NoData)."""
+    found = {Row.of_labels(s.labels, sla.spec.grouping): figure_value(queries.PERIOD, s)
+             for s in samples if SLARef.of_labels(s.labels) == sla.ref}
+    return {row: ratio for row, ratio in found.items() if ratio is not None}
 
 
 def readings_for(sla: ServiceLevelAgreement, ratios: dict[Row, float], alerts: list[Alert], *,
@@ -78,7 +122,7 @@ def alerts_of(samples: list[Sample]) -> list[Alert]:
     def key(labels: dict[str, str]) -> frozenset[tuple[str, str]]:
         return frozenset((k, v) for k, v in labels.items() if k != "alertstate")
 
-    since = {key(s.labels): s.value for s in samples if s.name == queries.ALERTS_FOR_STATE}
+    since = {key(s.labels): figure_value(queries.ALERTS_FOR_STATE, s) for s in samples if s.name == queries.ALERTS_FOR_STATE}
     return [Alert(labels=s.labels, annotations={}, state="firing", active_at=utc(since.get(key(s.labels))),
                   value=s.value)
             for s in samples if s.name == queries.ALERTS]
@@ -143,8 +187,8 @@ async def corrections_held(client: PrometheusClient, sla: ServiceLevelAgreement,
     for sample in await client.query(expr, at=at):
         tag = sample.labels.get(queries.PIECE_LABEL, "")
         key = (Row.of_labels(sample.labels, sla.spec.grouping), int(tag.rpartition("/")[2]))
-        figure = sample.labels.get(queries.FIGURE_LABEL)
-        (bad if figure == queries.ERRORS else valid)[key] += sample.value
+        figure = queries.ERRORS if sample.labels.get(queries.FIGURE_LABEL) == queries.ERRORS else queries.REQUESTS
+        (bad if figure == queries.ERRORS else valid)[key] += figure_value(figure, sample) or 0.0
     return Held(found, {key: Events(bad.get(key, 0.0), valid.get(key, 0.0)) for key in {*bad, *valid}})
 
 
@@ -157,10 +201,14 @@ async def corrected_ratios(client: PrometheusClient, sla: ServiceLevelAgreement,
                                          corrections_held(client, sla, selector, period.start, at))
     bad: dict[Row, float] = defaultdict(float)
     valid: dict[Row, float] = defaultdict(float)
+    labels: dict[Row, dict[str, str]] = {}
     for sample in samples:
         figure = queries.figure_of(sample.name, sample.labels)
-        if figure in (queries.ERRORS, queries.REQUESTS):
-            (bad if figure == queries.ERRORS else valid)[Row.of_labels(sample.labels, sla.spec.grouping)] += sample.value
+        if figure in COUNTS:
+            row = Row.of_labels(sample.labels, sla.spec.grouping)
+            (bad if figure == queries.ERRORS else valid)[row] += figure_value(figure, sample) or 0.0
+            labels.setdefault(row, sample.labels)
+    checked_events(bad, valid, labels)
     events = {row: Events(bad.get(row, 0.0), total) for row, total in valid.items()}
     ratios = {row: error_ratio(fixed.bad, fixed.valid)
               for row, fixed in ((row, held.correct(row, e)) for row, e in events.items())}

@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable
 from typing import Annotated
 
 from fastapi import HTTPException, Query, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AfterValidator, AwareDatetime, BaseModel
 
 from pledge.api.auth import Principal
 from pledge.api.snapshot import VISIBLE_FOR, Snapshot, moment
@@ -19,7 +19,20 @@ from pledge.sla import ServiceLevelAgreement
 from pledge.sla.identity import SLARef
 from pledge.sla.selector import Selector, parse_selector
 
-At = Annotated[AwareDatetime | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
+EARLIEST, LATEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+def _within(moment: dt.datetime) -> dt.datetime:
+    """A moment periods can be computed around: a calendar quarter, a 92-day horizon after it and the
+    period before it all stay within what a datetime holds (a 422 naming the parameter otherwise)."""
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("must be from 1970-01-01 to 9998-12-31 (UTC)")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_within)]
+"""A query parameter's moment (RFC 3339 or unix seconds), bounded as ``_within`` says."""
+At = Annotated[Moment | None, Query(description="the moment to describe (RFC 3339 or unix seconds); default now")]
 Limit = Annotated[int, Query(ge=1, le=1_000, description="items per page")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
 LabelSelector = Annotated[str | None, Query(

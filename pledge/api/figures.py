@@ -26,18 +26,27 @@ from pledge.slo.windows import BURN_WINDOWS, alert_windows, distinct_windows
 from pledge.sla import ServiceLevelAgreement, format_duration, format_percent
 from pledge.sla.model import Objective
 from pledge.sla.percent import percent_to_ratio
-from pledge.status import Reading, corrections_held, firing_at, readings_for
+from pledge.status import COUNTS, Reading, checked_events, corrections_held, figure_value, firing_at, readings_for
 
 Figures = dict[str, dict[Row, float]]
 WINDOW_LABELS = tuple(format_duration(w) for w in BURN_WINDOWS)
 
 
 def split(samples: Iterable[Sample], grouping: list[str]) -> Figures:
-    """{figure: {row: value}} from one tagged query."""
+    """{figure: {row: value}} from one tagged query: every detail, report, bulk and burndown figure
+    enters here, each value checked by its kind (pledge.status.figure_value: a NaN ratio, no traffic,
+    is no figure) and each row's bad events against its valid ones (PrometheusBadValue otherwise)."""
     figures: Figures = defaultdict(dict)
+    labels: dict[Row, dict[str, str]] = {}
     for s in samples:
         if figure := queries.figure_of(s.name, s.labels):
-            figures[figure][Row.of_labels(s.labels, grouping)] = s.value
+            value = figure_value(figure, s)
+            if value is not None:
+                row = Row.of_labels(s.labels, grouping)
+                figures[figure][row] = value
+                if figure in COUNTS:
+                    labels.setdefault(row, s.labels)
+    checked_events(figures[queries.ERRORS], figures[queries.REQUESTS], labels)
     return figures
 
 
@@ -299,8 +308,11 @@ async def report_fallback(client: PrometheusClient, sla: ServiceLevelAgreement, 
 
 
 def history_keys(series: list[RangeSeries], grouping: list[str]) -> dict[Row, dict[str, dict[float, float]]]:
-    """{row: {figure: {t: value}}} from one tagged range query."""
+    """{row: {figure: {t: value}}} from one tagged range query, each point checked as ``split`` checks
+    an instant's (a NaN ratio, a moment without traffic, is no point)."""
     found: dict[Row, dict[str, dict[float, float]]] = defaultdict(lambda: defaultdict(dict))
     for s in series:
-        found[Row.of_labels(s.labels, grouping)][s.labels.get(queries.FIGURE_LABEL, "")].update(s.values)
+        figure = s.labels.get(queries.FIGURE_LABEL, "")
+        points = ((t, figure_value(figure, Sample(s.name, s.labels, v), at=t)) for t, v in s.values)
+        found[Row.of_labels(s.labels, grouping)][figure].update((t, v) for t, v in points if v is not None)
     return found

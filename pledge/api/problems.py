@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from pledge.prom import PrometheusBadResponse, PrometheusQueryError, PrometheusUnavailable
+from pledge.prom import PrometheusBadResponse, PrometheusBadValue, PrometheusQueryError, PrometheusUnavailable
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -63,6 +63,8 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _bad_gateway(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, PrometheusBadValue):  # well formed, but no figure may be computed from it
+        return problem(request, 502, f"Prometheus answered a value pledge cannot use: {exc}")
     return problem(request, 502, f"Prometheus answered something that is not its API: {exc}")
 
 

@@ -22,7 +22,7 @@ from pledge.api.figures import (
 from pledge.api.listing import Filters
 from pledge.api.models import CorrectionOut, Report, ReportPage, ReportRow, RestatedRow, Restatement, Source
 from pledge.api.problems import PROBLEM_RESPONSES
-from pledge.api.deps import At, LabelSelector, Limit, Offset, find_sla, selector_of
+from pledge.api.deps import At, LabelSelector, Limit, Moment, Offset, find_sla, selector_of
 from pledge.api.state import ApiState, api_state
 from pledge.api.terms import period_terms, terms_out
 from pledge.clock import rfc3339, utc
@@ -32,7 +32,8 @@ from pledge.slo.corrections import NOTHING_HELD, Events, Held, apply, change, pi
 from pledge.slo.periods import Period, elapsed_share, named_period
 from pledge.review.render import sli_text
 from pledge.slo.terms import Terms, spec_of_revision
-from pledge.sla import ServiceLevelAgreement, format_percent
+from pledge.sla import ServiceLevelAgreement, format_duration, format_percent
+from pledge.sla.duration import MAX_DURATION
 from pledge.status import Reading, readings_for
 
 router = APIRouter(prefix="/v1", responses={**PROBLEM_RESPONSES, 404: {**PROBLEM_RESPONSES[422], "description": "Not Found"}})
@@ -53,6 +54,9 @@ def _period(sla: ServiceLevelAgreement, period: str | None, start: AwareDatetime
     if period is None and start is not None and end is not None:
         if end <= start:
             raise HTTPException(422, "to: must be after from")
+        if (end - start).total_seconds() > MAX_DURATION:
+            raise HTTPException(422, f"to: a report covers at most {format_duration(MAX_DURATION)} "
+                                     "(10 years, the longest duration pledge accepts)")
         return Period(f"{start.isoformat()}/{end.isoformat()}", start.timestamp(), end.timestamp())
     raise HTTPException(422, "period: give either period (e.g. 2026-10) or both from and to")
 
@@ -63,8 +67,8 @@ def _period(sla: ServiceLevelAgreement, period: str | None, start: AwareDatetime
 async def get_report(
     request: Request, caller: Caller, namespace: str, name: str,
     period: Annotated[str | None, Query(description="2026-10, 2026-Q4 or 2026-W44, in the SLA's time zone")] = None,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[Moment | None, Query(alias="from")] = None,
+    end: Annotated[Moment | None, Query(alias="to")] = None,
     revision: Annotated[int | None, Query(ge=1, description="judge the whole period by this revision's terms "
                                                           "(what would this period have been under revision n)")] = None,
     at: At = None,

@@ -6,12 +6,14 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
+from pydantic import AfterValidator, WithJsonSchema
 
 from pledge.sla.identity import Row, SLARef
 from pledge.api.auth import Caller, Principal
 from pledge.clock import utc
-from pledge.api.deps import At, LabelSelector, Limit, Offset, answer, find_sla, moment_of, selector_of, snapshot_for
+from pledge.api.deps import (
+    At, LabelSelector, Limit, Moment, Offset, answer, find_sla, moment_of, selector_of, snapshot_for,
+)
 from pledge.api.bulk import Found, bulk_figures
 from pledge.api.figures import (
     WINDOW_LABELS, Figures, Span, detail_figures, history_keys, objective_detail, objective_of, period_ratios,
@@ -128,8 +130,8 @@ def sla_detail(sla: ServiceLevelAgreement, span: Span, figures: Figures, alerts:
             summary="SLI, budget remaining and burn rate as time series, for charts")
 async def get_history(
     request: Request, caller: Caller, namespace: str, name: str,
-    start: Annotated[AwareDatetime, Query(alias="from", description="RFC 3339 or unix seconds")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="RFC 3339 or unix seconds")],
+    start: Annotated[Moment, Query(alias="from", description="RFC 3339 or unix seconds")],
+    end: Annotated[Moment, Query(alias="to", description="RFC 3339 or unix seconds")],
     step: Annotated[str, Query(pattern=r"^([0-9]+[wdhms])+$", description="e.g. 5m")] = "5m",
     window: Annotated[BurnWindow, Query(description="burn-rate window")] = "1h",
 ) -> History:
@@ -147,7 +149,10 @@ async def get_history(
 
 def _checked_range(start: dt.datetime, end: dt.datetime, step: str) -> int:
     """422 naming the parameter: Prometheus would reject these, with a less helpful message."""
-    seconds = parse_duration(step)
+    try:
+        seconds = parse_duration(step)
+    except ValueError as exc:  # longer than pledge reads a duration ("99999999999999999999d")
+        raise HTTPException(422, f"step: {exc}") from None
     if seconds <= 0:
         raise HTTPException(422, "step: must be positive")
     if end <= start:

@@ -3,10 +3,11 @@
 Starting servers and writing history for tests, the demo and benchmarks is pledge.testing's job.
 """
 
-from pledge.prom.client import Alert, PrometheusClient, RangeSeries, Sample
+from pledge.prom.client import Alert, PrometheusClient, RangeSeries, Sample, series_text
 from pledge.prom.errors import (
     MissingComponent,
     PrometheusBadResponse,
+    PrometheusBadValue,
     PrometheusError,
     PrometheusQueryError,
     PrometheusUnavailable,
@@ -17,6 +18,7 @@ __all__ = [
     "Alert",
     "MissingComponent",
     "PrometheusBadResponse",
+    "PrometheusBadValue",
     "PrometheusClient",
     "PrometheusError",
     "PrometheusQueryError",
@@ -24,4 +26,5 @@ __all__ = [
     "PromtoolError",
     "RangeSeries",
     "Sample",
+    "series_text",
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from pledge.prom.errors import (
     PrometheusBadResponse,
+    PrometheusBadValue,
     PrometheusQueryError,
     PrometheusUnavailable,
 )
@@ -147,17 +149,47 @@ def _decoded(data: msgspec.Raw) -> Any:
         return msgspec.json.decode(data)
 
 
+def series_text(name: str, labels: Mapping[str, str]) -> str:
+    """A series as PromQL writes it, for messages: ``name{a="b"}`` (``{a="b"}`` without a name)."""
+    return name + "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+INFINITE = "an infinity, which no query of pledge's gives (a count, ratio or moment is finite)"
+
+
+def _finite(samples: list[Sample]) -> list[Sample]:
+    """Infinities refused where answers enter: every figure pledge asks for is finite, and an infinity
+    cannot even be written in a JSON answer. NaN and negative numbers pass: 0/0 is a window without
+    traffic and a budget left can be negative, so what they mean is the caller's to judge
+    (pledge.status.figure_value)."""
+    for sample in samples:
+        if math.isinf(sample.value):
+            raise PrometheusBadValue(series_text(sample.name, sample.labels), f"{sample.value:+}: {INFINITE}")
+    return samples
+
+
 def _instant(data: Any) -> list[Sample]:
     with _shape("instant query result"):
         kind, result = data["resultType"], data["result"]
         if kind == "scalar":
-            return [Sample("", {}, float(result[1]))]
+            return _finite([Sample("", {}, float(result[1]))])
         if kind == "vector":
-            return [
+            return _finite([
                 Sample(*_split_name(item["metric"]), float(item["value"][1]))
                 for item in result
-            ]
+            ])
     raise PrometheusBadResponse(f"expected a vector or scalar result, got {kind!r}")
+
+
+def _finite_series(series: RangeSeries) -> RangeSeries:
+    """``_finite`` for a range series: the first infinite point is named with its moment."""
+    infinite = np.isinf(series.numbers)
+    if infinite.any():
+        n = int(np.argmax(infinite))
+        moment = datetime.fromtimestamp(float(series.times[n]), timezone.utc).isoformat().replace("+00:00", "Z")
+        raise PrometheusBadValue(series_text(series.name, series.labels),
+                                 f"{float(series.numbers[n]):+} at {moment}: {INFINITE}")
+    return series
 
 
 def _matrix(data: msgspec.Raw) -> list[RangeSeries]:
@@ -174,11 +206,11 @@ def _matrix(data: msgspec.Raw) -> list[RangeSeries]:
         except msgspec.ValidationError:
             found = _MATRIX_TEXT.decode(answer.result)
         return [
-            RangeSeries(
+            _finite_series(RangeSeries(
                 *_split_name(item.metric),
                 np.array([ts for ts, _ in item.values], dtype=np.float64),
                 np.array([value for _, value in item.values], dtype=np.float64),
-            )
+            ))
             for item in found
         ]
 
@@ -348,6 +380,10 @@ class PrometheusClient:
             "step": str(step),
         }
         return _matrix(await self._send("POST", "/api/v1/query_range", form))
+
+    async def status(self, what: str) -> Any:
+        """``/api/v1/status/<what>`` (``tsdb``, ``flags``, ...) as plain JSON: what the server says of itself."""
+        return _decoded(await self._send("GET", f"/api/v1/status/{what}"))
 
     async def series(self, matches: list[str], start: float, end: float) -> list[dict[str, str]]:
         """Label sets of the series any of ``matches`` selects between ``start`` and ``end``: an

@@ -19,6 +19,18 @@ class PrometheusBadResponse(PrometheusError):
     """The server answered, but not with the Prometheus API envelope we expect."""
 
 
+class PrometheusBadValue(PrometheusBadResponse):
+    """A well-formed answer holding a value no figure may be computed from: an infinity (no query of
+    pledge's gives one), or a value impossible for its kind of figure (a negative count, an error
+    ratio above 1, more bad events than events). ``series`` names the series, ``reason`` what is
+    wrong with it; nothing is computed from the answer (the API says both in a 502)."""
+
+    def __init__(self, series: str, reason: str) -> None:
+        super().__init__(f"{series}: {reason}")
+        self.series = series
+        self.reason = reason
+
+
 class PrometheusQueryError(PrometheusError):
     """Prometheus answered `status: error` (bad PromQL, execution error, timeout)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,6 +39,55 @@ class Compliance:
 def as_percent(ratio: float) -> Decimal:
     """0.999 -> Decimal("99.9") exactly, so a SLI equal to its target is not a breach by rounding."""
     return Decimal(repr(ratio)) * 100
+
+
+# --- figures as read from a store, checked where they enter (pledge.status.figure_value) ----------------
+
+SLACK: Final = 0.01
+"""How far bad events may exceed valid ones (this share, plus one event) before they cannot be:
+increase() extrapolates each counter on its own, so a window's errors can come out a hair above its
+requests. Past it, the series are of the wrong shape (a relabelling that swapped them, a counter of
+something else) and no SLI, budget or credit may be computed from them."""
+
+
+class ImpossibleFigure(ValueError):
+    """A figure read from the store that cannot be (a negative count, an error ratio above 1, more bad
+    events than events): the message says what it is and why it cannot be."""
+
+
+def ratio_read(value: float) -> float | None:
+    """An error ratio as read: None for NaN (0/0, a window without traffic: no data, not an error);
+    ImpossibleFigure outside 0..1 (with SLACK) or infinite."""
+    if math.isnan(value):
+        return None
+    if value < 0:
+        raise ImpossibleFigure(f"an error ratio of {value:g}: an error ratio is between 0 and 1 (a share of the events)")
+    if value > 1 + SLACK:
+        raise ImpossibleFigure(f"an error ratio of {value:g}: more bad events than events cannot be "
+                               "(an error ratio is between 0 and 1)")
+    return value
+
+
+def count_read(value: float) -> float:
+    """A count of events as read: ImpossibleFigure unless a finite number of 0 or more (a count is never
+    0/0: no events is 0, no series is no sample)."""
+    if not math.isfinite(value) or value < 0:
+        raise ImpossibleFigure(f"{value:g} events: a count of events is a finite number of 0 or more")
+    return value
+
+
+def events_read(bad: float, valid: float) -> None:
+    """ImpossibleFigure for more bad events than events (past SLACK)."""
+    if bad > valid * (1 + SLACK) + 1:
+        raise ImpossibleFigure(f"{bad:g} bad events out of {valid:g} events: more bad events than events cannot be")
+
+
+def moment_read(value: float) -> float:
+    """A moment (unix seconds, such as an alert's activeAt) as read: ImpossibleFigure unless finite, after
+    1970 and before the year 10000 (what a datetime holds)."""
+    if not math.isfinite(value) or not 0 <= value < 253_402_300_800:
+        raise ImpossibleFigure(f"{value:g}: not a moment (unix seconds from 1970 to the year 9999)")
+    return value
 
 
 def error_ratio(errors: float, requests: float) -> float | None:

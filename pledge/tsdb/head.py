@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from pledge.prom.client import PrometheusClient, _decoded
+from pledge.prom.client import PrometheusClient
 from pledge.sla.duration import parse_duration
 from pledge.sla.units import HOUR, MINUTE
 
@@ -57,17 +57,11 @@ def _milliseconds(value: Any) -> float | None:
     return None if abs(number) >= 2**62 else number / 1000
 
 
-async def _api(client: PrometheusClient, path: str) -> Any:
-    # PrometheusClient has no public call for the status endpoints yet; this is its own request path
-    # (retries, deadline, error mapping), so the only Prometheus I/O stays pledge.prom's
-    return _decoded(await client._send("GET", path))
-
-
 async def head_of(client: PrometheusClient) -> Head:
     """The server's head, from /api/v1/status/tsdb and /api/v1/status/flags."""
-    stats = (await _api(client, "/api/v1/status/tsdb"))["headStats"]
+    stats = (await client.status("tsdb"))["headStats"]
     start, end = _milliseconds(stats["minTime"]), _milliseconds(stats["maxTime"])
-    flags: dict[str, str] = await _api(client, "/api/v1/status/flags")
+    flags: dict[str, str] = await client.status("flags")
     try:
         block = parse_duration(flags.get("storage.tsdb.min-block-duration", "2h"))
     except ValueError:
