@@ -29,7 +29,8 @@ def _slice_labels(pairs: tuple[tuple[str, str], ...]) -> bytes:
     return b"".join(name.encode() + _SEPARATOR + value.encode() + _SEPARATOR for name, value in pairs)
 
 
-def _uvarint(number: int) -> bytes:
+def uvarint(number: int) -> bytes:
+    """Protobuf's unsigned varint (also what the remote-write test speaks)."""
     out = bytearray()
     while number >= 0x80:
         out.append(number & 0x7F | 0x80)
@@ -39,7 +40,7 @@ def _uvarint(number: int) -> bytes:
 
 
 def _string_labels(pairs: tuple[tuple[str, str], ...]) -> bytes:
-    return b"".join(_uvarint(len(text.encode())) + text.encode() for pair in pairs for text in pair)
+    return b"".join(uvarint(len(text.encode())) + text.encode() for pair in pairs for text in pair)
 
 
 ENCODINGS: dict[str, Encoding] = {"labels": _slice_labels, "stringlabels": _string_labels}

@@ -49,6 +49,7 @@ from pledge.tsdb.backfill import first_moment, probe_encoding, span_text, utc
 from pledge.tsdb.blocks import block_range
 from pledge.tsdb.phase import group_name_at
 from pledge.clock import system as now  # a live server's head runs on the wall clock: this test follows it
+from pledge.tsdb.phase import uvarint
 from tests.support.events import Truth
 
 pytestmark = pytest.mark.integration
@@ -74,17 +75,8 @@ SELECTOR = 'sla="checkout", sla_namespace="shop"'
 # Prometheus' remote-write protocol (protobuf WriteRequest, snappy block format), written by hand: a
 # snappy stream of literals only is valid snappy, and the message has four small types.
 
-def _varint(number: int) -> bytes:
-    out = bytearray()
-    while number >= 0x80:
-        out.append(number & 0x7F | 0x80)
-        number >>= 7
-    out.append(number)
-    return bytes(out)
-
-
 def _message(field: int, payload: bytes) -> bytes:
-    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+    return uvarint(field << 3 | 2) + uvarint(len(payload)) + payload
 
 
 def write_request(series: Sequence[tuple[dict[str, str], Sequence[tuple[float, float]]]]) -> bytes:
@@ -94,14 +86,14 @@ def write_request(series: Sequence[tuple[dict[str, str], Sequence[tuple[float, f
     for labels, samples in series:
         one = b"".join(_message(1, _message(1, name.encode()) + _message(2, value.encode()))
                        for name, value in sorted(labels.items()))
-        one += b"".join(_message(2, b"\x09" + struct.pack("<d", value) + b"\x10" + _varint(round(at * 1000)))
+        one += b"".join(_message(2, b"\x09" + struct.pack("<d", value) + b"\x10" + uvarint(round(at * 1000)))
                         for at, value in samples)
         body += _message(1, one)
     return body
 
 
 def snappy(data: bytes) -> bytes:
-    out = bytearray(_varint(len(data)))
+    out = bytearray(uvarint(len(data)))
     for offset in range(0, len(data), 1 << 16):
         chunk = data[offset:offset + (1 << 16)]
         out += bytes([61 << 2]) + (len(chunk) - 1).to_bytes(2, "little") + chunk  # literal, 2-byte length
